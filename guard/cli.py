@@ -1,0 +1,167 @@
+"""The `guard` command: serve, worker, db, apikey, config. Each command calls one service."""
+from __future__ import annotations
+
+import sys
+
+import click
+from pydantic import ValidationError
+
+from guard.config import Settings
+from guard.errors import GuardError
+from guard.rules import RulesFileError
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+        settings.rules  # a bad rules file stops the command here, with its reason
+        return settings
+    except ValidationError as exc:
+        raise click.ClickException(f"bad configuration:\n{exc}") from None
+    except (RulesFileError, OSError) as exc:
+        raise click.ClickException(f"bad GUARD_RULES_FILE: {exc}") from None
+
+
+def _engine(settings: Settings):
+    from guard.db import make_engine
+
+    return make_engine(settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dispatch-guard")
+def main() -> None:
+    """Dispatch Guard: no label prints until the order is clear."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="uvicorn worker processes (PostgreSQL only for more than one)")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the API and pages (migrations are applied first)."""
+    import uvicorn
+
+    from guard.db import upgrade
+
+    settings = _settings()
+    if workers > 1 and settings.is_sqlite:
+        raise click.ClickException("several workers need PostgreSQL (GUARD_DATABASE_URL); SQLite takes one")
+    upgrade(settings)
+    click.echo(f"guard: database ready ({_masked_url(settings.database_url)}); serving on http://{host}:{port}", err=True)
+    uvicorn.run("guard.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+@main.command()
+@click.option("--beat", is_flag=True, help="also run the periodic scheduler (exactly one per deployment)")
+@click.option("--concurrency", default=None, type=int, help="worker processes (default: cores)")
+def worker(beat: bool, concurrency: int | None) -> None:
+    """Run the Celery worker (needs GUARD_REDIS_URL)."""
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("guard worker needs GUARD_REDIS_URL (the Celery broker)")
+    from worker.app import app
+
+    argv = ["worker", "--loglevel=INFO"]
+    if beat:
+        argv.append("--beat")
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    app.worker_main(argv)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    from guard.db import upgrade
+
+    settings = _settings()
+    upgrade(settings)
+    click.echo(f"database at the latest schema ({_masked_url(settings.database_url)})")
+
+
+@main.group()
+def apikey() -> None:
+    """API keys."""
+
+
+@apikey.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="events, check, labels, holds, supervise (repeat for several)")
+@click.option("--store", "stores", multiple=True, help="limit the key to these stores (repeat for several)")
+def apikey_create(name: str, scopes: tuple[str, ...], stores: tuple[str, ...]) -> None:
+    """Create a key; its secret is printed once, alone on the last line."""
+    from guard.services.apikeys import create_key
+
+    engine = _engine(_settings())
+    try:
+        secret = create_key(engine, name, list(scopes), list(stores) or None)
+    except GuardError as exc:
+        raise click.ClickException(_error_text(exc)) from None
+    click.echo(f"created key {name!r} with scopes {', '.join(scopes)}"
+               + (f", stores {', '.join(stores)}" if stores else ", all stores")
+               + ". Its secret is shown once, below; only a hash is kept.")
+    click.echo(secret)
+
+
+@apikey.command("list")
+def apikey_list() -> None:
+    """List keys (never their secrets)."""
+    from guard.services.apikeys import list_keys
+
+    keys = list_keys(_engine(_settings()))
+    if not keys:
+        click.echo("no keys yet: guard apikey create NAME --scope check")
+        return
+    header = ("NAME", "SCOPES", "STORES", "CREATED", "LAST USED", "STATUS")
+    rows = [
+        (
+            key["name"], ",".join(key["scopes"]), ",".join(key["stores"]) if key["stores"] else "all",
+            _when(key["created_at"]), _when(key["last_used_at"]),
+            "revoked " + _when(key["revoked_at"]) if key["revoked_at"] else "active",
+        )
+        for key in keys
+    ]
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@apikey.command("revoke")
+@click.argument("name")
+def apikey_revoke(name: str) -> None:
+    """Revoke a key: it answers 401 within 5 seconds."""
+    from guard.services.apikeys import revoke_key
+
+    try:
+        revoke_key(_engine(_settings()), name)
+    except GuardError as exc:
+        raise click.ClickException(_error_text(exc)) from None
+    click.echo(f"revoked {name!r}; it is refused within 5 seconds everywhere")
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def _masked_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _error_text(exc: GuardError) -> str:
+    parts = [exc.message] + [f"{d.get('field')}: {d.get('message')}" for d in exc.details or []]
+    return "; ".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Engine, transactions and migrations, for SQLite (embedded) and PostgreSQL (production)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from guard.config import Settings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        engine = sa.create_engine(
+            settings.database_url,
+            connect_args={"check_same_thread": False, "timeout": settings.db_timeout_s * 5},
+            pool_size=settings.db_pool_size,
+            max_overflow=0,
+        )
+        _sqlite_serialised_writes(engine)
+        return engine
+    timeout_ms = int(settings.db_timeout_s * 1000)
+    return sa.create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_timeout_s,
+        pool_recycle=1800,
+        pool_pre_ping=False,  # a dead connection fails the request (503) and is dropped; no extra round trip
+        connect_args={
+            "connect_timeout": max(1, int(settings.db_timeout_s)),
+            # Fail closed in bounded time: a hung database answers 503, never a hang.
+            "options": f"-c statement_timeout={timeout_ms * 5} -c lock_timeout={timeout_ms * 2}",
+        },
+    )
+
+
+def _sqlite_serialised_writes(engine: Engine) -> None:
+    """SQLite: WAL, and every transaction takes the write lock up front.
+
+    pysqlite's deferred BEGIN lets two writers read, then one fails on upgrade
+    ("database is locked"); BEGIN IMMEDIATE makes them queue instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction: commits on success, rolls back on any error."""
+    with engine.begin() as conn:
+        yield conn
+
+
+def alembic_config(database_url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    command.upgrade(alembic_config(settings.database_url), revision)
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"

@@ -1,0 +1,153 @@
+"""Parsing and validating an event batch (contract, `POST /v1/events`).
+
+Hand-written rather than a pydantic model so that every problem in a batch is
+named with its index and field, in the contract's words, in one pass.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from guard.errors import ValidationFailed, problem
+from guard.facts import FACT_STATUSES, NOTICE_NEEDS_TRACKING, Fact
+from guard.ids import ID_PATTERN, ID_RULE
+
+MAX_EVENTS = 1000
+FUTURE_TOLERANCE = timedelta(minutes=5)  # a skewed client cannot pin a fact far ahead
+TEXT_LIMITS = {"tracking_number": 128, "carrier": 128, "reason": 1000}
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """RFC 3339 with a mandatory offset, returned in UTC. Raises ValueError."""
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 string with an offset, e.g. 2026-11-11T00:05:00+08:00")
+    match = _RFC3339.fullmatch(value.strip())
+    if match is None:
+        raise ValueError("must be RFC 3339 with an offset (Z or ±hh:mm), e.g. 2026-11-11T00:05:00+08:00")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    if offset in ("Z", "z"):
+        tz = timezone.utc
+    else:
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError("offset out of range")
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz)
+    except ValueError as exc:
+        raise ValueError(f"not a real date and time: {exc}") from None
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    event_id: str
+    order_id: str
+    type: str
+    status: str
+    occurred_at: datetime
+    store_id: str | None
+    ship_by: datetime | None
+    tracking_number: str | None
+    carrier: str | None
+    reason: str | None
+    raw: dict[str, Any]
+
+    def fact(self) -> Fact:
+        return Fact(self.status, self.occurred_at, self.event_id, self.tracking_number, self.carrier)
+
+
+def _identifier(raw: dict, field: str, index: int, problems: list, required: bool = True) -> str | None:
+    value = raw.get(field)
+    if value is None:
+        if required:
+            problems.append(problem(field, "is required", index))
+        return None
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        problems.append(problem(field, ID_RULE, index))
+        return None
+    return value
+
+
+def _text(raw: dict, field: str, index: int, problems: list) -> str | None:
+    value = raw.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > TEXT_LIMITS[field]:
+        problems.append(problem(field, f"must be a non-empty string of at most {TEXT_LIMITS[field]} characters", index))
+        return None
+    return value
+
+
+def parse_event(raw: Any, index: int, now: datetime, problems: list) -> IncomingEvent | None:
+    if not isinstance(raw, dict):
+        problems.append(problem("", "each event must be a JSON object", index))
+        return None
+    before = len(problems)
+    event_id = _identifier(raw, "event_id", index, problems)
+    order_id = _identifier(raw, "order_id", index, problems)
+    store_id = _identifier(raw, "store_id", index, problems, required=False)
+    fact_type, status = raw.get("type"), raw.get("status")
+    if fact_type is None:
+        problems.append(problem("type", "is required", index))
+    elif not isinstance(fact_type, str) or fact_type not in FACT_STATUSES:
+        problems.append(problem("type", f"unknown fact type; one of {', '.join(FACT_STATUSES)}", index))
+        fact_type = None
+    if status is None:
+        problems.append(problem("status", "is required", index))
+    elif fact_type is not None and (not isinstance(status, str) or status not in FACT_STATUSES[fact_type]):
+        problems.append(problem("status", f"unknown {fact_type} status; one of {', '.join(FACT_STATUSES[fact_type])}", index))
+    occurred_at = None
+    if raw.get("occurred_at") is None:
+        problems.append(problem("occurred_at", "is required", index))
+    else:
+        try:
+            occurred_at = parse_timestamp(raw["occurred_at"])
+        except ValueError as exc:
+            problems.append(problem("occurred_at", str(exc), index))
+        else:
+            if occurred_at > now + FUTURE_TOLERANCE:
+                problems.append(problem("occurred_at", "is more than 5 minutes in the future", index))
+    ship_by = None
+    if raw.get("ship_by") is not None:
+        try:
+            ship_by = parse_timestamp(raw["ship_by"])
+        except ValueError as exc:
+            problems.append(problem("ship_by", str(exc), index))
+    tracking_number = _text(raw, "tracking_number", index, problems)
+    carrier = _text(raw, "carrier", index, problems)
+    reason = _text(raw, "reason", index, problems)
+    if fact_type == "shipping_notice" and status in NOTICE_NEEDS_TRACKING and tracking_number is None:
+        if "tracking_number" not in raw or raw["tracking_number"] is None:
+            problems.append(problem("tracking_number", f"is required when the notice is {status}", index))
+    if len(problems) > before:
+        return None
+    return IncomingEvent(
+        event_id=event_id, order_id=order_id, type=fact_type, status=status,  # type: ignore[arg-type]
+        occurred_at=occurred_at, store_id=store_id, ship_by=ship_by,  # type: ignore[arg-type]
+        tracking_number=tracking_number, carrier=carrier, reason=reason, raw=raw,
+    )
+
+
+def parse_batch(body: Any, now: datetime) -> list[IncomingEvent]:
+    """The whole batch, or ValidationFailed naming every problem (nothing is applied)."""
+    if not isinstance(body, dict):
+        raise ValidationFailed([problem("", 'the body must be a JSON object: {"events": [...]}')])
+    events = body.get("events")
+    if not isinstance(events, list):
+        raise ValidationFailed([problem("events", "is required: a list of 1 to 1,000 events")])
+    if not 1 <= len(events) <= MAX_EVENTS:
+        raise ValidationFailed([problem("events", f"must hold 1 to {MAX_EVENTS:,} events, got {len(events):,}")])
+    problems: list[dict] = []
+    parsed = [parse_event(raw, index, now, problems) for index, raw in enumerate(events)]
+    if problems:
+        raise ValidationFailed(problems)
+    return parsed  # type: ignore[return-value]

@@ -1,0 +1,104 @@
+"""Decisions: every verdict that mattered, with what it saw, readable newest first."""
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from guard.errors import ValidationFailed, problem
+from guard.models import Decision
+
+decisions_t = Decision.__table__
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered ids (like UUIDv7): sorting by id sorts by creation, ties included."""
+    return f"{prefix}_{time.time_ns() // 1000:014x}{uuid.uuid4().hex[:18]}"
+
+
+def record_decision(
+    conn: Connection,
+    *,
+    order_id: str,
+    kind: str,
+    verdict: str,
+    reasons: list[str],
+    facts: dict,
+    now: datetime,
+    parcel_id: str | None = None,
+    waived: list[dict] | None = None,
+    station_id: str | None = None,
+    operator: str | None = None,
+    key_name: str | None = None,
+    note: str | None = None,
+) -> str:
+    decision_id = new_id("dec")
+    conn.execute(
+        decisions_t.insert().values(
+            decision_id=decision_id, order_id=order_id, parcel_id=parcel_id, kind=kind, verdict=verdict,
+            reasons=reasons, waived=waived or [], station_id=station_id, operator=operator,
+            key_name=key_name, facts=facts, note=note, decided_at=now,
+        )
+    )
+    return decision_id
+
+
+def encode_cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, count: int) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
+    parts = raw.split("\x1f")
+    if len(parts) != count:
+        raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
+    return parts
+
+
+def decision_view(row: Any) -> dict:
+    return {
+        "decision_id": row.decision_id,
+        "decided_at": row.decided_at,
+        "kind": row.kind,
+        "verdict": row.verdict,
+        "parcel_id": row.parcel_id,
+        "reasons": row.reasons,
+        "waived": row.waived,
+        "station_id": row.station_id,
+        "operator": row.operator,
+        "key_name": row.key_name,
+        "facts": row.facts,
+        "note": row.note,
+    }
+
+
+def page_of_decisions(conn: Connection, order_id: str, limit: int, cursor: str | None) -> dict:
+    query = sa.select(decisions_t).where(decisions_t.c.order_id == order_id)
+    if cursor:
+        at_text, decision_id = decode_cursor(cursor, 2)
+        try:
+            at = datetime.fromisoformat(at_text)
+        except ValueError:
+            raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
+        query = query.where(
+            sa.or_(
+                decisions_t.c.decided_at < at,
+                sa.and_(decisions_t.c.decided_at == at, decisions_t.c.decision_id < decision_id),
+            )
+        )
+    rows = conn.execute(
+        query.order_by(decisions_t.c.decided_at.desc(), decisions_t.c.decision_id.desc()).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].decided_at.isoformat(), rows[-1].decision_id) if more else None
+    return {"items": [decision_view(row) for row in rows], "next_cursor": next_cursor}

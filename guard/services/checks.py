@@ -1,0 +1,199 @@
+"""Checks: the single check a station or ERP asks before a label, and the wave pre-check."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from guard.config import Settings
+from guard.errors import ValidationFailed, problem
+from guard.ids import ID_PATTERN, ID_RULE
+from guard.models import Clearance, Label, Order, Waiver
+from guard.rules import Evaluation, Finding, evaluate
+from guard.rules.messages import MESSAGES
+from guard.services import holds
+from guard.services.apikeys import Principal
+from guard.services.audit import record_decision
+from guard.services.store import OrderState, chunks, facts_snapshot, load_states
+
+MAX_BATCH = 20_000
+DEFAULT_PARCEL = "1"
+
+clearances_t = Clearance.__table__
+labels_t = Label.__table__
+orders_t = Order.__table__
+waivers_t = Waiver.__table__
+
+
+def render_reason(finding: Finding) -> dict:
+    text = MESSAGES[finding.code]
+    return {
+        "code": finding.code,
+        "verdict": finding.verdict,
+        "rule": finding.rule,
+        "message": text.message,
+        "message_zh": text.message_zh,
+        "buyer_messages": dict(text.buyer_messages),
+        "recheck_at": finding.recheck_at,
+    }
+
+
+def judge(state: OrderState | None, principal: Principal, settings: Settings, now: datetime) -> Evaluation:
+    """Evaluate an order as this key may see it: another store's order is an unknown one."""
+    if state is None or not principal.sees(state.store_id):
+        return evaluate({}, now, settings.rules.defaults)
+    return evaluate(state.facts, now, settings.rules.for_store(state.store_id), state.waivers)
+
+
+def _waived_view(conn, order_id: str, evaluation: Evaluation) -> list[dict]:
+    if not evaluation.waived:
+        return []
+    codes = [finding.code for finding in evaluation.waived]
+    rows = conn.execute(sa.select(waivers_t).where(waivers_t.c.order_id == order_id, waivers_t.c.code.in_(codes)))
+    return [{"code": row.code, "note": row.note, "key_name": row.key_name, "at": row.granted_at} for row in rows]
+
+
+def _label_view(row) -> dict | None:
+    if row is None:
+        return None
+    return {"label_id": row.label_id, "issued_at": row.issued_at, "station_id": row.station_id}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    order_id: str
+    parcel_id: str = DEFAULT_PARCEL
+    station_id: str | None = None
+    operator: str | None = None
+
+
+def parse_check_request(order_id: str, body: object) -> CheckRequest:
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise ValidationFailed([problem("", "the body, if any, must be a JSON object")])
+    problems = []
+    values: dict[str, str] = {}
+    for field in ("station_id", "parcel_id"):
+        value = body.get(field)
+        if value is not None:
+            if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+                problems.append(problem(field, ID_RULE))
+            else:
+                values[field] = value
+    operator = body.get("operator")
+    if operator is not None:
+        if not isinstance(operator, str) or not operator.strip() or len(operator) > 128:
+            problems.append(problem("operator", "must be a non-empty string of at most 128 characters"))
+        else:
+            values["operator"] = operator
+    if problems:
+        raise ValidationFailed(problems)
+    return CheckRequest(order_id=order_id, **values)
+
+
+def check_order(engine: Engine, settings: Settings, principal: Principal, request: CheckRequest, now: datetime) -> dict:
+    """Judge one parcel; store the decision; hold, block, or issue a single-use clearance."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Serialise checks of one order, so a new clearance always voids the one before.
+            conn.execute(sa.select(orders_t.c.order_id).where(orders_t.c.order_id == request.order_id).with_for_update())
+        state = load_states(conn, [request.order_id]).get(request.order_id)
+        visible = state is not None and principal.sees(state.store_id)
+        evaluation = judge(state, principal, settings, now)
+        response = {
+            "order_id": request.order_id,
+            "parcel_id": request.parcel_id,
+            "verdict": evaluation.verdict,
+            "reasons": [render_reason(finding) for finding in evaluation.reasons],
+            "waived": [],
+            "decision_id": None,
+            "decided_at": now,
+            "clearance": None,
+            "hold": None,
+            "label": None,
+        }
+        if not visible and principal.stores is not None:
+            return response  # a store-limited key learns nothing and writes nothing
+        state = state or OrderState(request.order_id)
+        waived = _waived_view(conn, request.order_id, evaluation)
+        response["waived"] = waived
+        response["decision_id"] = record_decision(
+            conn, order_id=request.order_id, parcel_id=request.parcel_id, kind="check", verdict=evaluation.verdict,
+            reasons=evaluation.codes, waived=waived, facts=facts_snapshot(state.facts), now=now,
+            station_id=request.station_id, operator=request.operator, key_name=principal.name,
+        )
+        current = holds.current_holds(conn, [request.order_id]).get(request.order_id)
+        hold = holds.settle(conn, state, current, evaluation, now, station_id=request.station_id)
+        response["hold"] = holds.hold_view(hold)
+        label = conn.execute(
+            sa.select(labels_t).where(labels_t.c.order_id == request.order_id, labels_t.c.parcel_id == request.parcel_id)
+        ).first()
+        response["label"] = _label_view(label)
+        if evaluation.verdict == "clear" and label is None:
+            response["clearance"] = _issue_clearance(conn, request, response["decision_id"], settings, now)
+    return response
+
+
+def _issue_clearance(conn, request: CheckRequest, decision_id: str, settings: Settings, now: datetime) -> dict:
+    # One live clearance per parcel: a new one voids any earlier unredeemed one.
+    conn.execute(
+        clearances_t.update()
+        .where(
+            clearances_t.c.order_id == request.order_id,
+            clearances_t.c.parcel_id == request.parcel_id,
+            clearances_t.c.used_at.is_(None),
+            clearances_t.c.voided_at.is_(None),
+        )
+        .values(voided_at=now)
+    )
+    token = "clr_" + secrets.token_urlsafe(24)
+    expires_at = now + timedelta(seconds=settings.clearance_ttl_s)
+    conn.execute(
+        clearances_t.insert().values(
+            token=token, order_id=request.order_id, parcel_id=request.parcel_id, decision_id=decision_id,
+            issued_at=now, expires_at=expires_at,
+        )
+    )
+    return {"token": token, "expires_at": expires_at}
+
+
+def parse_batch_ids(body: object) -> list[str]:
+    if not isinstance(body, dict):
+        raise ValidationFailed([problem("", 'the body must be a JSON object: {"order_ids": [...]}')])
+    order_ids = body.get("order_ids")
+    if not isinstance(order_ids, list):
+        raise ValidationFailed([problem("order_ids", "is required: a list of 1 to 20,000 order ids")])
+    if not 1 <= len(order_ids) <= MAX_BATCH:
+        raise ValidationFailed([problem("order_ids", f"must hold 1 to {MAX_BATCH:,} ids, got {len(order_ids):,}")])
+    problems = [
+        problem("order_ids", ID_RULE, index)
+        for index, order_id in enumerate(order_ids)
+        if not isinstance(order_id, str) or not ID_PATTERN.fullmatch(order_id)
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+    return order_ids
+
+
+def check_batch(engine: Engine, settings: Settings, principal: Principal, order_ids: list[str], now: datetime) -> dict:
+    """Read-only pre-check of a wave: verdicts and codes, no clearance, no hold change."""
+    unique = sorted(set(order_ids))
+    states: dict[str, OrderState] = {}
+    with engine.connect() as conn:
+        for part in chunks(unique):
+            states.update(load_states(conn, part))
+    verdicts: dict[str, tuple[str, list[str]]] = {}
+    for order_id in unique:
+        evaluation = judge(states.get(order_id), principal, settings, now)
+        verdicts[order_id] = (evaluation.verdict, evaluation.codes)
+    counts = {"clear": 0, "hold": 0, "block": 0}
+    results = []
+    for order_id in order_ids:
+        verdict, codes = verdicts[order_id]
+        counts[verdict] += 1
+        results.append({"order_id": order_id, "verdict": verdict, "reasons": codes})
+    return {"results": results, "counts": counts}

@@ -1,0 +1,120 @@
+"""The hold shelf: placing, updating, releasing and blocking, with their notifications.
+
+Called inside a use case's transaction. Every state change writes its outbox
+row in that same transaction, so a station or ERP is told exactly what was
+committed — never a release that rolled back, never a block that was lost.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from guard.models import Hold, Notification
+from guard.rules import Evaluation
+from guard.services.audit import new_id, record_decision
+from guard.services.store import OrderState, facts_snapshot
+
+holds_t = Hold.__table__
+outbox_t = Notification.__table__
+
+
+def hold_view(row: Any) -> dict | None:
+    if row is None:
+        return None
+    return {"state": row["state"], "since": row["since"]}
+
+
+def _upsert(conn: Connection, values: dict) -> None:
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(holds_t).values(**values)
+    updates = {key: insert.excluded[key] for key in values if key != "order_id"}
+    conn.execute(insert.on_conflict_do_update(index_elements=["order_id"], set_=updates))
+
+
+def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime) -> None:
+    """Queue a notification in the outbox (contract, "Notifications")."""
+    notification_id = new_id("ntf")
+    body = {
+        "id": notification_id,
+        "type": kind,
+        "created_at": now.isoformat(),
+        "data": {
+            "order_id": state.order_id,
+            "store_id": state.store_id,
+            "station_id": hold.get("station_id"),
+            "reasons": reasons,
+            "hold": {"state": hold["state"], "since": hold["since"].isoformat()},
+        },
+    }
+    conn.execute(
+        outbox_t.insert().values(
+            notification_id=notification_id, type=kind, order_id=state.order_id, store_id=state.store_id,
+            station_id=hold.get("station_id"), body=body, created_at=now, next_attempt_at=now,
+        )
+    )
+
+
+def _recheck_at(evaluation: Evaluation) -> datetime | None:
+    times = [finding.recheck_at for finding in evaluation.reasons if finding.recheck_at is not None]
+    return min(times) if times else None
+
+
+def settle(
+    conn: Connection,
+    state: OrderState,
+    current: dict | None,
+    evaluation: Evaluation,
+    now: datetime,
+    *,
+    station_id: str | None = None,
+    automatic: bool = False,
+) -> dict | None:
+    """Bring the order's hold in line with its verdict; return the hold as it now stands.
+
+    `automatic` marks a change not made by a check (ingest, re-check sweep): a
+    release is then audited as a `release` decision with the note "automatic".
+    """
+    codes = evaluation.codes
+    previous = current["state"] if current else None
+    if evaluation.verdict == "clear":
+        if previous != "held":
+            return current
+        released = {**current, "state": "released", "since": now, "reasons": [], "recheck_at": None,
+                    "overdue": False, "updated_at": now}
+        _upsert(conn, released)
+        notify(conn, "hold.released", released, state, current["reasons"], now)
+        if automatic:
+            record_decision(conn, order_id=state.order_id, kind="release", verdict="clear", reasons=[],
+                            facts=facts_snapshot(state.facts), now=now, note="automatic")
+        return released
+
+    target = "blocked" if evaluation.verdict == "block" else "held"
+    continuing = previous == target
+    hold = {
+        "order_id": state.order_id,
+        "store_id": state.store_id,
+        "state": target,
+        "reasons": codes,
+        "since": current["since"] if continuing else now,
+        "station_id": station_id or (current or {}).get("station_id"),
+        "recheck_at": _recheck_at(evaluation) if target == "held" else None,
+        "recheck_count": current["recheck_count"] if continuing else 0,
+        "overdue": current["overdue"] if continuing else False,
+        "updated_at": now,
+    }
+    if continuing and hold == {**current, "updated_at": now}:
+        return current  # nothing changed: no write
+    _upsert(conn, hold)
+    if target == "blocked" and not continuing:
+        notify(conn, "order.blocked", hold, state, codes, now)
+    return hold
+
+
+def current_holds(conn: Connection, order_ids: list[str], *, states: tuple[str, ...] | None = None) -> dict[str, dict]:
+    query = sa.select(holds_t).where(holds_t.c.order_id.in_(order_ids))
+    if states:
+        query = query.where(holds_t.c.state.in_(states))
+    return {row["order_id"]: dict(row) for row in conn.execute(query).mappings()}

@@ -1,0 +1,86 @@
+"""Reading an order back: its facts, its verdict now, its hold, labels and decision history."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from guard.config import Settings
+from guard.errors import NotFound, ValidationFailed, problem
+from guard.models import FactRow, Label
+from guard.services import holds
+from guard.services.apikeys import Principal
+from guard.services.audit import page_of_decisions
+from guard.services.checks import _waived_view, judge, render_reason
+from guard.services.store import OrderState, load_states
+
+facts_t = FactRow.__table__
+labels_t = Label.__table__
+
+MAX_PAGE = 1000
+
+
+def _visible_state(conn, principal: Principal, order_id: str) -> OrderState:
+    state = load_states(conn, [order_id]).get(order_id)
+    # Another store's order reads exactly like an unknown one, so ids do not leak.
+    if state is None or not state.facts or not principal.sees(state.store_id):
+        raise NotFound(f"no order {order_id!r}", code="ORDER_NOT_FOUND")
+    return state
+
+
+def get_order(engine: Engine, settings: Settings, principal: Principal, order_id: str, now: datetime) -> dict:
+    with engine.connect() as conn:
+        state = _visible_state(conn, principal, order_id)
+        evaluation = judge(state, principal, settings, now)
+        fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
+        facts = {
+            row.fact_type: {
+                "status": row.status, "occurred_at": row.occurred_at, "event_id": row.event_id,
+                "tracking_number": row.tracking_number, "carrier": row.carrier, "reason": row.note,
+            }
+            for row in fact_rows
+        }
+        hold = holds.current_holds(conn, [order_id]).get(order_id)
+        labels = conn.execute(sa.select(labels_t).where(labels_t.c.order_id == order_id).order_by(labels_t.c.issued_at))
+        return {
+            "order_id": order_id,
+            "store_id": state.store_id,
+            "ship_by": state.ship_by,
+            "facts": facts,
+            "verdict": evaluation.verdict,
+            "reasons": [render_reason(finding) for finding in evaluation.reasons],
+            "waived": _waived_view(conn, order_id, evaluation),
+            "hold": holds.hold_view(hold),
+            "labels": [
+                {"label_id": row.label_id, "parcel_id": row.parcel_id, "source": row.source, "format": row.format,
+                 "tracking_number": row.tracking_number, "station_id": row.station_id, "issued_at": row.issued_at}
+                for row in labels
+            ],
+        }
+
+
+def parse_limit(value: str | None, default: int = 50, maximum: int = MAX_PAGE) -> int:
+    if value is None:
+        return default
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= maximum:
+        raise ValidationFailed([problem("limit", f"must be a whole number from 1 to {maximum}")])
+    return limit
+
+
+def list_decisions(engine: Engine, principal: Principal, order_id: str, limit: int, cursor: str | None) -> dict:
+    with engine.connect() as conn:
+        try:
+            _visible_state(conn, principal, order_id)
+        except NotFound:
+            # An order scanned before the guard knew anything of it still has its
+            # checks on record; an unrestricted key may read them.
+            page = page_of_decisions(conn, order_id, limit, cursor) if principal.stores is None else None
+            if not page or not page["items"]:
+                raise
+            return page
+        return page_of_decisions(conn, order_id, limit, cursor)
