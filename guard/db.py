@@ -60,13 +60,17 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "guard_read_only"
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction: commits on success, rolls back on any error."""
-    with engine.begin() as conn:
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction (on SQLite it does not queue behind writers)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
         yield conn
 
 

@@ -18,8 +18,10 @@ MAX_EVENTS = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a skewed client cannot pin a fact far ahead
 TEXT_LIMITS = {"tracking_number": 128, "carrier": 128, "reason": 1000}
 
+# re.ASCII: `\d` must not accept other scripts' digits ("２０２６" is not RFC 3339).
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
 )
 
 
@@ -42,9 +44,10 @@ def parse_timestamp(value: Any) -> datetime:
         tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz)
-    except ValueError as exc:
+        # 0001-01-01T00:00:00+05:00 is a real time with no UTC counterpart datetime can hold.
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
         raise ValueError(f"not a real date and time: {exc}") from None
-    return moment.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,10 @@ def _text(raw: dict, field: str, index: int, problems: list) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > TEXT_LIMITS[field]:
         problems.append(problem(field, f"must be a non-empty string of at most {TEXT_LIMITS[field]} characters", index))
         return None
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL: refused here as bad input, not later as a 503.
+        problems.append(problem(field, "must not contain NUL characters", index))
+        return None
     return value
 
 
@@ -103,7 +110,10 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
         fact_type = None
     if status is None:
         problems.append(problem("status", "is required", index))
-    elif fact_type is not None and (not isinstance(status, str) or status not in FACT_STATUSES[fact_type]):
+    elif not isinstance(status, str):
+        problems.append(problem("status", "must be a string", index))
+        status = None
+    elif fact_type is not None and status not in FACT_STATUSES[fact_type]:
         problems.append(problem("status", f"unknown {fact_type} status; one of {', '.join(FACT_STATUSES[fact_type])}", index))
     occurred_at = None
     if raw.get("occurred_at") is None:

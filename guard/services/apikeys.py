@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from guard.db import reading
 from guard.clock import utcnow
 from guard.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed, problem
 from guard.ids import ID_PATTERN
@@ -76,7 +77,7 @@ def create_key(engine: Engine, name: str, scopes: list[str], stores: list[str] |
 
 
 def list_keys(engine: Engine) -> list[dict]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(sa.select(_keys).order_by(_keys.c.name)).mappings().all()
     return [
         {

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from guard.db import reading
 from guard.config import Settings
 from guard.errors import ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
@@ -183,7 +184,7 @@ def check_batch(engine: Engine, settings: Settings, principal: Principal, order_
     """Read-only pre-check of a wave: verdicts and codes, no clearance, no hold change."""
     unique = sorted(set(order_ids))
     states: dict[str, OrderState] = {}
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         for part in chunks(unique):
             states.update(load_states(conn, part))
     verdicts: dict[str, tuple[str, list[str]]] = {}

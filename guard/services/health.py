@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from guard.db import reading
 from guard.config import Settings
 from guard.models import Notification
 
@@ -30,7 +31,7 @@ def _redis_status(url: str | None) -> str:
 def readiness(engine: Engine, settings: Settings) -> dict:
     report: dict = {"database": "up", "redis": _redis_status(settings.redis_url), "outbox_backlog": None}
     try:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             report["outbox_backlog"] = conn.execute(
                 sa.select(sa.func.count()).select_from(outbox_t).where(
                     outbox_t.c.delivered_at.is_(None), outbox_t.c.failed_at.is_(None)

@@ -146,6 +146,7 @@ def _note_order_fields(state: OrderState, event: IncomingEvent, changed: dict[st
     )
     if not (store_changed or ship_by_changed):
         return
+    entry = changed.get(state.order_id)
     if entry is None:
         entry = changed[state.order_id] = {
             "b_order_id": state.order_id, "store_id": state.store_id, "ship_by": state.ship_by,

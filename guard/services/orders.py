@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from guard.db import reading
 from guard.config import Settings
 from guard.errors import NotFound, ValidationFailed, problem
 from guard.models import FactRow, Label
@@ -30,7 +31,7 @@ def _visible_state(conn, principal: Principal, order_id: str) -> OrderState:
 
 
 def get_order(engine: Engine, settings: Settings, principal: Principal, order_id: str, now: datetime) -> dict:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         state = _visible_state(conn, principal, order_id)
         evaluation = judge(state, principal, settings, now)
         fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
@@ -73,7 +74,7 @@ def parse_limit(value: str | None, default: int = 50, maximum: int = MAX_PAGE) -
 
 
 def list_decisions(engine: Engine, principal: Principal, order_id: str, limit: int, cursor: str | None) -> dict:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         try:
             _visible_state(conn, principal, order_id)
         except NotFound:
