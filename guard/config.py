@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     key_cache_s: float = Field(2.0, ge=0, le=5)
     db_pool_size: int = Field(10, ge=1)
     db_timeout_s: float = Field(2.0, gt=0)
+    # Embedded mode (no Redis): run delivery and re-checks inside `guard serve`.
+    embedded_jobs: bool = True
 
     @field_validator("redis_url", "webhook_url", "webhook_secret", "rules_file", mode="before")
     @classmethod

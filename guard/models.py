@@ -195,6 +195,8 @@ class Notification(SQLModel, table=True):
     next_attempt_at: datetime | None = _ts(nullable=True, index=True)
     last_error: str | None = Field(default=None, max_length=1000)
     failed_at: datetime | None = _ts(nullable=True)
+    # Retried with backoff until then; a retry by hand starts a new window.
+    give_up_at: datetime | None = _ts(nullable=True)
 
 
 class ApiKey(SQLModel, table=True):

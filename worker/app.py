@@ -1,7 +1,9 @@
 """The Celery app: broker Redis (GUARD_REDIS_URL), no result backend.
 
 Tasks take ids, are idempotent, ack late and are re-queued if a worker dies.
-Hold timers are not Celery ETAs: they live in the database (`holds.recheck_at`).
+Hold timers are not Celery ETAs: they live in the database (`holds.recheck_at`)
+and a periodic sweep takes what is due — Redis would redeliver a long ETA after
+its visibility timeout, running it twice, or lose it with the broker.
 """
 from __future__ import annotations
 
@@ -11,14 +13,25 @@ from guard.config import Settings
 
 settings = Settings()
 
-app = Celery("guard", broker=settings.redis_url or "redis://127.0.0.1:6379/0")
+OUTBOX_SWEEP_S = 5.0
+HOLDS_SWEEP_S = 15.0
+
+app = Celery("guard", broker=settings.redis_url or "redis://127.0.0.1:6379/0", include=["worker.tasks"])
 app.conf.update(
     task_ignore_result=True,
     result_backend=None,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
+    worker_prefetch_multiplier=4,
     broker_connection_retry_on_startup=True,
     task_default_queue="guard",
     timezone="UTC",
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        # Catches what the API could not hand over (Redis was down) and retries.
+        "outbox-sweep": {"task": "guard.outbox.sweep", "schedule": OUTBOX_SWEEP_S,
+                         "options": {"expires": OUTBOX_SWEEP_S}},
+        "holds-sweep": {"task": "guard.holds.sweep", "schedule": HOLDS_SWEEP_S,
+                        "options": {"expires": HOLDS_SWEEP_S}},
+    },
 )

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-import sqlalchemy as sa
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from guard import __version__
-from guard.api import errors, v1
-from guard.api.deps import Context, ContextDep
+from guard.api import errors, holds, stations, v1
+from guard.api.deps import RuntimeDep
 from guard.api.limits import BodyLimit
 from guard.api.responses import GuardJSONResponse
 from guard.config import Settings
-from guard.db import make_engine
 from guard.errors import Unavailable
+from guard.runtime import build_runtime
 from guard.services.apikeys import KeyRing
 from guard.services.health import readiness
 
@@ -22,12 +21,16 @@ from guard.services.health import readiness
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.rules  # fail at start on a bad rules file, not on the first check
-    engine = make_engine(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
-        yield
-        engine.dispose()
+    async def lifespan(app: FastAPI):
+        runtime = build_runtime(settings, role="api")
+        app.state.runtime = runtime
+        app.state.keys = KeyRing(runtime.engine, settings.key_cache_s)
+        try:
+            yield
+        finally:
+            runtime.close()
 
     app = FastAPI(
         title="Dispatch Guard",
@@ -36,18 +39,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=GuardJSONResponse,
         lifespan=lifespan,
     )
-    app.state.context = Context(settings=settings, engine=engine, keys=KeyRing(engine, settings.key_cache_s))
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(v1.router)
+    app.include_router(holds.router)
+    app.include_router(stations.router)
 
     @app.get("/healthz", summary="The process is up")
     async def healthz():
         return {"status": "ok"}
 
     @app.get("/readyz", summary="The database answers (Redis and the outbox are reported)")
-    async def readyz(context: ContextDep):
-        report = await run_in_threadpool(readiness, context.engine, context.settings)
+    async def readyz(rt: RuntimeDep):
+        report = await run_in_threadpool(readiness, rt.engine, rt.settings)
         if report["database"] != "up":
             raise Unavailable("the database does not answer", details=[report])
         return report

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,10 +13,30 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guard.api.responses import GuardJSONResponse
 from guard.errors import GuardError, Unavailable, ValidationFailed, problem
+from guard.ids import ID_PATTERN, ID_RULE
 
 log = logging.getLogger("guard.api")
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+# The order routes, by method, as the raw (still percent-encoded) path shows them.
+_ORDER_PATHS = {
+    "GET": re.compile(r"/v1/orders/([^/]*)(?:/decisions)?/?"),
+    "POST": re.compile(r"/v1/orders/([^/]*)/check/?"),
+    "PUT": re.compile(r"/v1/orders/([^/]*)/carrier-label/?"),
+}
+
+
+def _bad_path_order_id(request: Request) -> bool:
+    """An order route whose id the router could not take: empty, or with an encoded "/" in it.
+
+    The router decodes %2F before matching, so `/v1/orders/a%2Fb/check` would be a
+    plain 404; the contract wants a bad path order_id answered 422, like a bad body id.
+    """
+    pattern = _ORDER_PATHS.get(request.method)
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    match = pattern and pattern.fullmatch(raw_path.split(b"?", 1)[0].decode("latin-1"))
+    return bool(match) and not ID_PATTERN.fullmatch(unquote(match.group(1)))
 
 
 def render(error: GuardError, headers: dict[str, str] | None = None) -> GuardJSONResponse:
@@ -39,7 +61,9 @@ def install(app: FastAPI) -> None:
         return render(ValidationFailed(_validation_details(exc)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> GuardJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> GuardJSONResponse:
+        if exc.status_code == 404 and _bad_path_order_id(request):
+            return render(ValidationFailed([problem("order_id", ID_RULE)]))
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         error = GuardError(str(exc.detail), code=code)
         error.status = exc.status_code

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from guard.api.deps import ContextDep, checked_id, json_body, require
+from guard.api.deps import RuntimeDep, checked_id, json_body, require
 from guard.api.responses import GuardJSONResponse
 from guard.clock import utcnow
 from guard.events import parse_batch
@@ -20,32 +20,32 @@ CheckKey = Annotated[Principal, Depends(require("check"))]
 
 
 @router.post("/events", summary="Push order facts (1 to 1,000 events, all or nothing)")
-async def post_events(request: Request, context: ContextDep, principal: EventsKey):
+async def post_events(request: Request, rt: RuntimeDep, principal: EventsKey):
     body = await json_body(request)
     now = utcnow()
     events = parse_batch(body, now)
-    return await run_in_threadpool(ingest.ingest, context.engine, context.settings, principal, events, now)
+    return await run_in_threadpool(ingest.ingest, rt, principal, events, now)
 
 
 @router.post("/orders/{order_id}/check", summary="Check one parcel before its label prints")
-async def post_check(order_id: str, request: Request, context: ContextDep, principal: CheckKey):
+async def post_check(order_id: str, request: Request, rt: RuntimeDep, principal: CheckKey):
     body = await json_body(request, optional=True)
     check = checks.parse_check_request(checked_id(order_id), body)
-    return await run_in_threadpool(checks.check_order, context.engine, context.settings, principal, check, utcnow())
+    return await run_in_threadpool(checks.check_order, rt, principal, check, utcnow())
 
 
 @router.post("/checks", summary="Pre-check a wave of up to 20,000 orders (read-only)")
-async def post_checks(request: Request, context: ContextDep, principal: CheckKey):
+async def post_checks(request: Request, rt: RuntimeDep, principal: CheckKey):
     order_ids = checks.parse_batch_ids(await json_body(request))
-    return await run_in_threadpool(checks.check_batch, context.engine, context.settings, principal, order_ids, utcnow())
+    return await run_in_threadpool(checks.check_batch, rt, principal, order_ids, utcnow())
 
 
 @router.get("/orders/{order_id}", summary="An order's facts, verdict, hold and labels")
-def get_order(order_id: str, context: ContextDep, principal: CheckKey):
-    return orders.get_order(context.engine, context.settings, principal, checked_id(order_id), utcnow())
+def get_order(order_id: str, rt: RuntimeDep, principal: CheckKey):
+    return orders.get_order(rt, principal, checked_id(order_id), utcnow())
 
 
 @router.get("/orders/{order_id}/decisions", summary="An order's decisions, newest first")
-def get_decisions(order_id: str, context: ContextDep, principal: CheckKey,
+def get_decisions(order_id: str, rt: RuntimeDep, principal: CheckKey,
                   limit: str | None = None, cursor: str | None = None):
-    return orders.list_decisions(context.engine, principal, checked_id(order_id), orders.parse_limit(limit), cursor)
+    return orders.list_decisions(rt.engine, principal, checked_id(order_id), orders.parse_limit(limit), cursor)

@@ -5,7 +5,7 @@ import base64
 import binascii
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,8 +86,10 @@ def page_of_decisions(conn: Connection, order_id: str, limit: int, cursor: str |
     if cursor:
         at_text, decision_id = decode_cursor(cursor, 2)
         try:
-            at = datetime.fromisoformat(at_text)
-        except ValueError:
+            at = datetime.fromisoformat(at_text).astimezone(timezone.utc)
+            if at.utcoffset() is None or at.tzinfo is None or "+" not in at_text[10:]:
+                raise ValueError
+        except (ValueError, OverflowError):
             raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
         query = query.where(
             sa.or_(

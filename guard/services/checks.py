@@ -4,9 +4,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from guard.db import reading
 from guard.config import Settings
@@ -18,7 +18,11 @@ from guard.rules.messages import MESSAGES
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
+from guard.services.outbox import take_written
 from guard.services.store import OrderState, chunks, facts_snapshot, load_states
+
+if TYPE_CHECKING:
+    from guard.runtime import Runtime
 
 MAX_BATCH = 20_000
 DEFAULT_PARCEL = "1"
@@ -54,7 +58,8 @@ def _waived_view(conn, order_id: str, evaluation: Evaluation) -> list[dict]:
         return []
     codes = [finding.code for finding in evaluation.waived]
     rows = conn.execute(sa.select(waivers_t).where(waivers_t.c.order_id == order_id, waivers_t.c.code.in_(codes)))
-    return [{"code": row.code, "note": row.note, "key_name": row.key_name, "at": row.granted_at} for row in rows]
+    return [{"code": row.code, "note": row.note, "key_name": row.key_name, "at": row.granted_at.isoformat()}
+            for row in rows]
 
 
 def _label_view(row) -> dict | None:
@@ -96,9 +101,10 @@ def parse_check_request(order_id: str, body: object) -> CheckRequest:
     return CheckRequest(order_id=order_id, **values)
 
 
-def check_order(engine: Engine, settings: Settings, principal: Principal, request: CheckRequest, now: datetime) -> dict:
+def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: datetime) -> dict:
     """Judge one parcel; store the decision; hold, block, or issue a single-use clearance."""
-    with engine.begin() as conn:
+    settings = rt.settings
+    with rt.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Serialise checks of one order, so a new clearance always voids the one before.
             conn.execute(sa.select(orders_t.c.order_id).where(orders_t.c.order_id == request.order_id).with_for_update())
@@ -128,7 +134,8 @@ def check_order(engine: Engine, settings: Settings, principal: Principal, reques
             station_id=request.station_id, operator=request.operator, key_name=principal.name,
         )
         current = holds.current_holds(conn, [request.order_id]).get(request.order_id)
-        hold = holds.settle(conn, state, current, evaluation, now, station_id=request.station_id)
+        rules = settings.rules.for_store(state.store_id)
+        hold = holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=request.station_id)
         response["hold"] = holds.hold_view(hold)
         label = conn.execute(
             sa.select(labels_t).where(labels_t.c.order_id == request.order_id, labels_t.c.parcel_id == request.parcel_id)
@@ -136,6 +143,8 @@ def check_order(engine: Engine, settings: Settings, principal: Principal, reques
         response["label"] = _label_view(label)
         if evaluation.verdict == "clear" and label is None:
             response["clearance"] = _issue_clearance(conn, request, response["decision_id"], settings, now)
+        notifications = take_written(conn)
+    rt.dispatch(notifications)
     return response
 
 
@@ -180,11 +189,12 @@ def parse_batch_ids(body: object) -> list[str]:
     return order_ids
 
 
-def check_batch(engine: Engine, settings: Settings, principal: Principal, order_ids: list[str], now: datetime) -> dict:
+def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: datetime) -> dict:
     """Read-only pre-check of a wave: verdicts and codes, no clearance, no hold change."""
+    settings = rt.settings
     unique = sorted(set(order_ids))
     states: dict[str, OrderState] = {}
-    with reading(engine) as conn:
+    with reading(rt.engine) as conn:
         for part in chunks(unique):
             states.update(load_states(conn, part))
     verdicts: dict[str, tuple[str, list[str]]] = {}

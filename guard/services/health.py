@@ -34,7 +34,7 @@ def readiness(engine: Engine, settings: Settings) -> dict:
         with reading(engine) as conn:
             report["outbox_backlog"] = conn.execute(
                 sa.select(sa.func.count()).select_from(outbox_t).where(
-                    outbox_t.c.delivered_at.is_(None), outbox_t.c.failed_at.is_(None)
+                    outbox_t.c.next_attempt_at.is_not(None)
                 )
             ).scalar_one()
     except SQLAlchemyError:

@@ -14,8 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from guard.models import Hold, Notification
-from guard.rules import Evaluation
+from guard.rules import Evaluation, StoreRules
+from guard.rules.escalation import overdue_because
 from guard.services.audit import new_id, record_decision
+from guard.services.outbox import GIVE_UP_AFTER, written
 from guard.services.store import OrderState, facts_snapshot
 
 holds_t = Hold.__table__
@@ -34,7 +36,8 @@ def _upsert(conn: Connection, values: dict) -> None:
     conn.execute(insert.on_conflict_do_update(index_elements=["order_id"], set_=updates))
 
 
-def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime) -> None:
+def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime,
+           **extra: object) -> None:
     """Queue a notification in the outbox (contract, "Notifications")."""
     notification_id = new_id("ntf")
     body = {
@@ -47,14 +50,17 @@ def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: 
             "station_id": hold.get("station_id"),
             "reasons": reasons,
             "hold": {"state": hold["state"], "since": hold["since"].isoformat()},
+            **extra,
         },
     }
     conn.execute(
         outbox_t.insert().values(
             notification_id=notification_id, type=kind, order_id=state.order_id, store_id=state.store_id,
             station_id=hold.get("station_id"), body=body, created_at=now, next_attempt_at=now,
+            give_up_at=now + GIVE_UP_AFTER,
         )
     )
+    written(conn, notification_id)
 
 
 def _recheck_at(evaluation: Evaluation) -> datetime | None:
@@ -69,13 +75,18 @@ def settle(
     evaluation: Evaluation,
     now: datetime,
     *,
+    rules: StoreRules,
     station_id: str | None = None,
     automatic: bool = False,
+    recheck: bool = False,
 ) -> dict | None:
     """Bring the order's hold in line with its verdict; return the hold as it now stands.
 
     `automatic` marks a change not made by a check (ingest, re-check sweep): a
     release is then audited as a `release` decision with the note "automatic".
+    `recheck` marks the scheduled re-check: it counts towards escalation, and a
+    hold it finds unchanged asks the ERP to re-sync the order (the guard does
+    not poll the platform itself).
     """
     codes = evaluation.codes
     previous = current["state"] if current else None
@@ -93,28 +104,39 @@ def settle(
 
     target = "blocked" if evaluation.verdict == "block" else "held"
     continuing = previous == target
+    since = current["since"] if continuing else now
+    rechecks = (current["recheck_count"] + (1 if recheck else 0)) if continuing else 0
+    overdue_why = [] if target == "blocked" else overdue_because(
+        codes, state.facts, since=since, rechecks=rechecks, ship_by=state.ship_by, now=now, store=rules)
     hold = {
         "order_id": state.order_id,
         "store_id": state.store_id,
         "state": target,
         "reasons": codes,
-        "since": current["since"] if continuing else now,
+        "since": since,
         "station_id": station_id or (current or {}).get("station_id"),
         "recheck_at": _recheck_at(evaluation) if target == "held" else None,
-        "recheck_count": current["recheck_count"] if continuing else 0,
-        "overdue": current["overdue"] if continuing else False,
+        "recheck_count": rechecks,
+        "overdue": bool(overdue_why),
         "updated_at": now,
     }
-    if continuing and hold == {**current, "updated_at": now}:
-        return current  # nothing changed: no write
     _upsert(conn, hold)
     if target == "blocked" and not continuing:
         notify(conn, "order.blocked", hold, state, codes, now)
+    if target == "held":
+        if hold["overdue"] and not (continuing and current["overdue"]):
+            notify(conn, "hold.overdue", hold, state, codes, now, overdue_because=overdue_why)
+        if recheck and continuing:
+            notify(conn, "hold.refresh_requested", hold, state, codes, now)
     return hold
 
 
-def current_holds(conn: Connection, order_ids: list[str], *, states: tuple[str, ...] | None = None) -> dict[str, dict]:
+def current_holds(
+    conn: Connection, order_ids: list[str], *, states: tuple[str, ...] | None = None, lock: bool = False
+) -> dict[str, dict]:
     query = sa.select(holds_t).where(holds_t.c.order_id.in_(order_ids))
     if states:
         query = query.where(holds_t.c.state.in_(states))
+    if lock:
+        query = query.order_by(holds_t.c.order_id).with_for_update()
     return {row["order_id"]: dict(row) for row in conn.execute(query).mappings()}

@@ -7,10 +7,11 @@ ids, write events, upsert facts, update orders, settle holds), not per event.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from guard.config import Settings
@@ -21,7 +22,11 @@ from guard.models import EventRow, FactRow, Order
 from guard.rules import evaluate
 from guard.services import holds
 from guard.services.apikeys import Principal
+from guard.services.outbox import take_written
 from guard.services.store import OrderState, chunks, load_states
+
+if TYPE_CHECKING:
+    from guard.runtime import Runtime
 
 events_t = EventRow.__table__
 facts_t = FactRow.__table__
@@ -32,13 +37,16 @@ def _insert(conn: Connection, table: sa.Table):
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-def ingest(engine: Engine, settings: Settings, principal: Principal, events: list[IncomingEvent], now: datetime) -> dict:
+def ingest(rt: Runtime, principal: Principal, events: list[IncomingEvent], now: datetime) -> dict:
     # Two batches may race on one new event id for different orders; the loser
     # retries once and then sees the winner's event as a duplicate.
     for attempt in (1, 2):
         try:
-            with engine.begin() as conn:
-                return _apply(conn, settings, principal, events, now)
+            with rt.engine.begin() as conn:
+                result = _apply(conn, rt.settings, principal, events, now)
+                notifications = take_written(conn)
+            rt.dispatch(notifications)
+            return result
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -164,7 +172,8 @@ def _settle_holds(conn: Connection, settings: Settings, states: dict[str, OrderS
     if not order_ids:
         return
     for part in chunks(sorted(order_ids)):
-        for order_id, current in holds.current_holds(conn, list(part), states=("held",)).items():
+        for order_id, current in holds.current_holds(conn, list(part), states=("held",), lock=True).items():
             state = states[order_id]
-            evaluation = evaluate(state.facts, now, settings.rules.for_store(state.store_id), state.waivers)
-            holds.settle(conn, state, current, evaluation, now, automatic=True)
+            rules = settings.rules.for_store(state.store_id)
+            evaluation = evaluate(state.facts, now, rules, state.waivers)
+            holds.settle(conn, state, current, evaluation, now, rules=rules, automatic=True)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from guard.db import reading
-from guard.config import Settings
 from guard.errors import NotFound, ValidationFailed, problem
 from guard.models import FactRow, Label
 from guard.services import holds
@@ -15,6 +15,9 @@ from guard.services.apikeys import Principal
 from guard.services.audit import page_of_decisions
 from guard.services.checks import _waived_view, judge, render_reason
 from guard.services.store import OrderState, load_states
+
+if TYPE_CHECKING:
+    from guard.runtime import Runtime
 
 facts_t = FactRow.__table__
 labels_t = Label.__table__
@@ -30,10 +33,10 @@ def _visible_state(conn, principal: Principal, order_id: str) -> OrderState:
     return state
 
 
-def get_order(engine: Engine, settings: Settings, principal: Principal, order_id: str, now: datetime) -> dict:
-    with reading(engine) as conn:
+def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -> dict:
+    with reading(rt.engine) as conn:
         state = _visible_state(conn, principal, order_id)
-        evaluation = judge(state, principal, settings, now)
+        evaluation = judge(state, principal, rt.settings, now)
         fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
         facts = {
             row.fact_type: {

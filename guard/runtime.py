@@ -1,0 +1,166 @@
+"""What a running guard process holds: settings, the database, the station bus,
+the webhook sender, and how freshly committed notifications get delivered.
+
+Three shapes, one set of service functions:
+- API with Redis: notifications are handed to the Celery worker (`guard worker`).
+- API without Redis (embedded mode): an in-process loop delivers them and runs
+  the re-check sweep, so `make run` alone shows automatic release.
+- The worker: delivers directly, in-process.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+
+from guard.clock import utcnow
+from guard.config import Settings
+from guard.db import make_engine
+from guard.services.outbox import relay
+from guard.services.recheck import sweep
+from guard.stations import LocalBus, RedisBus, StationBus
+from guard.webhooks import WebhookSender
+
+log = logging.getLogger("guard.runtime")
+
+DELIVER_TASK = "guard.outbox.deliver"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    bus: StationBus
+    sender: WebhookSender | None
+    # Called after a commit with the ids of the notifications it wrote.
+    dispatch: Callable[[list[str]], None] = lambda ids: None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def deliver_now(self, notification_ids: list[str]) -> None:
+        relay(self.engine, self.bus, self.sender, utcnow(), notification_ids=notification_ids)
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer()
+        if self.sender is not None:
+            self.sender.close()
+        self.bus.close()
+        self.engine.dispose()
+
+
+def drain(runtime: Runtime, chunk: int = 200, max_chunks: int = 50) -> int:
+    """Deliver everything that is due now, chunk by chunk."""
+    total = 0
+    for _ in range(max_chunks):
+        claimed = relay(runtime.engine, runtime.bus, runtime.sender, utcnow(), limit=chunk).claimed
+        total += claimed
+        if claimed < chunk:
+            break
+    return total
+
+
+def build_runtime(settings: Settings, role: str = "api") -> Runtime:
+    """`role`: "api" (guard serve), "worker" (guard worker) or "tool" (CLI, tests)."""
+    bus: StationBus = RedisBus(settings.redis_url) if settings.redis_url else LocalBus()
+    sender = WebhookSender(settings.webhook_url, settings.webhook_secrets) if settings.webhook_url else None
+    runtime = Runtime(settings=settings, engine=make_engine(settings), bus=bus, sender=sender)
+    if role == "worker":
+        runtime.dispatch = runtime.deliver_now
+    elif role == "api" and settings.redis_url:
+        handoff = CeleryHandoff(settings.redis_url)
+        runtime.dispatch = handoff.submit
+        runtime._closers.append(handoff.stop)
+    elif role == "api" and settings.embedded_jobs:
+        jobs = EmbeddedJobs(runtime)
+        runtime.dispatch = jobs.wake
+        runtime._closers.append(jobs.stop)
+        jobs.start()
+    return runtime
+
+
+class CeleryHandoff:
+    """Hands notification ids to the worker, off the request path.
+
+    A background thread sends the tasks, so a slow or absent Redis never delays
+    a check or a label; what cannot be sent stays in the outbox, and the
+    worker's periodic sweep delivers it once Redis is back.
+    """
+
+    def __init__(self, broker_url: str):
+        from celery import Celery
+
+        self._app = Celery("guard-api", broker=broker_url, set_as_current=False)
+        self._app.conf.update(
+            broker_connection_retry=False,
+            broker_connection_max_retries=0,
+            broker_transport_options={"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 0},
+        )
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=100_000)
+        self._thread = threading.Thread(target=self._run, name="guard-handoff", daemon=True)
+        self._thread.start()
+
+    def submit(self, notification_ids: list[str]) -> None:
+        for notification_id in notification_ids:
+            try:
+                self._queue.put_nowait(notification_id)
+            except queue.Full:  # the sweep will find it in the outbox
+                return
+
+    def _run(self) -> None:
+        broken_until = 0.0
+        while True:
+            notification_id = self._queue.get()
+            if notification_id is None:
+                return
+            if time.monotonic() < broken_until:
+                continue  # Redis is down: leave it to the sweep
+            try:
+                self._app.send_task(DELIVER_TASK, args=[notification_id], queue="guard", retry=False)
+            except Exception as exc:
+                log.warning("cannot hand notifications to the worker (%s); the sweep will deliver them", exc)
+                broken_until = time.monotonic() + 5
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=2)
+
+
+class EmbeddedJobs:
+    """Embedded mode: delivery and re-checks in a thread of `guard serve`."""
+
+    INTERVAL_S = 1.0
+
+    def __init__(self, runtime: Runtime):
+        self._runtime = runtime
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="guard-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self, notification_ids: list[str]) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        runtime = self._runtime
+        while not self._stopped.is_set():
+            self._wake.wait(self.INTERVAL_S)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            try:
+                sweep(runtime.engine, runtime.settings, utcnow, runtime.deliver_now)
+                drain(runtime)
+            except Exception:  # the database may be down; try again on the next tick
+                log.exception("embedded jobs failed; retrying")
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        self._thread.join(timeout=5)

@@ -1,0 +1,171 @@
+"""The outbox relay: notifications committed with their cause, delivered after.
+
+A row is claimed with a short lease (so a worker killed mid-delivery simply lets
+the lease run out and the row is taken again), published to its station, and
+POSTed to the webhook. It is done only after a 2xx; otherwise it is retried with
+backoff for 24 hours, then marked failed — visible, and retryable by hand.
+`next_attempt_at` is NULL exactly when a row needs nothing more.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from guard.errors import NotFound
+from guard.models import Notification
+from guard.services.audit import decode_cursor, encode_cursor
+from guard.stations import StationBus
+from guard.webhooks import Delivery
+
+log = logging.getLogger("guard.outbox")
+
+outbox_t = Notification.__table__
+LEASE = timedelta(seconds=60)
+GIVE_UP_AFTER = timedelta(hours=24)
+PENDING_KEY = "guard.outbox.pending"
+
+
+class Sender(Protocol):
+    def send(self, notification_id: str, body: bytes, timestamp: int) -> Delivery: ...
+
+
+def written(conn: Connection, notification_id: str) -> None:
+    """Remember, for after the commit, that this transaction wrote a notification."""
+    conn.info.setdefault(PENDING_KEY, []).append(notification_id)
+
+
+def take_written(conn: Connection) -> list[str]:
+    return conn.info.pop(PENDING_KEY, [])
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … capped at 30 min, with jitter so receivers are not stampeded."""
+    base = min(5 * 2 ** max(attempts - 1, 0), 1800)
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+@dataclass
+class RelayReport:
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.delivered + self.retrying + self.failed
+
+
+def _claim(engine: Engine, now: datetime, notification_ids: list[str] | None, limit: int) -> list:
+    due = sa.select(outbox_t.c.id).where(outbox_t.c.next_attempt_at <= now)
+    if notification_ids is not None:
+        due = due.where(outbox_t.c.notification_id.in_(notification_ids))
+    due = due.order_by(outbox_t.c.id).limit(limit).with_for_update(skip_locked=True)
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            outbox_t.update()
+            .where(outbox_t.c.id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=now + LEASE)
+            .returning(outbox_t)
+        ).all()
+    return sorted(claimed, key=lambda row: row.id)
+
+
+def relay(
+    engine: Engine,
+    bus: StationBus | None,
+    sender: Sender | None,
+    now: datetime,
+    *,
+    notification_ids: list[str] | None = None,
+    limit: int = 200,
+) -> RelayReport:
+    """Deliver what is due (or just the given ids, if they are due)."""
+    report = RelayReport()
+    for row in _claim(engine, now, notification_ids, limit):
+        body = orjson.dumps(row.body)
+        changes: dict = {}
+        published = row.published_at is not None or row.station_id is None
+        if not published and bus is not None:
+            try:
+                bus.publish(row.station_id, body)
+                changes["published_at"] = now
+                published = True
+            except Exception as exc:  # the bus is down: the row stays due
+                log.warning("station publish failed for %s: %s", row.notification_id, exc)
+        elif bus is None:
+            published = True  # nothing to publish on
+        delivered = row.delivered_at is not None
+        error = None
+        if not delivered:
+            outcome = sender.send(row.notification_id, body, int(now.timestamp())) if sender else Delivery(True)
+            delivered, error = outcome.ok, outcome.error
+            if delivered:
+                changes["delivered_at"] = now
+        if delivered and published:
+            changes["next_attempt_at"] = None
+            report.delivered += 1
+        else:
+            attempts = row.attempts + 1
+            changes.update(attempts=attempts, last_error=error or "station bus unavailable")
+            if now >= (row.give_up_at or row.created_at + GIVE_UP_AFTER):
+                changes.update(failed_at=now, next_attempt_at=None)
+                report.failed += 1
+                log.error("notification %s failed for good after %d attempts: %s", row.notification_id, attempts, error)
+            else:
+                changes["next_attempt_at"] = now + backoff(attempts)
+                report.retrying += 1
+        with engine.begin() as conn:
+            conn.execute(outbox_t.update().where(outbox_t.c.id == row.id).values(**changes))
+    return report
+
+
+def _view(row) -> dict:
+    return {
+        "id": row.notification_id, "type": row.type, "order_id": row.order_id, "station_id": row.station_id,
+        "created_at": row.created_at, "attempts": row.attempts, "last_error": row.last_error,
+        "next_attempt_at": row.next_attempt_at, "delivered_at": row.delivered_at, "failed_at": row.failed_at,
+        "body": row.body,
+    }
+
+
+def list_notifications(engine: Engine, state: str, limit: int, cursor: str | None) -> dict:
+    """Notifications by state: `failed` (gave up), `pending` (still due), or `delivered`."""
+    query = sa.select(outbox_t)
+    if state == "failed":
+        query = query.where(outbox_t.c.failed_at.is_not(None))
+    elif state == "pending":
+        query = query.where(outbox_t.c.next_attempt_at.is_not(None))
+    else:
+        query = query.where(outbox_t.c.next_attempt_at.is_(None), outbox_t.c.failed_at.is_(None))
+    if cursor:
+        (last_id,) = decode_cursor(cursor, 1)
+        query = query.where(outbox_t.c.id > int(last_id) if last_id.isdigit() else sa.false())
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(outbox_t.c.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [_view(row) for row in rows], "next_cursor": encode_cursor(str(rows[-1].id)) if more else None}
+
+
+def retry_failed(engine: Engine, now: datetime, notification_id: str | None = None) -> list[str]:
+    """Put failed notifications back in line (one, or all); returns their ids."""
+    query = sa.select(outbox_t.c.id, outbox_t.c.notification_id).where(outbox_t.c.failed_at.is_not(None))
+    if notification_id is not None:
+        query = query.where(outbox_t.c.notification_id == notification_id)
+    with engine.begin() as conn:
+        rows = conn.execute(query).all()
+        if notification_id is not None and not rows:
+            raise NotFound(f"no failed notification {notification_id!r}", code="NOTIFICATION_NOT_FOUND")
+        if rows:
+            conn.execute(
+                outbox_t.update().where(outbox_t.c.id.in_([row.id for row in rows]))
+                .values(failed_at=None, next_attempt_at=now, attempts=0, give_up_at=now + GIVE_UP_AFTER)
+            )
+    return [row.notification_id for row in rows]
