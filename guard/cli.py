@@ -64,12 +64,49 @@ def worker(beat: bool, concurrency: int | None) -> None:
         raise click.ClickException("guard worker needs GUARD_REDIS_URL (the Celery broker)")
     from worker.app import app
 
-    argv = ["worker", "--loglevel=INFO"]
+    argv = ["worker", "--loglevel=INFO", "--queues=guard"]
     if beat:
         argv.append("--beat")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
     app.worker_main(argv)
+
+
+@main.group()
+def notifications() -> None:
+    """Webhook notifications in the outbox."""
+
+
+@notifications.command("list")
+@click.option("--state", type=click.Choice(["failed", "pending", "delivered"]), default="failed", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+def notifications_list(state: str, limit: int) -> None:
+    """List notifications by delivery state."""
+    from guard.services.outbox import list_notifications
+
+    page = list_notifications(_engine(_settings()), state, limit, None)
+    if not page["items"]:
+        click.echo(f"no {state} notifications")
+    for item in page["items"]:
+        click.echo(f"{item['id']}  {item['type']:<24} order {item['order_id']:<20} attempts {item['attempts']:<3} "
+                   f"{item['last_error'] or ''}")
+
+
+@notifications.command("retry")
+@click.argument("notification_id", required=False)
+@click.option("--all-failed", is_flag=True, help="put every failed notification back in line")
+def notifications_retry(notification_id: str | None, all_failed: bool) -> None:
+    """Retry a notification that failed for good (the worker delivers it)."""
+    from guard.clock import utcnow
+    from guard.services.outbox import retry_failed
+
+    if bool(notification_id) == all_failed:
+        raise click.UsageError("give one NOTIFICATION_ID or --all-failed")
+    try:
+        ids = retry_failed(_engine(_settings()), utcnow(), notification_id)
+    except GuardError as exc:
+        raise click.ClickException(_error_text(exc)) from None
+    click.echo(f"{len(ids)} notification(s) queued again; the worker (or guard serve) delivers them")
 
 
 @main.group()

@@ -7,11 +7,14 @@ its visibility timeout, running it twice, or lose it with the broker.
 """
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
 
 from guard.config import Settings
 
 settings = Settings()
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per webhook POST is noise
 
 OUTBOX_SWEEP_S = 5.0
 HOLDS_SWEEP_S = 15.0
