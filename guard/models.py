@@ -174,6 +174,21 @@ class Label(SQLModel, table=True):
     station_id: str | None = Field(default=None, max_length=ID_LENGTH)
     clearance_token: str | None = Field(default=None, max_length=64)
     issued_at: datetime = _ts()
+    # The document as issued, so a reprint gives the very same label.
+    content: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary(), nullable=True))
+
+
+class CarrierLabel(SQLModel, table=True):
+    """The carrier's own label, held in escrow until the parcel's order is clear."""
+
+    __tablename__ = "carrier_labels"
+
+    order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    parcel_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    format: str = Field(max_length=8)
+    content: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    tracking_number: str = Field(max_length=128)
+    received_at: datetime = _ts()
 
 
 class Notification(SQLModel, table=True):

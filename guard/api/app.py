@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from guard import __version__
-from guard.api import errors, holds, stations, v1
+from guard.api import errors, holds, labels, stations, v1
 from guard.api.deps import RuntimeDep
 from guard.api.limits import BodyLimit
 from guard.api.responses import GuardJSONResponse
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v1.router)
     app.include_router(holds.router)
     app.include_router(stations.router)
+    app.include_router(labels.router)
 
     @app.get("/healthz", summary="The process is up")
     async def healthz():

@@ -19,7 +19,7 @@ from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
 from guard.services.outbox import take_written
-from guard.services.store import OrderState, chunks, facts_snapshot, load_states
+from guard.services.store import OrderState, chunks, facts_snapshot, load_states, lock_order
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -105,9 +105,8 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
     """Judge one parcel; store the decision; hold, block, or issue a single-use clearance."""
     settings = rt.settings
     with rt.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Serialise checks of one order, so a new clearance always voids the one before.
-            conn.execute(sa.select(orders_t.c.order_id).where(orders_t.c.order_id == request.order_id).with_for_update())
+        # Serialised per order, so a new clearance always voids the one before.
+        lock_order(conn, request.order_id)
         state = load_states(conn, [request.order_id]).get(request.order_id)
         visible = state is not None and principal.sees(state.store_id)
         evaluation = judge(state, principal, settings, now)
@@ -138,7 +137,7 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
         hold = holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=request.station_id)
         response["hold"] = holds.hold_view(hold)
         label = conn.execute(
-            sa.select(labels_t).where(labels_t.c.order_id == request.order_id, labels_t.c.parcel_id == request.parcel_id)
+            sa.select(labels_t.c.label_id, labels_t.c.issued_at, labels_t.c.station_id).where(labels_t.c.order_id == request.order_id, labels_t.c.parcel_id == request.parcel_id)
         ).first()
         response["label"] = _label_view(label)
         if evaluation.verdict == "clear" and label is None:

@@ -22,7 +22,7 @@ from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import decode_cursor, encode_cursor, record_decision
 from guard.services.outbox import take_written
-from guard.services.store import OrderState, facts_snapshot, load_states
+from guard.services.store import OrderState, facts_snapshot, load_states, lock_order
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -63,7 +63,8 @@ def parse_filter(params: dict[str, str | None]) -> HoldFilter:
     limit = DEFAULT_PAGE
     if params.get("limit") is not None:
         text = params["limit"]
-        limit = int(text) if text.isdigit() else 0
+        # ASCII only: str.isdigit() also accepts "²" (int() then raises: a 500) and "١".
+        limit = int(text) if text.isascii() and text.isdigit() else 0
         if not 1 <= limit <= MAX_PAGE:
             problems.append(problem("limit", f"a whole number from 1 to {MAX_PAGE}"))
     if problems:
@@ -134,8 +135,7 @@ def _upsert_waiver(conn: Connection, values: dict) -> None:
 def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, now: datetime) -> dict:
     """A supervisor's release: waive what may be waived, or refuse and say why."""
     with rt.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.select(orders_t.c.order_id).where(orders_t.c.order_id == order_id).with_for_update())
+        lock_order(conn, order_id)
         current = holds.current_holds(conn, [order_id], lock=True).get(order_id)
         if current is None or current["state"] == "released" or not principal.sees(current["store_id"]):
             raise NotFound(f"no open hold for order {order_id!r}", code="HOLD_NOT_FOUND")

@@ -46,7 +46,7 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
             for row in fact_rows
         }
         hold = holds.current_holds(conn, [order_id]).get(order_id)
-        labels = conn.execute(sa.select(labels_t).where(labels_t.c.order_id == order_id).order_by(labels_t.c.issued_at))
+        labels = conn.execute(sa.select(*[c for c in labels_t.c if c.name != "content"]).where(labels_t.c.order_id == order_id).order_by(labels_t.c.issued_at))
         return {
             "order_id": order_id,
             "store_id": state.store_id,

@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from guard.errors import NotFound
+from guard.errors import NotFound, ValidationFailed, problem
 from guard.models import Notification
 from guard.services.audit import decode_cursor, encode_cursor
 from guard.stations import StationBus
@@ -146,7 +146,10 @@ def list_notifications(engine: Engine, state: str, limit: int, cursor: str | Non
         query = query.where(outbox_t.c.next_attempt_at.is_(None), outbox_t.c.failed_at.is_(None))
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(outbox_t.c.id > int(last_id) if last_id.isdigit() else sa.false())
+        # ASCII only: str.isdigit() also accepts "²", which int() refuses (a 500).
+        if not (last_id.isascii() and last_id.isdigit()):
+            raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
+        query = query.where(outbox_t.c.id > int(last_id))
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(outbox_t.c.id).limit(limit + 1)).all()
     more = len(rows) > limit

@@ -79,3 +79,14 @@ def facts_snapshot(facts: dict[str, Fact]) -> dict[str, dict]:
             entry["carrier"] = fact.carrier
         snapshot[fact_type] = entry
     return snapshot
+
+
+def lock_order(conn: Connection, order_id: str) -> None:
+    """Serialise the use cases that change one order's hold, clearances and labels.
+
+    Every writer takes the order's row lock first (PostgreSQL; SQLite writers
+    are serialised anyway), so they queue instead of deadlocking on the rows
+    they touch after it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(orders_t.c.order_id).where(orders_t.c.order_id == order_id).with_for_update())
