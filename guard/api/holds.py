@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from guard.api.deps import RuntimeDep, checked_id, json_body, require
@@ -26,6 +27,20 @@ def get_holds(rt: RuntimeDep, principal: HoldsKey, state: str | None = None, rea
     flt = hold_queue.parse_filter({"state": state, "reason": reason, "station_id": station_id,
                                    "overdue": overdue, "limit": limit, "cursor": cursor})
     return hold_queue.list_holds(rt, principal, flt)
+
+
+@router.get("/holds/summary", summary="Counts for the hold board: by state, by reason, overdue, oldest")
+def get_summary(rt: RuntimeDep, principal: HoldsKey):
+    return hold_queue.summary(rt, principal, utcnow())
+
+
+@router.get("/holds/export.csv", summary="Every matching hold as CSV, streamed (no row cap)",
+            response_class=StreamingResponse)
+def get_export(rt: RuntimeDep, principal: HoldsKey, state: str | None = None, reason: str | None = None,
+               station_id: str | None = None, overdue: str | None = None):
+    flt = hold_queue.parse_filter({"state": state, "reason": reason, "station_id": station_id, "overdue": overdue})
+    return StreamingResponse(hold_queue.export_csv(rt, principal, flt), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="holds.csv"'})
 
 
 @router.post("/holds/{order_id}/release", summary="Release a hold by hand, waiving its waivable reasons")

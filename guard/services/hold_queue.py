@@ -6,9 +6,11 @@ newer fact of that type — or any new reason — holds the order again.
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -80,21 +82,32 @@ def _has_reason(conn: Connection, code: str) -> sa.ColumnElement[bool]:
                      .where(sa.column("value") == code))
 
 
-def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
-    """Oldest first, cursor-paged; a store-limited key sees only its stores."""
+def _filtered(conn: Connection, principal: Principal, flt: HoldFilter) -> sa.Select:
     query = sa.select(holds_t, orders_t.c.ship_by).select_from(
         holds_t.outerjoin(orders_t, orders_t.c.order_id == holds_t.c.order_id))
+    if flt.state:
+        query = query.where(holds_t.c.state == flt.state)
+    if flt.reason:
+        query = query.where(_has_reason(conn, flt.reason))
+    if flt.station_id:
+        query = query.where(holds_t.c.station_id == flt.station_id)
+    if flt.overdue is not None:
+        query = query.where(holds_t.c.overdue.is_(flt.overdue))
+    if principal.stores is not None:
+        query = query.where(holds_t.c.store_id.in_(sorted(principal.stores)))
+    return query.order_by(holds_t.c.since, holds_t.c.order_id)
+
+
+def _item(row) -> dict:
+    return {"order_id": row.order_id, "state": row.state, "reasons": row.reasons, "since": row.since,
+            "station_id": row.station_id, "recheck_at": row.recheck_at, "ship_by": row.ship_by,
+            "overdue": row.overdue, "store_id": row.store_id}
+
+
+def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
+    """Oldest first, cursor-paged; a store-limited key sees only its stores."""
     with rt.engine.connect() as conn:
-        if flt.state:
-            query = query.where(holds_t.c.state == flt.state)
-        if flt.reason:
-            query = query.where(_has_reason(conn, flt.reason))
-        if flt.station_id:
-            query = query.where(holds_t.c.station_id == flt.station_id)
-        if flt.overdue is not None:
-            query = query.where(holds_t.c.overdue.is_(flt.overdue))
-        if principal.stores is not None:
-            query = query.where(holds_t.c.store_id.in_(sorted(principal.stores)))
+        query = _filtered(conn, principal, flt)
         if flt.cursor:
             since_text, order_id = decode_cursor(flt.cursor, 2)
             try:
@@ -103,17 +116,64 @@ def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
                 raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
             query = query.where(sa.or_(holds_t.c.since > since,
                                        sa.and_(holds_t.c.since == since, holds_t.c.order_id > order_id)))
-        rows = conn.execute(query.order_by(holds_t.c.since, holds_t.c.order_id).limit(flt.limit + 1)).all()
+        rows = conn.execute(query.limit(flt.limit + 1)).all()
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
-    items = [
-        {"order_id": row.order_id, "state": row.state, "reasons": row.reasons, "since": row.since,
-         "station_id": row.station_id, "recheck_at": row.recheck_at, "ship_by": row.ship_by,
-         "overdue": row.overdue, "store_id": row.store_id}
-        for row in rows
-    ]
+    items = [_item(row) for row in rows]
     next_cursor = encode_cursor(rows[-1].since.isoformat(), rows[-1].order_id) if more else None
     return {"items": items, "next_cursor": next_cursor}
+
+
+CSV_COLUMNS = ("order_id", "state", "reasons", "since", "station_id", "recheck_at", "ship_by", "overdue", "store_id")
+
+
+def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[str]:
+    """Every matching hold as CSV, streamed in chunks: no row cap (seed point 4)."""
+    yield ",".join(CSV_COLUMNS) + "\r\n"
+    with rt.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=2000).execute(_filtered(conn, principal, flt))
+        for rows in result.partitions():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            for row in rows:
+                item = _item(row)
+                writer.writerow([
+                    item["order_id"], item["state"], " ".join(item["reasons"]), _iso(item["since"]),
+                    item["station_id"] or "", _iso(item["recheck_at"]), _iso(item["ship_by"]),
+                    "true" if item["overdue"] else "false", item["store_id"] or "",
+                ])
+            yield buffer.getvalue()
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def summary(rt: Runtime, principal: Principal, now: datetime) -> dict:
+    """What the hold board shows on top: counts by state and reason, overdue, oldest."""
+    stores = sorted(principal.stores) if principal.stores is not None else None
+    scope = holds_t.c.store_id.in_(stores) if stores is not None else sa.true()
+    with rt.engine.connect() as conn:
+        by_state = dict(conn.execute(
+            sa.select(holds_t.c.state, sa.func.count()).where(scope).group_by(holds_t.c.state)).all())
+        held = sa.and_(scope, holds_t.c.state == "held")
+        overdue = conn.execute(sa.select(sa.func.count()).where(held, holds_t.c.overdue.is_(True))).scalar_one()
+        oldest = conn.execute(sa.select(sa.func.min(holds_t.c.since)).where(held)).scalar_one()
+        if conn.dialect.name == "postgresql":
+            code = sa.func.jsonb_array_elements_text(sa.cast(holds_t.c.reasons, postgresql.JSONB)).table_valued("value")
+        else:
+            code = sa.func.json_each(holds_t.c.reasons).table_valued("value")
+        by_reason = dict(conn.execute(
+            sa.select(code.c.value, sa.func.count()).select_from(holds_t).join(code, sa.true())
+            .where(held).group_by(code.c.value)).all())
+    if isinstance(oldest, datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return {
+        "held": by_state.get("held", 0), "blocked": by_state.get("blocked", 0),
+        "released": by_state.get("released", 0), "overdue": overdue,
+        "by_reason": dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
+        "oldest_since": oldest, "as_of": now,
+    }
 
 
 def parse_release(body: object) -> str:
