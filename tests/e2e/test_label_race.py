@@ -1,0 +1,44 @@
+"""Exactly one label per clearance, however many requests race for it (a real server, PostgreSQL)."""
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import httpx
+import pytest
+
+from test_quick_start import _forget, guard_env, run_guard, serve
+
+
+@pytest.mark.postgres
+def test_many_concurrent_label_requests_with_one_token_issue_exactly_one_label(tmp_path, postgres_url):
+    env = guard_env(GUARD_DATABASE_URL=postgres_url)
+    process, base = serve(tmp_path, env)
+    try:
+        created = run_guard("apikey", "create", "race", "--scope", "events", "--scope", "check", "--scope", "labels",
+                            cwd=tmp_path, env=env)
+        auth = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
+        facts = [("payment", "paid"), ("risk", "cleared"), ("shipping_notice", "recorded")]
+        events = [{"event_id": f"race-{i}-{n}", "order_id": f"race-{i}", "type": t, "status": s,
+                   "occurred_at": "2026-11-11T00:05:00+08:00", "tracking_number": f"LP{i}"}
+                  for i in range(5) for n, (t, s) in enumerate(facts)]
+        assert httpx.post(f"{base}/v1/events", json={"events": events}, headers=auth).status_code == 200
+        with httpx.Client(base_url=base, headers=auth, timeout=30,
+                          limits=httpx.Limits(max_connections=32)) as client:
+            for i in range(5):
+                token = client.post(f"/v1/orders/race-{i}/check").json()["clearance"]["token"]
+                start = Barrier(24)
+
+                def claim(_):
+                    start.wait()
+                    return client.post("/v1/labels", json={"clearance": token, "station_id": "pack-01"})
+
+                with ThreadPoolExecutor(24) as pool:
+                    responses = list(pool.map(claim, range(24)))
+                statuses = sorted(r.status_code for r in responses)
+                assert statuses == [201] + [409] * 23, statuses
+                assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"CLEARANCE_USED"}
+                order = client.get(f"/v1/orders/race-{i}").json()
+                assert len(order["labels"]) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        _forget(postgres_url)
