@@ -13,6 +13,10 @@ from typing import Any
 from guard.errors import ValidationFailed, problem
 from guard.facts import FACT_STATUSES, NOTICE_NEEDS_TRACKING, Fact
 from guard.ids import ID_PATTERN, ID_RULE
+from guard.platform_statuses import LOGISTICS_WORD, MAIN_STATUS, PLATFORMS, aliexpress_facts
+
+PLATFORM_STATUS = "platform_status"
+EVENT_TYPES = (*FACT_STATUSES, PLATFORM_STATUS)
 
 MAX_EVENTS = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a skewed client cannot pin a fact far ahead
@@ -63,9 +67,9 @@ class IncomingEvent:
     carrier: str | None
     reason: str | None
     raw: dict[str, Any]
-
-    def fact(self) -> Fact:
-        return Fact(self.status, self.occurred_at, self.event_id, self.tracking_number, self.carrier)
+    # What the event says, fact by fact: one for a plain fact event, several
+    # for a platform status (e.g. RISK_CONTROL sets payment and risk).
+    facts: tuple[tuple[str, Fact], ...] = ()
 
 
 def _identifier(raw: dict, field: str, index: int, problems: list, required: bool = True) -> str | None:
@@ -105,14 +109,16 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     fact_type, status = raw.get("type"), raw.get("status")
     if fact_type is None:
         problems.append(problem("type", "is required", index))
-    elif not isinstance(fact_type, str) or fact_type not in FACT_STATUSES:
-        problems.append(problem("type", f"unknown fact type; one of {', '.join(FACT_STATUSES)}", index))
+    elif not isinstance(fact_type, str) or fact_type not in EVENT_TYPES:
+        problems.append(problem("type", f"unknown event type; one of {', '.join(EVENT_TYPES)}", index))
         fact_type = None
     if status is None:
         problems.append(problem("status", "is required", index))
     elif not isinstance(status, str):
         problems.append(problem("status", "must be a string", index))
         status = None
+    elif fact_type == PLATFORM_STATUS:
+        _check_platform_fields(raw, index, problems)
     elif fact_type is not None and status not in FACT_STATUSES[fact_type]:
         problems.append(problem("status", f"unknown {fact_type} status; one of {', '.join(FACT_STATUSES[fact_type])}", index))
     occurred_at = None
@@ -140,11 +146,39 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
             problems.append(problem("tracking_number", f"is required when the notice is {status}", index))
     if len(problems) > before:
         return None
+    if fact_type == PLATFORM_STATUS:
+        pairs = aliexpress_facts(status, end_reason=raw.get("end_reason"),
+                                 logistics_status=raw.get("logistics_status"), tracking_number=tracking_number)
+    else:
+        pairs = [(fact_type, status)]
+    facts = tuple(
+        (kind, Fact(value, occurred_at, event_id,  # type: ignore[arg-type]
+                    tracking_number if kind == "shipping_notice" else None,
+                    carrier if kind == "shipping_notice" else None))
+        for kind, value in pairs
+    )
     return IncomingEvent(
         event_id=event_id, order_id=order_id, type=fact_type, status=status,  # type: ignore[arg-type]
         occurred_at=occurred_at, store_id=store_id, ship_by=ship_by,  # type: ignore[arg-type]
-        tracking_number=tracking_number, carrier=carrier, reason=reason, raw=raw,
+        tracking_number=tracking_number, carrier=carrier, reason=reason, raw=raw, facts=facts,
     )
+
+
+def _check_platform_fields(raw: dict, index: int, problems: list) -> None:
+    platform, status = raw.get("platform"), raw.get("status")
+    if platform is None:
+        problems.append(problem("platform", "is required for a platform_status event", index))
+    elif platform not in PLATFORMS:
+        problems.append(problem("platform", f"unknown platform; one of {', '.join(PLATFORMS)}", index))
+    if not isinstance(status, str) or status not in MAIN_STATUS:
+        # An unknown word could be a new risk state: refuse it, never ignore it.
+        problems.append(problem("status", "unknown AliExpress order status; see docs/integration.md", index))
+    end_reason = raw.get("end_reason")
+    if end_reason is not None and (not isinstance(end_reason, str) or not LOGISTICS_WORD.fullmatch(end_reason)):
+        problems.append(problem("end_reason", "a word of letters, digits and _", index))
+    logistics = raw.get("logistics_status")
+    if logistics is not None and (not isinstance(logistics, str) or not LOGISTICS_WORD.fullmatch(logistics)):
+        problems.append(problem("logistics_status", "a word of letters, digits and _", index))
 
 
 def parse_batch(body: Any, now: datetime) -> list[IncomingEvent]:

@@ -102,27 +102,31 @@ def _apply(conn: Connection, settings: Settings, principal: Principal, events: l
     changed_orders: dict[str, dict] = {}
     for event in events:
         if event.event_id in seen:
-            results.append({"event_id": event.event_id, "outcome": "duplicate", "facts": {event.type: "duplicate"}})
+            results.append({"event_id": event.event_id, "outcome": "duplicate",
+                            "facts": {kind: "duplicate" for kind, _ in event.facts}})
             continue
         seen.add(event.event_id)
         state = states[event.order_id]
-        incoming = event.fact()
-        outcome = replacement_outcome(event.type, state.facts.get(event.type), incoming)
-        if outcome == "applied":
-            state.facts[event.type] = incoming
-            changed_facts[(event.order_id, event.type)] = {
-                "order_id": event.order_id, "fact_type": event.type, "status": event.status,
-                "occurred_at": event.occurred_at, "event_id": event.event_id,
-                "tracking_number": event.tracking_number, "carrier": event.carrier,
-                "note": event.reason, "updated_at": now,
-            }
+        fact_outcomes: dict[str, str] = {}
+        for kind, incoming in event.facts:
+            outcome = replacement_outcome(kind, state.facts.get(kind), incoming)
+            fact_outcomes[kind] = outcome
+            if outcome == "applied":
+                state.facts[kind] = incoming
+                changed_facts[(event.order_id, kind)] = {
+                    "order_id": event.order_id, "fact_type": kind, "status": incoming.status,
+                    "occurred_at": incoming.occurred_at, "event_id": event.event_id,
+                    "tracking_number": incoming.tracking_number, "carrier": incoming.carrier,
+                    "note": event.reason, "updated_at": now,
+                }
+        outcome = _event_outcome(fact_outcomes.values())
         _note_order_fields(state, event, changed_orders, now)
         event_rows.append({
             "event_id": event.event_id, "order_id": event.order_id, "fact_type": event.type,
             "status": event.status, "occurred_at": event.occurred_at, "received_at": now,
             "outcome": outcome, "payload": event.raw,
         })
-        results.append({"event_id": event.event_id, "outcome": outcome, "facts": {event.type: outcome}})
+        results.append({"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes})
 
     if event_rows:
         conn.execute(events_t.insert(), event_rows)
@@ -144,6 +148,15 @@ def _apply(conn: Connection, settings: Settings, principal: Principal, events: l
         )
     _settle_holds(conn, settings, states, {order_id for order_id, _ in changed_facts}, now)
     return {"results": results}
+
+
+def _event_outcome(outcomes) -> str:
+    """A platform status sets several facts: applied if any was, else final if any was."""
+    outcomes = set(outcomes)
+    for outcome in ("applied", "final"):
+        if outcome in outcomes:
+            return outcome
+    return "stale"
 
 
 def _note_order_fields(state: OrderState, event: IncomingEvent, changed: dict[str, dict], now: datetime) -> None:
