@@ -72,6 +72,40 @@ def worker(beat: bool, concurrency: int | None) -> None:
     app.worker_main(argv)
 
 
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-of", "as_of", required=True,
+              help="RFC 3339 time with offset that the export shows (rows without modified_at take it)")
+def import_file(file: str, as_of: str) -> None:
+    """Load an AliExpress order export (CSV) as facts; safe to repeat."""
+    from guard.clock import utcnow
+    from guard.events import parse_timestamp
+    from guard.runtime import build_runtime
+    from guard.services.imports import count_rows, import_csv
+
+    try:
+        parse_timestamp(as_of)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    runtime = build_runtime(_settings(), role="tool")
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            total = count_rows(handle)
+        with open(file, encoding="utf-8-sig", newline="") as handle, \
+                click.progressbar(length=total, label=f"importing {total:,} rows", file=sys.stderr) as bar:
+            report = import_csv(runtime, handle, as_of, utcnow, bar.update)
+    finally:
+        runtime.close()
+    click.echo(f"{report.rows:,} rows: {report.applied:,} applied, {report.stale:,} stale, "
+               f"{report.final:,} final, {report.duplicate:,} duplicate, {report.rejected_rows:,} rejected")
+    if report.ignored_columns:
+        click.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
+    for line in report.problems:
+        click.echo(line, err=True)
+    if report.problems:
+        sys.exit(1)
+
+
 @main.group()
 def notifications() -> None:
     """Webhook notifications in the outbox."""
