@@ -234,5 +234,16 @@ def _error_text(exc: GuardError) -> str:
     return "; ".join(parts)
 
 
+def _register_more_commands() -> None:
+    """Operator commands and the simulation live in their own modules; they join the group here."""
+    from guard import cli_ops
+    from guard.simulate import cli as simulate_cli
+
+    cli_ops.register(main)
+    simulate_cli.register(main)
+
+
+_register_more_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,1 @@
+"""`guard simulate`: a Double 11 in ten minutes, replayed against a running guard."""
