@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from guard import metrics
 from guard.db import reading
 from guard.config import Settings
 from guard.errors import ValidationFailed, problem
@@ -101,6 +102,7 @@ def parse_check_request(order_id: str, body: object) -> CheckRequest:
     return CheckRequest(order_id=order_id, **values)
 
 
+@metrics.check_outcomes  # counted after the commit: verdict and reasons
 def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: datetime) -> dict:
     """Judge one parcel; store the decision; hold, block, or issue a single-use clearance."""
     settings = rt.settings
@@ -195,7 +197,7 @@ def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: da
     states: dict[str, OrderState] = {}
     with reading(rt.engine) as conn:
         for part in chunks(unique):
-            states.update(load_states(conn, part))
+            states.update(load_states(conn, part, lean=True))
     verdicts: dict[str, tuple[str, list[str]]] = {}
     for order_id in unique:
         evaluation = judge(states.get(order_id), principal, settings, now)

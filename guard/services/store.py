@@ -5,10 +5,12 @@ Helpers here never commit; the use case that calls them owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterable, Iterator, Sequence
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from guard.facts import Fact
@@ -20,12 +22,25 @@ holds_t = Hold.__table__
 waivers_t = Waiver.__table__
 labels_t = Label.__table__
 
-CHUNK = 2000  # ids per query: well under SQLite's and PostgreSQL's parameter limits
+CHUNK = 5000  # ids per query (each query binds them as one parameter)
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def among(conn: Connection, column: sa.Column, ids: Sequence[str]) -> sa.ColumnElement[bool]:
+    """`column IN ids`, bound as ONE parameter.
+
+    An expanded IN list costs a bind parameter per id to render, send and parse;
+    at 20,000 ids that was most of a wave check. PostgreSQL takes an array,
+    SQLite a JSON list.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.String)))
+    values = sa.func.json_each(sa.bindparam(None, orjson.dumps(list(ids)).decode(), type_=sa.String))
+    return column.in_(sa.select(sa.column("value")).select_from(values))
 
 
 @dataclass(slots=True)
@@ -41,30 +56,53 @@ class OrderState:
     exists: bool = False
 
 
-def load_states(conn: Connection, order_ids: Iterable[str], *, with_waivers: bool = True) -> dict[str, OrderState]:
+_ORDER_COLUMNS = (orders_t.c.order_id, orders_t.c.store_id, orders_t.c.ship_by, orders_t.c.ship_by_at)
+_FACT_COLUMNS = (facts_t.c.order_id, facts_t.c.fact_type, facts_t.c.status, facts_t.c.occurred_at,
+                 facts_t.c.event_id, facts_t.c.tracking_number, facts_t.c.carrier)
+_WAIVER_COLUMNS = (waivers_t.c.order_id, waivers_t.c.code, waivers_t.c.fact_stamp)
+
+
+# The wave check judges verdicts only: rules read statuses, waivers read event ids.
+_LEAN_FACT_COLUMNS = (facts_t.c.order_id, facts_t.c.fact_type, facts_t.c.status, facts_t.c.event_id)
+_NOT_LOADED = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def load_states(conn: Connection, order_ids: Iterable[str], *, with_waivers: bool = True,
+                lean: bool = False) -> dict[str, OrderState]:
+    """Orders, their facts and waivers: three queries per chunk, rows fetched in bulk.
+
+    `lean` loads only what a verdict needs (no source times, tracking numbers or
+    ship-by): for read-only wave checks, where it halves the time.
+    """
     ids = sorted(set(order_ids))
     states: dict[str, OrderState] = {}
     for part in chunks(ids):
-        for row in conn.execute(
-            sa.select(orders_t.c.order_id, orders_t.c.store_id, orders_t.c.ship_by, orders_t.c.ship_by_at).where(orders_t.c.order_id.in_(part))
-        ):
-            states[row.order_id] = OrderState(row.order_id, row.store_id, row.ship_by, row.ship_by_at, exists=True)
-        for row in conn.execute(
-            sa.select(
-                facts_t.c.order_id, facts_t.c.fact_type, facts_t.c.status, facts_t.c.occurred_at,
-                facts_t.c.event_id, facts_t.c.tracking_number, facts_t.c.carrier,
-            ).where(facts_t.c.order_id.in_(part))
-        ):
-            state = states.get(row.order_id)
-            if state is not None:
-                state.facts[row.fact_type] = Fact(row.status, row.occurred_at, row.event_id, row.tracking_number, row.carrier)
-        if with_waivers:
-            for row in conn.execute(
-                sa.select(waivers_t.c.order_id, waivers_t.c.code, waivers_t.c.fact_stamp).where(waivers_t.c.order_id.in_(part))
-            ):
-                state = states.get(row.order_id)
+        order_columns = _ORDER_COLUMNS[:2] if lean else _ORDER_COLUMNS
+        for order_id, store_id, *ship in conn.execute(
+            sa.select(*order_columns).where(among(conn, orders_t.c.order_id, part))
+        ).all():
+            states[order_id] = OrderState(order_id, store_id, *ship, exists=True)
+        if lean:
+            for order_id, fact_type, status, event_id in conn.execute(
+                sa.select(*_LEAN_FACT_COLUMNS).where(among(conn, facts_t.c.order_id, part))
+            ).all():
+                state = states.get(order_id)
                 if state is not None:
-                    state.waivers[row.code] = row.fact_stamp
+                    state.facts[fact_type] = Fact(status, _NOT_LOADED, event_id)
+        else:
+            for order_id, fact_type, status, occurred_at, event_id, tracking_number, carrier in conn.execute(
+                sa.select(*_FACT_COLUMNS).where(among(conn, facts_t.c.order_id, part))
+            ).all():
+                state = states.get(order_id)
+                if state is not None:
+                    state.facts[fact_type] = Fact(status, occurred_at, event_id, tracking_number, carrier)
+        if with_waivers:
+            for order_id, code, stamp in conn.execute(
+                sa.select(*_WAIVER_COLUMNS).where(among(conn, waivers_t.c.order_id, part))
+            ).all():
+                state = states.get(order_id)
+                if state is not None:
+                    state.waivers[code] = stamp
     return states
 
 
