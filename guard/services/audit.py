@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 import uuid
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ from guard.errors import ValidationFailed, problem
 from guard.models import Decision
 
 decisions_t = Decision.__table__
+DECISION_ID = re.compile(r"dec_[0-9a-f]{1,40}", re.ASCII)
 
 
 def new_id(prefix: str) -> str:
@@ -85,6 +87,8 @@ def page_of_decisions(conn: Connection, order_id: str, limit: int, cursor: str |
     query = sa.select(decisions_t).where(decisions_t.c.order_id == order_id)
     if cursor:
         at_text, decision_id = decode_cursor(cursor, 2)
+        if not DECISION_ID.fullmatch(decision_id):
+            raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
         try:
             at = datetime.fromisoformat(at_text).astimezone(timezone.utc)
             if at.utcoffset() is None or at.tzinfo is None or "+" not in at_text[10:]:

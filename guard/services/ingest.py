@@ -70,14 +70,19 @@ def _lock_orders(conn: Connection, order_ids: list[str], now: datetime) -> dict[
 def _check_stores(principal: Principal, events: list[IncomingEvent], states: dict[str, OrderState]) -> None:
     problems = []
     store_of = {order_id: state.store_id for order_id, state in states.items()}
+    existed = {order_id for order_id, state in states.items() if state.facts}
     for index, event in enumerate(events):
-        if principal.stores is not None and event.store_id not in principal.stores:
-            problems.append(problem("store_id", "must be one of this key's stores", index))
-            continue
         known = store_of.get(event.order_id)
-        if principal.stores is not None and known is not None and known not in principal.stores:
-            problems.append(problem("store_id", "an order's store_id never changes", index))
-        elif event.store_id is not None:
+        if principal.stores is not None:
+            if event.store_id not in principal.stores:
+                problems.append(problem("store_id", "must be one of this key's stores", index))
+                continue
+            if known is None and event.order_id in existed:
+                # An order another key created without a store is not this key's to claim:
+                # claiming it would show this key facts it could not see.
+                problems.append(problem("store_id", "an order's store_id never changes", index))
+                continue
+        if event.store_id is not None:
             if known is None:
                 store_of[event.order_id] = event.store_id
             elif known != event.store_id:
