@@ -1,6 +1,7 @@
 """The `guard` command: serve, worker, db, apikey, config. Each command calls one service."""
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -37,39 +38,73 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="uvicorn worker processes (PostgreSQL only for more than one)")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="uvicorn worker processes (default: GUARD_WORKERS, 1; PostgreSQL only for more than one)")
+def serve(host: str, port: int, workers: int | None) -> None:
     """Run the API and pages (migrations are applied first)."""
     import uvicorn
 
     from guard.db import upgrade
+    from guard.logs import logging_config, setup_logging
 
     settings = _settings()
+    workers = workers or settings.workers
+    _refuse_unsafe_production(settings, workers)
     if workers > 1 and settings.is_sqlite:
         raise click.ClickException("several workers need PostgreSQL (GUARD_DATABASE_URL); SQLite takes one")
+    setup_logging(settings)
+    if workers > 1:
+        from guard.metrics import use_multiprocess_dir
+
+        use_multiprocess_dir()  # the workers share their counters through it (before they start)
     upgrade(settings)
-    click.echo(f"guard: database ready ({_masked_url(settings.database_url)}); serving on http://{host}:{port}", err=True)
+    logging.getLogger("guard").info("database ready (%s); serving on http://%s:%d with %d worker(s)",
+                                    _masked_url(settings.database_url), host, port, workers)
     uvicorn.run("guard.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True, log_config=logging_config(settings), access_log=False)
 
 
 @main.command()
 @click.option("--beat", is_flag=True, help="also run the periodic scheduler (exactly one per deployment)")
 @click.option("--concurrency", default=None, type=int, help="worker processes (default: cores)")
-def worker(beat: bool, concurrency: int | None) -> None:
+@click.option("--metrics-port", default=None, type=click.IntRange(1, 65535),
+              help="serve the worker's Prometheus metrics (deliveries, jobs) on this port")
+def worker(beat: bool, concurrency: int | None, metrics_port: int | None) -> None:
     """Run the Celery worker (needs GUARD_REDIS_URL)."""
+    from guard.logs import setup_logging
+
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("guard worker needs GUARD_REDIS_URL (the Celery broker)")
+    _refuse_unsafe_production(settings, None)
+    setup_logging(settings)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from guard.metrics import event_registry, use_multiprocess_dir
+
+        use_multiprocess_dir()  # before the pool forks: its processes share their counters
+        start_http_server(metrics_port, registry=event_registry())
     from worker.app import app
 
-    argv = ["worker", "--loglevel=INFO", "--queues=guard"]
+    # JSON logs: no banner on stdout, every line a JSON object (the "ready." line is a log line).
+    argv = ["--quiet"] if settings.logs_as_json else []
+    argv += ["worker", "--loglevel=INFO", "--queues=guard"]
     if beat:
         argv.append("--beat")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
     app.worker_main(argv)
+
+
+def _refuse_unsafe_production(settings: Settings, workers: int | None) -> None:
+    if settings.env != "production":
+        return
+    problems = settings.production_problems(workers)
+    if problems:
+        raise click.ClickException("refusing to start with GUARD_ENV=production:\n"
+                                   + "\n".join(f"  - {problem}" for problem in problems)
+                                   + "\n(guard config check shows the whole configuration)")
 
 
 @main.command("import")

@@ -1,7 +1,7 @@
 """One validated settings object, read from `GUARD_*` environment variables (and `.env`)."""
 from __future__ import annotations
 
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     db_timeout_s: float = Field(2.0, gt=0)
     # Embedded mode (no Redis): run delivery and re-checks inside `guard serve`.
     embedded_jobs: bool = True
+    # uvicorn processes for `guard serve` (its --workers overrides); the production checks use it.
+    workers: int = Field(1, ge=1, le=64)
+    # "auto": JSON lines in production, readable text in development.
+    log_format: Literal["auto", "json", "text"] = "auto"
 
     @field_validator("redis_url", "webhook_url", "webhook_secret", "rules_file", mode="before")
     @classmethod
@@ -61,11 +65,42 @@ class Settings(BaseSettings):
             return []
         return [part.strip() for part in self.webhook_secret.split(",") if part.strip()]
 
-    @cached_property
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
+
+    def production_problems(self, workers: int | None = None) -> list[str]:
+        """What `GUARD_ENV=production` refuses, one sentence each (empty: safe).
+
+        `workers` is the number of API processes about to run (default: GUARD_WORKERS).
+        """
+        workers = self.workers if workers is None else workers
+        problems = []
+        if self.is_sqlite and workers > 1:
+            problems.append(f"SQLite with {workers} API workers: SQLite takes one writer process; "
+                            "set GUARD_DATABASE_URL=postgresql+psycopg://… or run one worker")
+        if self.webhook_url and not self.webhook_secrets:
+            problems.append("GUARD_WEBHOOK_URL is set but GUARD_WEBHOOK_SECRET is not: "
+                            "receivers could not tell the guard's notifications from forged ones")
+        if not self.redis_url and self.embedded_jobs and workers > 1:
+            problems.append(f"embedded jobs in {workers} API processes: each would run its own delivery "
+                            "and re-check loop; set GUARD_REDIS_URL and run `guard worker`")
+        if not self.redis_url and not self.embedded_jobs:
+            problems.append("GUARD_EMBEDDED_JOBS=false without GUARD_REDIS_URL: nothing would deliver "
+                            "notifications or re-check holds")
+        return problems
+
+    @property
     def rules(self) -> RulesConfig:
+        """The parsed rules file, read once per path (a copy with another path reads its own)."""
         if self.rules_file is None:
             return DEFAULT_RULES
-        return parse_rules(self.rules_file.read_text(encoding="utf-8"))
+        return _parse_rules_file(self.rules_file.resolve())
+
+
+@lru_cache(maxsize=8)
+def _parse_rules_file(path: Path) -> RulesConfig:
+    return parse_rules(path.read_text(encoding="utf-8"))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from guard import __version__
-from guard.api import errors, holds, labels, stations, v1
+from guard.api import errors, holds, labels, observe, stations, v1
 from guard.api.deps import RuntimeDep
 from guard.api.limits import BodyLimit
 from guard.api.responses import GuardJSONResponse
@@ -15,6 +15,7 @@ from guard.config import Settings
 from guard.errors import Unavailable
 from guard.runtime import build_runtime
 from guard.services.apikeys import KeyRing
+from guard.web import pages
 from guard.services.health import readiness
 
 
@@ -41,10 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    observe.install(app)  # request log lines, request ids, metrics; GET /metrics (no key, contract)
     app.include_router(v1.router)
     app.include_router(holds.router)
     app.include_router(stations.router)
     app.include_router(labels.router)
+    pages.install(app)
 
     @app.get("/healthz", summary="The process is up")
     async def healthz():

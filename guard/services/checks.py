@@ -93,7 +93,7 @@ def parse_check_request(order_id: str, body: object) -> CheckRequest:
                 values[field] = value
     operator = body.get("operator")
     if operator is not None:
-        if not isinstance(operator, str) or not operator.strip() or len(operator) > 128:
+        if not isinstance(operator, str) or not operator.strip() or len(operator) > 128 or "\x00" in operator:
             problems.append(problem("operator", "must be a non-empty string of at most 128 characters"))
         else:
             values["operator"] = operator
@@ -134,7 +134,8 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
             reasons=evaluation.codes, waived=waived, facts=facts_snapshot(state.facts), now=now,
             station_id=request.station_id, operator=request.operator, key_name=principal.name,
         )
-        current = holds.current_holds(conn, [request.order_id]).get(request.order_id)
+        # Locked: a re-check sweep must not settle this hold under our feet.
+        current = holds.current_holds(conn, [request.order_id], lock=True).get(request.order_id)
         rules = settings.rules.for_store(state.store_id)
         hold = holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=request.station_id)
         response["hold"] = holds.hold_view(hold)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from guard import metrics
 from guard.errors import Conflict, GuardError, NotFound, TooLarge, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.labels import LabelFields, render_pdf, render_zpl
@@ -167,6 +168,7 @@ def _spend(conn: Connection, principal: Principal, token: str, now: datetime) ->
     return dict(row)
 
 
+@metrics.label_outcomes("issue")  # issued by source and format; refusals by code
 def issue_label(rt: Runtime, principal: Principal, token: str, station_id: str | None, want_pdf: bool,
                 now: datetime) -> dict:
     refusal: GuardError | None = None
@@ -227,6 +229,7 @@ def parse_reason(body: object) -> str:
     return reason.strip()
 
 
+@metrics.label_outcomes("reprint")
 def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: datetime) -> dict:
     refusal: GuardError | None = None
     with rt.engine.begin() as conn:

@@ -18,6 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from guard import metrics
 from guard.errors import NotFound, ValidationFailed, problem
 from guard.models import Notification
 from guard.services.audit import decode_cursor, encode_cursor
@@ -28,6 +29,7 @@ log = logging.getLogger("guard.outbox")
 
 outbox_t = Notification.__table__
 LEASE = timedelta(seconds=60)
+CLAIM_BATCH = 10  # × 5 s webhook timeout < LEASE
 GIVE_UP_AFTER = timedelta(hours=24)
 PENDING_KEY = "guard.outbox.pending"
 
@@ -86,44 +88,61 @@ def relay(
     notification_ids: list[str] | None = None,
     limit: int = 200,
 ) -> RelayReport:
-    """Deliver what is due (or just the given ids, if they are due)."""
+    """Deliver what is due (or just the given ids, if they are due), a few rows per lease.
+
+    Rows are claimed CLAIM_BATCH at a time: each webhook may take up to 5 s, and
+    a batch must finish well inside its lease, or another worker would take the
+    same rows again.
+    """
     report = RelayReport()
-    for row in _claim(engine, now, notification_ids, limit):
-        body = orjson.dumps(row.body)
-        changes: dict = {}
-        published = row.published_at is not None or row.station_id is None
-        if not published and bus is not None:
-            try:
-                bus.publish(row.station_id, body)
-                changes["published_at"] = now
-                published = True
-            except Exception as exc:  # the bus is down: the row stays due
-                log.warning("station publish failed for %s: %s", row.notification_id, exc)
-        elif bus is None:
-            published = True  # nothing to publish on
-        delivered = row.delivered_at is not None
-        error = None
-        if not delivered:
-            outcome = sender.send(row.notification_id, body, int(now.timestamp())) if sender else Delivery(True)
-            delivered, error = outcome.ok, outcome.error
-            if delivered:
-                changes["delivered_at"] = now
-        if delivered and published:
-            changes["next_attempt_at"] = None
-            report.delivered += 1
-        else:
-            attempts = row.attempts + 1
-            changes.update(attempts=attempts, last_error=error or "station bus unavailable")
-            if now >= (row.give_up_at or row.created_at + GIVE_UP_AFTER):
-                changes.update(failed_at=now, next_attempt_at=None)
-                report.failed += 1
-                log.error("notification %s failed for good after %d attempts: %s", row.notification_id, attempts, error)
-            else:
-                changes["next_attempt_at"] = now + backoff(attempts)
-                report.retrying += 1
-        with engine.begin() as conn:
-            conn.execute(outbox_t.update().where(outbox_t.c.id == row.id).values(**changes))
+    while report.claimed < limit:
+        claimed = _claim(engine, now, notification_ids, min(CLAIM_BATCH, limit - report.claimed))
+        if not claimed:
+            break
+        for row in claimed:
+            _deliver_one(engine, bus, sender, now, row, report)
+        if len(claimed) < CLAIM_BATCH:
+            break
     return report
+
+
+def _deliver_one(engine: Engine, bus: StationBus | None, sender: Sender | None, now: datetime, row,
+                 report: RelayReport) -> None:
+    body = orjson.dumps(row.body)
+    changes: dict = {}
+    published = row.published_at is not None or row.station_id is None
+    if not published and bus is not None:
+        try:
+            bus.publish(row.station_id, body)
+            changes["published_at"] = now
+            published = True
+        except Exception as exc:  # the bus is down: the row stays due
+            log.warning("station publish failed for %s: %s", row.notification_id, exc)
+    elif bus is None:
+        published = True  # nothing to publish on
+    delivered = row.delivered_at is not None
+    error = None
+    if not delivered:
+        outcome = sender.send(row.notification_id, body, int(now.timestamp())) if sender else Delivery(True)
+        delivered, error = outcome.ok, outcome.error
+        if delivered:
+            changes["delivered_at"] = now
+    if delivered and published:
+        changes["next_attempt_at"] = None
+        report.delivered += 1
+    else:
+        attempts = row.attempts + 1
+        changes.update(attempts=attempts, last_error=error or "station bus unavailable")
+        if now >= (row.give_up_at or row.created_at + GIVE_UP_AFTER):
+            changes.update(failed_at=now, next_attempt_at=None)
+            report.failed += 1
+            log.error("notification %s failed for good after %d attempts: %s", row.notification_id, attempts, error)
+        else:
+            changes["next_attempt_at"] = now + backoff(attempts)
+            report.retrying += 1
+    with engine.begin() as conn:
+        conn.execute(outbox_t.update().where(outbox_t.c.id == row.id).values(**changes))
+    metrics.relayed(row, changes, sent=sender is not None)  # deliveries ok/failed, latency, gave up
 
 
 def _view(row) -> dict:
