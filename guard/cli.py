@@ -61,7 +61,9 @@ def serve(host: str, port: int, workers: int | None) -> None:
     logging.getLogger("guard").info("database ready (%s); serving on http://%s:%d with %d worker(s)",
                                     _masked_url(settings.database_url), host, port, workers)
     uvicorn.run("guard.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True, log_config=logging_config(settings), access_log=False)
+                log_level="info", proxy_headers=True, log_config=logging_config(settings), access_log=False,
+                # Station streams never end by themselves; do not let them hold a restart hostage.
+                timeout_graceful_shutdown=3)
 
 
 @main.command()

@@ -8,15 +8,19 @@ class GuardError(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None, *, code: str | None = None):
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None, *, code: str | None = None,
+                 **context: Any):
         super().__init__(message)
         self.message = message
         self.details = details
+        # Extra fields for the envelope (e.g. the order a hand-over scan resolved to);
+        # clients ignore fields they do not know.
+        self.context = context
         if code is not None:
             self.code = code
 
     def envelope(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        error: dict[str, Any] = {"code": self.code, "message": self.message, **self.context}
         if self.details is not None:
             error["details"] = self.details
         return {"error": error}

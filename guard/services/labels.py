@@ -49,9 +49,9 @@ class NotClear(GuardError):
     code = "ORDER_NOT_CLEAR"
 
 
-def _not_clear(evaluation: Evaluation) -> NotClear:
+def _not_clear(evaluation: Evaluation, order_id: str) -> NotClear:
     return NotClear(f"the order is no longer clear ({evaluation.verdict}): do not ship",
-                    details=[render_reason(finding) for finding in evaluation.reasons])
+                    details=[render_reason(finding) for finding in evaluation.reasons], order_id=order_id)
 
 
 # --- escrow ---------------------------------------------------------------
@@ -185,7 +185,7 @@ def issue_label(rt: Runtime, principal: Principal, token: str, station_id: str |
         current = holds.current_holds(conn, [order_id], lock=True).get(order_id)
         holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=station_id)
         if evaluation.verdict != "clear":
-            refusal = _not_clear(evaluation)  # the clearance stays spent
+            refusal = _not_clear(evaluation, order_id)  # the clearance stays spent
             label = None
         else:
             label = _write_label(conn, state, parcel_id, station_id, token, want_pdf, now)
@@ -243,7 +243,7 @@ def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: da
             reasons=evaluation.codes, facts=facts_snapshot(state.facts), now=now, station_id=label.station_id,
             key_name=principal.name, note=note)
         if evaluation.verdict != "clear":
-            refusal = _not_clear(evaluation)  # the refused reprint stays on record
+            refusal = _not_clear(evaluation, label.order_id)  # the refused reprint stays on record
     if refusal is not None:
         raise refusal
     return {**_document(label), "decision_id": decision_id}
@@ -297,10 +297,10 @@ def handover(rt: Runtime, principal: Principal, code: str, station_id: str | Non
             pull = hold or {"state": "held", "since": now, "station_id": station_id}
             holds.notify(conn, "order.pull", {**pull, "station_id": station_id or pull.get("station_id")},
                          state, evaluation.codes, now)
-            refusal = _not_clear(evaluation)
+            refusal = _not_clear(evaluation, state.order_id)
         elif not labels:
             refusal = Conflict("this parcel was never labelled by the guard: scan it at a packing station first",
-                               code="NOT_LABELLED")
+                               code="NOT_LABELLED", order_id=state.order_id)
         notifications = take_written(conn)
     rt.dispatch(notifications)
     if refusal is not None:

@@ -182,6 +182,7 @@ def test_a_labelled_parcel_whose_order_turned_bad_is_pulled_at_the_dock(guard):
     response = handover(guard, "LP77")
     assert (response.status_code, response.json()["error"]["code"]) == (409, "ORDER_NOT_CLEAR")
     assert [d["code"] for d in response.json()["error"]["details"]] == ["RISK_CLOSED"]
+    assert response.json()["error"]["order_id"] == "o-pull"  # the dock scanned a tracking number
     with guard.engine.connect() as conn:
         pulls = conn.execute(sa.text("select station_id from outbox where type = 'order.pull' and order_id = 'o-pull'")).all()
     assert [tuple(row) for row in pulls] == [("dock-1",)]
