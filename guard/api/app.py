@@ -1,4 +1,4 @@
-"""The FastAPI application: JSON API (and, later, the station and hold-board pages)."""
+"""The FastAPI application: the JSON API, the station page and the hold board."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
