@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     key_cache_s: float = Field(2.0, ge=0, le=5)
     db_pool_size: int = Field(10, ge=1)
     db_timeout_s: float = Field(2.0, gt=0)
+    # Fail closed in bounded time: a request that cannot finish by then is a 503.
+    request_timeout_s: float = Field(2.0, gt=0, le=60)
+    batch_timeout_s: float = Field(30.0, gt=0, le=600)  # wave checks, event batches
+    # Per-key token bucket in each API process; 0 switches it off.
+    rate_limit_per_s: float = Field(500.0, ge=0)
+    rate_limit_burst: int = Field(1000, ge=1)
     # Embedded mode (no Redis): run delivery and re-checks inside `guard serve`.
     embedded_jobs: bool = True
     # uvicorn processes for `guard serve` (its --workers overrides); the production checks use it.

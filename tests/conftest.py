@@ -64,10 +64,10 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
     yield url
-    _empty_tables(url)
+    empty_tables(url)
 
 
-def _empty_tables(url: str) -> None:
+def empty_tables(url: str) -> None:
     engine = sa.create_engine(url)
     names = [table.name for table in SQLModel.metadata.sorted_tables]
     with engine.begin() as conn:
@@ -81,8 +81,10 @@ def _empty_tables(url: str) -> None:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # No key cache in tests, so a revoked key is refused on the very next call.
-    return Settings(database_url=database_url, key_cache_s=0, redis_url=None, webhook_url=None, rules_file=None)
+    # No key cache in tests, so a revoked key is refused on the very next call; no rate
+    # limit and a generous deadline, so a loaded CI machine does not fail closed on us.
+    return Settings(database_url=database_url, key_cache_s=0, redis_url=None, webhook_url=None, rules_file=None,
+                    rate_limit_per_s=0, request_timeout_s=30)
 
 
 T0 = datetime(2026, 11, 11, 0, 0, tzinfo=timezone(timedelta(hours=8)))

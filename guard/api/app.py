@@ -1,6 +1,7 @@
 """The FastAPI application: the JSON API, the station page and the hold board."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from guard.api.limits import BodyLimit
 from guard.api.responses import GuardJSONResponse
 from guard.config import Settings
 from guard.errors import Unavailable
+from guard.ratelimit import RateLimiter
 from guard.runtime import build_runtime
 from guard.services.apikeys import KeyRing
 from guard.web import pages
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = build_runtime(settings, role="api")
         app.state.runtime = runtime
         app.state.keys = KeyRing(runtime.engine, settings.key_cache_s)
+        app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
         try:
             yield
         finally:
@@ -55,7 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", summary="The database answers (Redis and the outbox are reported)")
     async def readyz(rt: RuntimeDep):
-        report = await run_in_threadpool(readiness, rt.engine, rt.settings)
+        try:
+            report = await asyncio.wait_for(run_in_threadpool(readiness, rt.engine, rt.settings),
+                                            rt.settings.request_timeout_s)
+        except asyncio.TimeoutError:
+            report = {"database": "down", "redis": None, "outbox_backlog": None}
         if report["database"] != "up":
             raise Unavailable("the database does not answer", details=[report])
         return report

@@ -1,15 +1,20 @@
 """What every route needs: the app's context and the caller's key, checked for a scope."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable
+import asyncio
+from typing import Annotated, Any, Callable, TypeVar
 
 import orjson
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
-from guard.errors import ValidationFailed, problem
+from guard.errors import Unavailable, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.runtime import Runtime
 from guard.services.apikeys import Principal
+
+
+T = TypeVar("T")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -19,13 +24,32 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def require(scope: str) -> Callable[..., Principal]:
-    def dependency(
+async def call(rt: Runtime, function: Callable[..., T], *args: Any, batch: bool = False) -> T:
+    """Run a service function off the event loop, within the request deadline.
+
+    Fail closed in bounded time: a database that hangs (rather than refusing)
+    would otherwise hold the packer's scan forever. The thread may finish later;
+    what it commits stays consistent, but the caller has already been told
+    503 — do not ship.
+    """
+    timeout = rt.settings.batch_timeout_s if batch else rt.settings.request_timeout_s
+    try:
+        return await asyncio.wait_for(run_in_threadpool(function, *args), timeout)
+    except asyncio.TimeoutError:
+        raise Unavailable("the guard's database did not answer in time; do not ship until it does") from None
+
+
+def require(scope: str) -> Callable[..., Any]:
+    async def dependency(
         request: Request,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Principal:
-        principal = request.app.state.keys.authenticate(authorization)
+        keys = request.app.state.keys
+        principal = keys.cached(authorization)
+        if principal is None:
+            principal = await call(request.app.state.runtime, keys.authenticate, authorization)
         principal.require(scope)
+        request.app.state.limiter.take(principal.key_id)  # 429 before any work is done
         return principal
 
     dependency.__name__ = f"require_{scope}"

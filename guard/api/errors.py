@@ -54,7 +54,7 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(GuardError)
     async def _guard_error(_: Request, exc: GuardError) -> GuardJSONResponse:
-        return render(exc)
+        return render(exc, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_: Request, exc: RequestValidationError) -> GuardJSONResponse:

@@ -5,9 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
-from guard.api.deps import RuntimeDep, checked_id, json_body, require
+from guard.api.deps import RuntimeDep, call, checked_id, json_body, require
 from guard.api.responses import GuardJSONResponse
 from guard.clock import utcnow
 from guard.errors import ValidationFailed, problem
@@ -21,17 +20,17 @@ SuperviseKey = Annotated[Principal, Depends(require("supervise"))]
 
 
 @router.get("/holds", summary="The hold queue, oldest first (cursor-paged, up to 1,000 a page)")
-def get_holds(rt: RuntimeDep, principal: HoldsKey, state: str | None = None, reason: str | None = None,
+async def get_holds(rt: RuntimeDep, principal: HoldsKey, state: str | None = None, reason: str | None = None,
               station_id: str | None = None, overdue: str | None = None, limit: str | None = None,
               cursor: str | None = None):
     flt = hold_queue.parse_filter({"state": state, "reason": reason, "station_id": station_id,
                                    "overdue": overdue, "limit": limit, "cursor": cursor})
-    return hold_queue.list_holds(rt, principal, flt)
+    return await call(rt, hold_queue.list_holds, rt, principal, flt)
 
 
 @router.get("/holds/summary", summary="Counts for the hold board: by state, by reason, overdue, oldest")
-def get_summary(rt: RuntimeDep, principal: HoldsKey):
-    return hold_queue.summary(rt, principal, utcnow())
+async def get_summary(rt: RuntimeDep, principal: HoldsKey):
+    return await call(rt, hold_queue.summary, rt, principal, utcnow())
 
 
 @router.get("/holds/export.csv", summary="Every matching hold as CSV, streamed (no row cap)",
@@ -46,21 +45,21 @@ def get_export(rt: RuntimeDep, principal: HoldsKey, state: str | None = None, re
 @router.post("/holds/{order_id}/release", summary="Release a hold by hand, waiving its waivable reasons")
 async def post_release(order_id: str, request: Request, rt: RuntimeDep, principal: SuperviseKey):
     note = hold_queue.parse_release(await json_body(request))
-    return await run_in_threadpool(hold_queue.release_hold, rt, principal, checked_id(order_id), note, utcnow())
+    return await call(rt, hold_queue.release_hold, rt, principal, checked_id(order_id), note, utcnow())
 
 
 @router.get("/notifications", summary="Notifications by delivery state (failed ones can be retried)")
-def get_notifications(rt: RuntimeDep, principal: SuperviseKey, state: str = "failed", limit: int = 100,
+async def get_notifications(rt: RuntimeDep, principal: SuperviseKey, state: str = "failed", limit: int = 100,
                       cursor: str | None = None):
     if state not in ("failed", "pending", "delivered"):
         raise ValidationFailed([problem("state", "one of failed, pending, delivered")])
     if not 1 <= limit <= 1000:
         raise ValidationFailed([problem("limit", "a whole number from 1 to 1000")])
-    return outbox.list_notifications(rt.engine, state, limit, cursor)
+    return await call(rt, outbox.list_notifications, rt.engine, state, limit, cursor)
 
 
 @router.post("/notifications/{notification_id}/retry", summary="Retry a notification that failed for good")
-def post_retry(notification_id: str, rt: RuntimeDep, principal: SuperviseKey):
-    ids = outbox.retry_failed(rt.engine, utcnow(), checked_id(notification_id, "notification_id"))
+async def post_retry(notification_id: str, rt: RuntimeDep, principal: SuperviseKey):
+    ids = await call(rt, outbox.retry_failed, rt.engine, utcnow(), checked_id(notification_id, "notification_id"))
     rt.dispatch(ids)
     return {"retried": ids}

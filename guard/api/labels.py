@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from guard.api.deps import RuntimeDep, checked_id, json_body, require
+from guard.api.deps import RuntimeDep, call, checked_id, json_body, require
 from guard.api.responses import GuardJSONResponse
 from guard.clock import utcnow
 from guard.services import labels
@@ -23,7 +22,7 @@ SuperviseKey = Annotated[Principal, Depends(require("supervise"))]
             summary="Hand the carrier's own label to the guard, held in escrow until the order is clear")
 async def put_carrier_label(order_id: str, request: Request, rt: RuntimeDep, principal: EventsKey):
     upload = labels.parse_carrier_label(await json_body(request))
-    await run_in_threadpool(labels.put_carrier_label, rt, principal, checked_id(order_id), upload, utcnow())
+    await call(rt, labels.put_carrier_label, rt, principal, checked_id(order_id), upload, utcnow())
     return Response(status_code=204)
 
 
@@ -31,18 +30,18 @@ async def put_carrier_label(order_id: str, request: Request, rt: RuntimeDep, pri
 async def post_label(request: Request, rt: RuntimeDep, principal: LabelsKey):
     token, station_id = labels.parse_label_request(await json_body(request))
     want_pdf = "application/pdf" in request.headers.get("accept", "")
-    body = await run_in_threadpool(labels.issue_label, rt, principal, token, station_id, want_pdf, utcnow())
+    body = await call(rt, labels.issue_label, rt, principal, token, station_id, want_pdf, utcnow())
     return GuardJSONResponse(body, status_code=201)
 
 
 @router.post("/labels/{label_id}/reprint", status_code=201, summary="Re-issue the same label (audited)")
 async def post_reprint(label_id: str, request: Request, rt: RuntimeDep, principal: SuperviseKey):
     note = labels.parse_reason(await json_body(request))
-    body = await run_in_threadpool(labels.reprint, rt, principal, checked_id(label_id, "label_id"), note, utcnow())
+    body = await call(rt, labels.reprint, rt, principal, checked_id(label_id, "label_id"), note, utcnow())
     return GuardJSONResponse(body, status_code=201)
 
 
 @router.post("/handovers", summary="The last scan before a parcel leaves")
 async def post_handover(request: Request, rt: RuntimeDep, principal: LabelsKey):
     code, station_id = labels.parse_handover(await json_body(request))
-    return await run_in_threadpool(labels.handover, rt, principal, code, station_id, utcnow())
+    return await call(rt, labels.handover, rt, principal, code, station_id, utcnow())

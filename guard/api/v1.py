@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
 
-from guard.api.deps import RuntimeDep, checked_id, json_body, require
+from guard.api.deps import RuntimeDep, call, checked_id, json_body, require
 from guard.api.responses import GuardJSONResponse
 from guard.clock import utcnow
 from guard.events import parse_batch
@@ -24,28 +23,29 @@ async def post_events(request: Request, rt: RuntimeDep, principal: EventsKey):
     body = await json_body(request)
     now = utcnow()
     events = parse_batch(body, now)
-    return await run_in_threadpool(ingest.ingest, rt, principal, events, now)
+    return await call(rt, ingest.ingest, rt, principal, events, now, batch=True)
 
 
 @router.post("/orders/{order_id}/check", summary="Check one parcel before its label prints")
 async def post_check(order_id: str, request: Request, rt: RuntimeDep, principal: CheckKey):
     body = await json_body(request, optional=True)
     check = checks.parse_check_request(checked_id(order_id), body)
-    return await run_in_threadpool(checks.check_order, rt, principal, check, utcnow())
+    return await call(rt, checks.check_order, rt, principal, check, utcnow())
 
 
 @router.post("/checks", summary="Pre-check a wave of up to 20,000 orders (read-only)")
 async def post_checks(request: Request, rt: RuntimeDep, principal: CheckKey):
     order_ids = checks.parse_batch_ids(await json_body(request))
-    return await run_in_threadpool(checks.check_batch, rt, principal, order_ids, utcnow())
+    return await call(rt, checks.check_batch, rt, principal, order_ids, utcnow(), batch=True)
 
 
 @router.get("/orders/{order_id}", summary="An order's facts, verdict, hold and labels")
-def get_order(order_id: str, rt: RuntimeDep, principal: CheckKey):
-    return orders.get_order(rt, principal, checked_id(order_id), utcnow())
+async def get_order(order_id: str, rt: RuntimeDep, principal: CheckKey):
+    return await call(rt, orders.get_order, rt, principal, checked_id(order_id), utcnow())
 
 
 @router.get("/orders/{order_id}/decisions", summary="An order's decisions, newest first")
-def get_decisions(order_id: str, rt: RuntimeDep, principal: CheckKey,
+async def get_decisions(order_id: str, rt: RuntimeDep, principal: CheckKey,
                   limit: str | None = None, cursor: str | None = None):
-    return orders.list_decisions(rt.engine, principal, checked_id(order_id), orders.parse_limit(limit), cursor)
+    return await call(rt, orders.list_decisions, rt.engine, principal, checked_id(order_id),
+                      orders.parse_limit(limit), cursor)

@@ -116,23 +116,31 @@ class KeyRing:
         self._last_used: dict[int, datetime] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, authorization: str | None) -> Principal:
+    @staticmethod
+    def _digest(authorization: str | None) -> str:
         if not authorization:
             raise Unauthenticated("missing Authorization: Bearer <key>")
         scheme, _, secret = authorization.partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise Unauthenticated("use Authorization: Bearer <key>")
-        digest = hash_secret(secret)
-        cached = self._cache.get(digest)
-        now_mono = time.monotonic()
-        if cached is not None and cached[0] > now_mono:
-            return cached[1]
+        return hash_secret(secret)
+
+    def cached(self, authorization: str | None) -> Principal | None:
+        """The caller's key if it was verified moments ago (no database), else None."""
+        entry = self._cache.get(self._digest(authorization))
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        principal = self.cached(authorization)
+        if principal is not None:
+            return principal
+        digest = self._digest(authorization)
         principal = self._load(digest)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = (now_mono + self._ttl, principal)
+            self._cache[digest] = (time.monotonic() + self._ttl, principal)
         return principal
 
     def _load(self, digest: str) -> Principal:
