@@ -1,0 +1,216 @@
+"""`python -m bench {ingest,batch,check,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import statistics
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import sqlalchemy
+
+from bench import BenchError, figures, harness, report
+from bench.report import Row, judged
+from bench.workload import Orders, make_orders, wave
+
+INGEST_TARGET = 5000  # events/s (first issue)
+BATCH_TARGET_S = 1.0  # one POST /v1/checks of 20,000 ids
+WAVE_SIZE = 20_000  # the contract's maximum for POST /v1/checks
+UNKNOWN_SHARE = 0.05  # of a wave: ids the guard has never heard of
+DEFAULT_INGEST_RUNS = 3
+DEFAULT_BATCH_RUNS = 7
+RESULTS = Path(__file__).with_name("results")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the guard against a scratch PostgreSQL database and the real server.",
+    )
+    parser.add_argument("figure", choices=("ingest", "batch", "check", "all"))
+    option = parser.add_argument
+    option("--orders", metavar="N", type=int, default=20_000, help="orders per ingest run (default 20,000)")
+    option("--workers", metavar="N", type=int, default=1, help="guard serve --workers (default 1)")
+    option("--runs", metavar="N", type=int, default=None,
+           help=f"timed repetitions: ingest runs (default {DEFAULT_INGEST_RUNS}) "
+                f"and batch calls (default {DEFAULT_BATCH_RUNS})")
+    option("--connections", metavar="N", type=int, default=2, help="client connections for ingest (default 2)")
+    option("--stations", metavar="N", type=int, default=8, help="concurrent clients for single checks (default 8)")
+    option("--duration", metavar="S", type=float, default=10.0, help="seconds of single checks (default 10)")
+    option("--seed", metavar="S", type=int, default=1, help="workload seed (default 1)")
+    args = parser.parse_args(argv)
+    if args.orders < 1 or args.workers < 1 or (args.runs is not None and args.runs < 1):
+        parser.error("--orders, --workers and --runs must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Ctrl-C and a plain kill both unwind through the clean-up (stop the server, drop the database).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    command = f"{sys.executable} -m bench {shlex.join(sys.argv[1:] if argv is None else argv)}"
+    admin = harness.admin_url()
+    try:
+        postgres = harness.postgres_version(admin)
+    except sqlalchemy.exc.OperationalError as exc:
+        print(f"cannot reach PostgreSQL (GUARD_BENCH_ADMIN_URL): {exc.orig}", file=sys.stderr)
+        return 2
+    machine = report.machine(postgres)
+    print(f"command: {command}")
+    for name, value in machine.items():
+        print(f"{name}: {value}")
+    try:
+        rows, raw = run(args, admin)
+    except KeyboardInterrupt:
+        print("\ninterrupted; the server is stopped and the scratch database dropped", file=sys.stderr)
+        return 130
+    except BenchError as exc:
+        print(f"\nbench failed: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(report.table(rows))
+    saved = _save(command, machine, rows, raw)
+    print(f"\nsaved {saved}")
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
+    wanted = {"ingest", "batch", "check"} if args.figure == "all" else {args.figure}
+    rows: list[Row] = []
+    raw: dict = {}
+    now = datetime.now(timezone.utc)
+    with harness.scratch_database(admin) as database_url:
+        key = harness.bench_key(database_url)
+        with harness.guard_server(database_url, args.workers) as server:
+            print(f"server: guard serve --workers {args.workers}, pid {server.pid}, {server.base_url}\n")
+            first = make_orders(args.orders, "B1", args.seed, now)
+            if "ingest" in wanted:
+                rows += _ingest(server, key, args, first, now, raw)
+            else:
+                _load(server, key, args, first)
+            if "batch" in wanted:
+                rows += _batch(server, key, args, first.order_ids, raw)
+            if "check" in wanted:
+                rows += _check(server, key, args, first.order_ids, raw)
+    return rows, raw
+
+
+def _clients(server: harness.Server, key: str, count: int) -> list[httpx.Client]:
+    return [figures.client(server.base_url, key) for _ in range(count)]
+
+
+def _ingest(server: harness.Server, key: str, args: argparse.Namespace, first: Orders, now: datetime,
+            raw: dict) -> list[Row]:
+    runs = args.runs or DEFAULT_INGEST_RUNS
+    print(f"ingest: {runs} runs of {args.orders:,} new orders each, "
+          f"batches of 1,000 events over {args.connections} connections")
+    results = []
+    clients = _clients(server, key, args.connections)
+    try:
+        for number in range(1, runs + 1):
+            orders = first if number == 1 else make_orders(args.orders, f"B{number}", args.seed, now)
+            result = figures.ingest(clients, orders.batches(), server.cpu_seconds)
+            results.append(result)
+            print(f"  run {number}: {result.events:,} events in {report.seconds(result.seconds)}: "
+                  f"{result.events_per_s:,.0f} events/s, server CPU {report.seconds(result.server_cpu_s)} "
+                  f"({_outcomes(result.outcomes)})")
+    finally:
+        for http in clients:
+            http.close()
+    rates = [result.events_per_s for result in results]
+    median = statistics.median(rates)
+    cpu_per_1000 = statistics.median(1000 * result.server_cpu_s / result.events for result in results)
+    raw["ingest"] = [{"events": r.events, "seconds": r.seconds, "server_cpu_s": r.server_cpu_s,
+                      "outcomes": dict(r.outcomes)} for r in results]
+    return [
+        judged(f"ingest, events/s (median of {runs} runs)", f"{median:,.0f}", f"≥ {INGEST_TARGET:,}",
+               median >= INGEST_TARGET),
+        Row("ingest, events/s (best run)", f"{max(rates):,.0f}"),
+        Row("ingest, server CPU per 1,000 events", report.millis(cpu_per_1000)),
+    ]
+
+
+def _load(server: harness.Server, key: str, args: argparse.Namespace, first: Orders) -> None:
+    """Load the orders the checks ask about (timed for information only)."""
+    clients = _clients(server, key, args.connections)
+    try:
+        result = figures.ingest(clients, first.batches(), server.cpu_seconds)
+    finally:
+        for http in clients:
+            http.close()
+    print(f"loaded {args.orders:,} orders ({result.events:,} events) in {report.seconds(result.seconds)}\n")
+
+
+def _batch(server: harness.Server, key: str, args: argparse.Namespace, known: list[str], raw: dict) -> list[Row]:
+    runs = args.runs or DEFAULT_BATCH_RUNS
+    order_ids = wave(known, WAVE_SIZE, UNKNOWN_SHARE, args.seed)
+    print(f"batch: POST /v1/checks with {len(order_ids):,} ids ({UNKNOWN_SHARE:.0%} unknown), "
+          f"1 warm-up call + {runs} timed")
+    with figures.client(server.base_url, key) as http:
+        result = figures.batch_check(http, order_ids, runs, server.cpu_seconds)
+    print(f"  times: {', '.join(report.seconds(value) for value in result.seconds)}")
+    print(f"  server CPU: {', '.join(report.seconds(value) for value in result.server_cpu_s)}")
+    print(f"  verdicts: {', '.join(f'{name} {count:,}' for name, count in result.counts.items())}")
+    raw["batch"] = {"ids": result.ids, "seconds": result.seconds, "server_cpu_s": result.server_cpu_s,
+                    "counts": result.counts}
+    return [
+        judged(f"batch check of {result.ids:,} ids, median of {runs}", report.seconds(result.median_s),
+               f"≤ {BATCH_TARGET_S:g} s", result.median_s <= BATCH_TARGET_S),
+        Row(f"batch check of {result.ids:,} ids, fastest", report.seconds(result.min_s)),
+        Row("batch check, server CPU per call (median)", report.seconds(statistics.median(result.server_cpu_s))),
+    ]
+
+
+def _check(server: harness.Server, key: str, args: argparse.Namespace, known: list[str], raw: dict) -> list[Row]:
+    print(f"check: POST /v1/orders/{{id}}/check from {args.stations} stations for {args.duration:g} s "
+          "(after 1 s warm-up)")
+    clients = _clients(server, key, args.stations)
+    try:
+        load = figures.check_load(clients, known, args.duration, args.seed, server.cpu_seconds)
+    finally:
+        for http in clients:
+            http.close()
+    p50, p99 = load.percentile(50), load.percentile(99)
+    errors = sum(load.errors.values())
+    print(f"  {load.checks:,} checks in {report.seconds(load.seconds)}: {load.checks_per_s:,.0f} checks/s, "
+          f"p50 {report.millis(p50)}, p99 {report.millis(p99)}, server CPU {report.seconds(load.server_cpu_s)}, "
+          f"errors {errors}"
+          + (f" {dict(load.errors)}" if errors else ""))
+    raw["check"] = {"checks": load.checks, "seconds": load.seconds, "server_cpu_s": load.server_cpu_s,
+                    "stations": load.stations, "p50_s": p50, "p99_s": p99, "errors": dict(load.errors)}
+    rows = [
+        Row(f"single checks/s ({load.stations} stations)", f"{load.checks_per_s:,.0f}"),
+        Row("single check latency p50", report.millis(p50)),
+        Row("single check latency p99", report.millis(p99)),
+        Row("single check, server CPU per check", report.millis(load.server_cpu_s / max(load.checks, 1))),
+    ]
+    if errors:
+        rows.append(Row("single check errors (non-200)", f"{errors:,}", "0", "short"))
+    return rows
+
+
+def _outcomes(outcomes: Counter) -> str:
+    return ", ".join(f"{name} {count:,}" for name, count in sorted(outcomes.items()))
+
+
+def _save(command: str, machine: dict, rows: list[Row], raw: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"{stamp}.json"
+    document = {"command": command, "machine": machine, "table": [row.__dict__ for row in rows], "raw": raw}
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())
