@@ -1,4 +1,4 @@
-"""`python -m bench {ingest,batch,check,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
+"""`python -m bench {ingest,batch,check,release,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import shlex
 import signal
 import statistics
 import sys
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy
 
-from bench import BenchError, figures, harness, report
+from bench import BenchError, figures, harness, release, report
 from bench.report import Row, judged
 from bench.workload import Orders, make_orders, wave
 
@@ -32,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark the guard against a scratch PostgreSQL database and the real server.",
     )
-    parser.add_argument("figure", choices=("ingest", "batch", "check", "all"))
+    parser.add_argument("figure", choices=("ingest", "batch", "check", "release", "all"))
     option = parser.add_argument
     option("--orders", metavar="N", type=int, default=20_000, help="orders per ingest run (default 20,000)")
     option("--workers", metavar="N", type=int, default=1, help="guard serve --workers (default 1)")
@@ -43,6 +44,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     option("--stations", metavar="N", type=int, default=8, help="concurrent clients for single checks (default 8)")
     option("--duration", metavar="S", type=float, default=10.0, help="seconds of single checks (default 10)")
     option("--seed", metavar="S", type=int, default=1, help="workload seed (default 1)")
+    option("--releases", metavar="N", type=int, default=200, help="held orders released one by one (default 200)")
+    option("--redis", metavar="URL", default="redis://127.0.0.1:6379/12",
+           help="Redis for the release figure; the bench flushes that database (default db 12)")
     args = parser.parse_args(argv)
     if args.orders < 1 or args.workers < 1 or (args.runs is not None and args.runs < 1):
         parser.error("--orders, --workers and --runs must be at least 1")
@@ -85,10 +89,15 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
-    wanted = {"ingest", "batch", "check"} if args.figure == "all" else {args.figure}
+    wanted = {"ingest", "batch", "check", "release"} if args.figure == "all" else {args.figure}
     rows: list[Row] = []
     raw: dict = {}
     now = datetime.now(timezone.utc)
+    if "release" in wanted:
+        rows += _release(args, admin, raw)
+        wanted.discard("release")
+        if not wanted:
+            return rows, raw
     with harness.scratch_database(admin) as database_url:
         key = harness.bench_key(database_url)
         with harness.guard_server(database_url, args.workers) as server:
@@ -197,6 +206,41 @@ def _check(server: harness.Server, key: str, args: argparse.Namespace, known: li
     if errors:
         rows.append(Row("single check errors (non-200)", f"{errors:,}", "0", "short"))
     return rows
+
+
+def _release(args: argparse.Namespace, admin: str, raw: dict) -> list[Row]:
+    """Event that clears a held order → signed webhook received, with Redis and one worker."""
+    import redis
+
+    client = redis.Redis.from_url(args.redis)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        raise BenchError(f"the release figure needs Redis at {args.redis}: {exc}") from None
+    finally:
+        client.close()
+    receiver = release.Receiver()
+    env = {"GUARD_REDIS_URL": args.redis, "GUARD_WEBHOOK_URL": receiver.url, "GUARD_WEBHOOK_SECRET": "bench"}
+    try:
+        with harness.scratch_database(admin) as database_url:
+            key = harness.bench_key(database_url)
+            with harness.guard_server(database_url, args.workers, env) as server, \
+                    harness.guard_worker(database_url, env):
+                print(f"release: {args.releases} held orders released one by one, every 50 ms "
+                      f"(PostgreSQL + Redis + guard serve + 1 worker)")
+                time.sleep(3)  # let the worker connect to the broker
+                result = release.release_latency(server.base_url, key, receiver, args.releases, pace_s=0.05)
+    finally:
+        receiver.close()
+    median, p99 = statistics.median(result.latencies_ms), result.percentile(99)
+    print(f"  median {median:.0f} ms, p99 {p99:.0f} ms, missing {result.missing}")
+    raw["release"] = {"latencies_ms": result.latencies_ms, "missing": result.missing}
+    return [
+        judged("release: event → webhook received, median", f"{median:.0f} ms", f"≤ {release.TARGET_MEDIAN_MS} ms",
+               median <= release.TARGET_MEDIAN_MS and not result.missing),
+        judged("release: event → webhook received, p99", f"{p99:.0f} ms", f"≤ {release.TARGET_P99_MS} ms",
+               p99 <= release.TARGET_P99_MS and not result.missing),
+    ]
 
 
 def _outcomes(outcomes: Counter) -> str:

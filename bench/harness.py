@@ -113,8 +113,13 @@ def _guard_command() -> str:
     return str(script)
 
 
+def _bench_env(database_url: str, extra: dict[str, str] | None) -> dict[str, str]:
+    # The rate limit protects production from a runaway client; the bench is one on purpose.
+    return {**os.environ, "GUARD_DATABASE_URL": database_url, "GUARD_RATE_LIMIT_PER_S": "0", **(extra or {})}
+
+
 @contextmanager
-def guard_server(database_url: str, workers: int) -> Iterator[Server]:
+def guard_server(database_url: str, workers: int, env: dict[str, str] | None = None) -> Iterator[Server]:
     """`guard serve` as a subprocess on a free port; yields once /healthz answers, stops it on the way out."""
     port = _free_port()
     log = Path(tempfile.mkstemp(prefix="guard-bench-server-", suffix=".log")[1])
@@ -123,7 +128,7 @@ def guard_server(database_url: str, workers: int) -> Iterator[Server]:
         # Its own session: a Ctrl-C at the terminal reaches the bench, which stops
         # the server itself, in order, before dropping the database.
         process = subprocess.Popen(
-            command, env={**os.environ, "GUARD_DATABASE_URL": database_url},
+            command, env=_bench_env(database_url, env),
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     server = Server(f"http://127.0.0.1:{port}", process.pid, log)
@@ -140,6 +145,22 @@ def guard_server(database_url: str, workers: int) -> Iterator[Server]:
             print(f"server log, last lines ({log} is kept):\n{_tail(log)}", file=sys.stderr)
         else:
             log.unlink(missing_ok=True)
+
+
+@contextmanager
+def guard_worker(database_url: str, env: dict[str, str]) -> Iterator[int]:
+    """`guard worker --beat` as a subprocess; yields its pid, stops it on the way out."""
+    log = Path(tempfile.mkstemp(prefix="guard-bench-worker-", suffix=".log")[1])
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [_guard_command(), "worker", "--beat", "--concurrency", "1"], env=_bench_env(database_url, env),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        yield process.pid
+    finally:
+        _stop(process)
+        log.unlink(missing_ok=True)
 
 
 def _wait_until_healthy(server: Server, process: subprocess.Popen) -> None:

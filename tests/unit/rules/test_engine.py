@@ -283,3 +283,26 @@ def test_non_waivable_reason_holds_even_if_a_hand_built_store_disables_it():
     store = StoreRules(disabled=frozenset({"RISK_REVIEW", "SHIPPING_NOTICE_MISSING"}))
     facts = clear_facts(risk=fact("reviewing"), shipping_notice=fact("missing"))
     assert evaluate(facts, NOW, store).codes == ["RISK_REVIEW", "SHIPPING_NOTICE_MISSING"]
+
+
+class _StatusOnlyFact:
+    """A fact that lets a rule read its status and nothing else."""
+
+    def __init__(self, status):
+        self.status = status
+
+    def __getattr__(self, name):
+        raise AssertionError(f"a rule read fact.{name}; rules may read statuses only")
+
+
+def test_rules_read_statuses_only_so_verdicts_can_be_shared_by_orders_of_the_same_shape():
+    # The wave check reuses one verdict for every order with the same store and
+    # statuses (guard/services/checks.py). A rule that read a time or a tracking
+    # number would make that wrong: this test is the guard rail.
+    from guard.facts import FACT_STATUSES
+    from guard.rules.engine import RULES
+
+    for name, rule in RULES:
+        for fact_type, statuses in FACT_STATUSES.items():
+            for status in statuses:
+                rule({fact_type: _StatusOnlyFact(status)})
