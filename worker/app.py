@@ -8,6 +8,8 @@ its visibility timeout, running it twice, or lose it with the broker.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 
 from celery import Celery
 
@@ -30,6 +32,10 @@ app.conf.update(
     task_default_queue="guard",
     timezone="UTC",
     worker_hijack_root_logger=False,
+    # Beat's bookkeeping file, out of the working directory (the schedule itself is
+    # intervals; losing the file only means the first sweep runs at once).
+    beat_schedule_filename=os.environ.get(
+        "GUARD_BEAT_SCHEDULE_FILE", os.path.join(tempfile.gettempdir(), "guard-celerybeat-schedule")),
     beat_schedule={
         # Catches what the API could not hand over (Redis was down) and retries.
         "outbox-sweep": {"task": "guard.outbox.sweep", "schedule": OUTBOX_SWEEP_S,
