@@ -33,9 +33,10 @@ app.conf.update(
     timezone="UTC",
     worker_hijack_root_logger=False,
     # Beat's bookkeeping file, out of the working directory (the schedule itself is
-    # intervals; losing the file only means the first sweep runs at once).
+    # intervals; losing the file only means the first sweep runs at once). One per
+    # process, so two workers on one machine never fight over its lock.
     beat_schedule_filename=os.environ.get(
-        "GUARD_BEAT_SCHEDULE_FILE", os.path.join(tempfile.gettempdir(), "guard-celerybeat-schedule")),
+        "GUARD_BEAT_SCHEDULE_FILE", os.path.join(tempfile.gettempdir(), f"guard-celerybeat-{os.getpid()}")),
     beat_schedule={
         # Catches what the API could not hand over (Redis was down) and retries.
         "outbox-sweep": {"task": "guard.outbox.sweep", "schedule": OUTBOX_SWEEP_S,
