@@ -105,7 +105,11 @@ def settle(
     target = "blocked" if evaluation.verdict == "block" else "held"
     continuing = previous == target
     since = current["since"] if continuing else now
-    rechecks = (current["recheck_count"] + (1 if recheck else 0)) if continuing else 0
+    # Re-checks are counted while the hold's reasons stay the same: "freight still
+    # unpaid after repeated re-checks" means re-checks that found freight unpaid,
+    # not the hours the hold spent waiting on a payment before that.
+    unchanged = continuing and current["reasons"] == codes
+    rechecks = (current["recheck_count"] if unchanged else 0) + (1 if recheck and continuing else 0)
     overdue_why = [] if target == "blocked" else overdue_because(
         codes, state.facts, since=since, rechecks=rechecks, ship_by=state.ship_by, now=now, store=rules)
     hold = {

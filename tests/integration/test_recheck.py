@@ -343,3 +343,37 @@ def test_an_overdue_hold_that_clears_is_released_and_leaves_the_overdue_list(qui
     row = hold_row(quiet_guard, "o-pay")
     assert (row["state"], row["overdue"]) == ("released", False)
     assert overdue_list(quiet_guard) == []
+
+
+def test_freight_counts_its_own_rechecks_not_those_spent_waiting_on_the_payment(quiet_guard):
+    """A hold that waited hours on a payment does not escalate the minute freight turns unpaid."""
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from guard.services.recheck import recheck_due
+
+    guard = quiet_guard
+    now = datetime.now(timezone.utc)
+    at = (now - timedelta(minutes=1)).isoformat()
+    guard.push(*[guard.event("o-fr", t, s, occurred_at=at, **({"tracking_number": "LP1"} if s == "recorded" else {}))
+                 for t, s in (("payment", "processing"), ("risk", "cleared"), ("shipping_notice", "recorded"),
+                              ("freight", "paid"))])
+    guard.check("o-fr")
+    runtime = guard.client.app.state.runtime
+    later = now
+    for _ in range(4):  # four re-checks while the payment is processing
+        later += timedelta(minutes=31)
+        recheck_due(runtime.engine, runtime.settings, later)
+    guard.push(guard.event("o-fr", "payment", "paid", occurred_at=(now + timedelta(seconds=1)).isoformat()),
+               guard.event("o-fr", "freight", "pending", occurred_at=(now + timedelta(seconds=2)).isoformat()))
+    later += timedelta(minutes=11)
+    recheck_due(runtime.engine, runtime.settings, later)
+    with guard.engine.connect() as conn:
+        overdue, count = conn.execute(sa.text("select overdue, recheck_count from holds where order_id = 'o-fr'")).one()
+    assert (bool(overdue), count) == (False, 1)
+    for _ in range(2):
+        later += timedelta(minutes=11)
+        recheck_due(runtime.engine, runtime.settings, later)
+    with guard.engine.connect() as conn:
+        assert bool(conn.execute(sa.text("select overdue from holds where order_id = 'o-fr'")).scalar_one())
