@@ -1,7 +1,9 @@
 """Engine, transactions and migrations, for SQLite (embedded) and PostgreSQL (production)."""
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Iterator
 
@@ -22,11 +24,35 @@ def _json_text(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+# Set by the API for the thread that runs a request's service function: once the
+# caller has been answered 503 (deadline passed), that work must not commit late.
+abandoned: ContextVar[threading.Event | None] = ContextVar("guard_abandoned", default=None)
+
+
+class Abandoned(Exception):
+    """The caller was already told 503; this transaction rolls back instead of committing."""
+
+
+def _refuse_abandoned_commit(conn: Connection) -> None:
+    flag = abandoned.get()
+    if flag is not None and flag.is_set():
+        raise Abandoned("the request's deadline passed; rolled back")
+
+
 def make_engine(settings: Settings) -> Engine:
+    engine = _make_engine(settings)
+    event.listen(engine, "commit", _refuse_abandoned_commit)
+    return engine
+
+
+def _make_engine(settings: Settings) -> Engine:
+    # An error's text reaches the logs (log.exception, a worker's retry line): it names the
+    # statement but never its values, which carry buyer data and tokens (design, "Security").
     if settings.is_sqlite:
         engine = sa.create_engine(
             settings.database_url,
             json_serializer=_json_text,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": settings.db_timeout_s * 5},
             pool_size=settings.db_pool_size,
             max_overflow=0,
@@ -37,6 +63,7 @@ def make_engine(settings: Settings) -> Engine:
     return sa.create_engine(
         settings.database_url,
         json_serializer=_json_text,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_timeout_s,

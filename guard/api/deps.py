@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Annotated, Any, Callable, TypeVar
 
 import orjson
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
+from guard.db import abandoned
 from guard.errors import Unavailable, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.runtime import Runtime
@@ -33,10 +35,17 @@ async def call(rt: Runtime, function: Callable[..., T], *args: Any, batch: bool 
     503 — do not ship.
     """
     timeout = rt.settings.batch_timeout_s if batch else rt.settings.request_timeout_s
+    flag = threading.Event()
+    token = abandoned.set(flag)  # copied into the worker thread's context
     try:
         return await asyncio.wait_for(run_in_threadpool(function, *args), timeout)
     except asyncio.TimeoutError:
+        # What the caller was told (503: nothing happened) must be what the guard keeps:
+        # the thread may still finish when the database answers, but it will not commit.
+        flag.set()
         raise Unavailable("the guard's database did not answer in time; do not ship until it does") from None
+    finally:
+        abandoned.reset(token)
 
 
 def require(scope: str) -> Callable[..., Any]:
