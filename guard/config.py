@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from guard.printers import parse_printers
 from guard.rules import DEFAULT_RULES, RulesConfig, parse_rules
 
 MiB = 1024 * 1024
@@ -45,6 +46,19 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     # "auto": JSON lines in production, readable text in development.
     log_format: Literal["auto", "json", "text"] = "auto"
+
+    # Network label printers per station (raw ZPL, TCP 9100): "pack-01=10.0.0.21:9100,…".
+    station_printers: str | None = None
+
+    @field_validator("station_printers")
+    @classmethod
+    def _printers_parse(cls, value: str | None) -> str | None:
+        parse_printers(value)  # refuse a bad entry at start, not at the first label
+        return value
+
+    @property
+    def printers(self) -> dict[str, tuple[str, int]]:
+        return parse_printers(self.station_printers)
 
     @field_validator("redis_url", "webhook_url", "webhook_secret", "rules_file", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from guard.errors import Conflict, GuardError, NotFound, TooLarge, ValidationFai
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.labels import LabelFields, render_pdf, render_zpl
 from guard.models import CarrierLabel, Clearance, Label
+from guard.printers import send_zpl
 from guard.rules import Evaluation, evaluate
 from guard.services import holds
 from guard.services.apikeys import Principal
@@ -188,12 +189,24 @@ def issue_label(rt: Runtime, principal: Principal, token: str, station_id: str |
             refusal = _not_clear(evaluation, order_id)  # the clearance stays spent
             label = None
         else:
-            label = _write_label(conn, state, parcel_id, station_id, token, want_pdf, now)
+            label, zpl = _write_label(conn, state, parcel_id, station_id, token, want_pdf, now)
         notifications = take_written(conn)
     rt.dispatch(notifications)
     if refusal is not None:
         raise refusal
-    return {**_document(label), "decision_id": decision_id}
+    return {**_document(label), "decision_id": decision_id, "printer": _print(rt, station_id, zpl)}
+
+
+def _print(rt: Runtime, station_id: str | None, zpl: bytes | None) -> dict | None:
+    """After the commit: send the label to the station's network printer, if it has one."""
+    address = rt.settings.printers.get(station_id) if station_id else None
+    if address is None:
+        return None
+    if zpl is None:
+        return {"address": f"{address[0]}:{address[1]}", "sent": False,
+                "error": "the carrier's label is a PDF; print it from the browser"}
+    error = send_zpl(address, zpl)
+    return {"address": f"{address[0]}:{address[1]}", "sent": error is None, "error": error}
 
 
 def _write_label(conn: Connection, state: OrderState, parcel_id: str, station_id: str | None, token: str,
@@ -202,12 +215,14 @@ def _write_label(conn: Connection, state: OrderState, parcel_id: str, station_id
         escrow_t.c.order_id == state.order_id, escrow_t.c.parcel_id == parcel_id)).first()
     if escrow is not None:
         source, fmt, content, tracking = "carrier", escrow.format, escrow.content, escrow.tracking_number
+        zpl = content if fmt == "zpl" else None
     else:
         notice = state.facts.get("shipping_notice")
         fields = LabelFields(state.order_id, parcel_id, notice.tracking_number if notice else "",
                              notice.carrier if notice else None, station_id, now)
         source, tracking = "guard", fields.tracking_number
-        fmt, content = ("pdf", render_pdf(fields)) if want_pdf else ("zpl", render_zpl(fields).encode())
+        zpl = render_zpl(fields).encode()  # what a thermal printer takes, whatever the caller asked for
+        fmt, content = ("pdf", render_pdf(fields)) if want_pdf else ("zpl", zpl)
     values = {"label_id": new_id("lbl"), "order_id": state.order_id, "parcel_id": parcel_id, "source": source,
               "format": fmt, "tracking_number": tracking, "station_id": station_id, "clearance_token": token,
               "issued_at": now, "content": content}
@@ -217,7 +232,7 @@ def _write_label(conn: Connection, state: OrderState, parcel_id: str, station_id
     except IntegrityError:
         raise Conflict("this parcel has a label already; a reprint needs a supervisor",
                        code="LABEL_ALREADY_ISSUED") from None
-    return SimpleNamespace(**values)  # read like a fetched row
+    return SimpleNamespace(**values), zpl  # the row, read like a fetched one, and the printer's ZPL
 
 
 def parse_reason(body: object) -> str:
@@ -246,7 +261,8 @@ def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: da
             refusal = _not_clear(evaluation, label.order_id)  # the refused reprint stays on record
     if refusal is not None:
         raise refusal
-    return {**_document(label), "decision_id": decision_id}
+    zpl = label.content if label.format == "zpl" else None
+    return {**_document(label), "decision_id": decision_id, "printer": _print(rt, label.station_id, zpl)}
 
 
 # --- hand-over ------------------------------------------------------------

@@ -418,7 +418,9 @@
       return null;
     }
     labelUrl = URL.createObjectURL(blob);
-    if (doc.format === "pdf") printPdf(labelUrl);
+    // A station with a network label printer was printed by the server: no dialog, no second copy.
+    const sentToPrinter = doc.printer && doc.printer.sent;
+    if (doc.format === "pdf" && !sentToPrinter) printPdf(labelUrl);
     return labelUrl;
   }
 
