@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from guard import __version__
 from guard.api import errors, holds, labels, observe, stations, v1
+from guard.api import openapi as doc
 from guard.api.deps import RuntimeDep
 from guard.api.limits import BodyLimit
 from guard.api.responses import GuardJSONResponse
@@ -52,11 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(labels.router)
     pages.install(app)
 
-    @app.get("/healthz", summary="The process is up")
+    @app.get("/healthz", summary="The process is up",
+             **doc.documented(ok=doc.Health, keyed=False, database=False, invalid=False))
     async def healthz():
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="The database answers (Redis and the outbox are reported)")
+    @app.get("/readyz", summary="The database answers (Redis and the outbox are reported)",
+             **doc.documented(ok=doc.Ready, keyed=False, invalid=False,
+                              errors={503: "`UNAVAILABLE`: the database does not answer (the report in `details`)."}))
     async def readyz(rt: RuntimeDep):
         try:
             report = await asyncio.wait_for(run_in_threadpool(readiness, rt.engine, rt.settings),

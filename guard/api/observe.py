@@ -83,7 +83,10 @@ def install(app: FastAPI) -> None:
     """Add the observation middleware (outermost but for Starlette's error handler) and `/metrics`."""
     app.add_middleware(Observe)
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", summary="Prometheus metrics (no key)", response_class=Response, response_model=None,
+             responses={200: {"description": "Prometheus text, or OpenMetrics when the Accept header asks for it",
+                              "content": {"text/plain": {"schema": {"type": "string"}},
+                                          "application/openmetrics-text": {"schema": {"type": "string"}}}}})
     async def prometheus_metrics(request: Request) -> Response:
         exporter = getattr(request.app.state, "metrics_exporter", None)
         if exporter is None:

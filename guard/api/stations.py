@@ -7,6 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
+from guard.api import openapi as doc
 from guard.api.deps import RuntimeDep, checked_id, require
 from guard.services.apikeys import Principal
 
@@ -22,7 +23,9 @@ def sse(notification: dict) -> bytes:
 
 
 @router.get("/stations/{station_id}/stream", summary="Live notifications for the orders held at a station",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse,
+            **doc.documented(ok_media={"text/event-stream": {"schema": {"type": "string"}}},
+                             ok_description="Server-Sent Events: `event:` the type, `id:`, `data:` the notification"))
 async def station_stream(station_id: str, rt: RuntimeDep, principal: CheckKey):
     checked_id(station_id, "station_id")
 
