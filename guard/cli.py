@@ -5,22 +5,16 @@ import logging
 import sys
 
 import click
-from pydantic import ValidationError
 
 from guard.config import Settings
 from guard.errors import GuardError
-from guard.rules import RulesFileError
 
 
 def _settings() -> Settings:
-    try:
-        settings = Settings()
-        settings.rules  # a bad rules file stops the command here, with its reason
-        return settings
-    except ValidationError as exc:
-        raise click.ClickException(f"bad configuration:\n{exc}") from None
-    except (RulesFileError, OSError) as exc:
-        raise click.ClickException(f"bad GUARD_RULES_FILE: {exc}") from None
+    # One reading of the configuration for every command (cli_ops names each bad variable).
+    from guard.cli_ops import _settings as settings_or_exit
+
+    return settings_or_exit()
 
 
 def _engine(settings: Settings):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 from dataclasses import dataclass
 from types import SimpleNamespace
 from datetime import datetime
