@@ -34,6 +34,16 @@ orders_t = Order.__table__
 waivers_t = Waiver.__table__
 
 
+# The single check's statements, built once.
+_LABEL_OF_PARCEL = sa.select(labels_t.c.label_id, labels_t.c.issued_at, labels_t.c.station_id).where(
+    labels_t.c.order_id == sa.bindparam("order_id"), labels_t.c.parcel_id == sa.bindparam("parcel_id"))
+_VOID_LIVE_CLEARANCES = clearances_t.update().where(
+    clearances_t.c.order_id == sa.bindparam("b_order_id"), clearances_t.c.parcel_id == sa.bindparam("b_parcel_id"),
+    clearances_t.c.used_at.is_(None), clearances_t.c.voided_at.is_(None),
+).values(voided_at=sa.bindparam("now"))
+_INSERT_CLEARANCE = clearances_t.insert()
+
+
 def render_reason(finding: Finding) -> dict:
     text = MESSAGES[finding.code]
     return {
@@ -139,9 +149,7 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
         rules = settings.rules.for_store(state.store_id)
         hold = holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=request.station_id)
         response["hold"] = holds.hold_view(hold)
-        label = conn.execute(
-            sa.select(labels_t.c.label_id, labels_t.c.issued_at, labels_t.c.station_id).where(labels_t.c.order_id == request.order_id, labels_t.c.parcel_id == request.parcel_id)
-        ).first()
+        label = conn.execute(_LABEL_OF_PARCEL, {"order_id": request.order_id, "parcel_id": request.parcel_id}).first()
         response["label"] = _label_view(label)
         if evaluation.verdict == "clear" and label is None:
             response["clearance"] = _issue_clearance(conn, request, response["decision_id"], settings, now)
@@ -152,24 +160,11 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
 
 def _issue_clearance(conn, request: CheckRequest, decision_id: str, settings: Settings, now: datetime) -> dict:
     # One live clearance per parcel: a new one voids any earlier unredeemed one.
-    conn.execute(
-        clearances_t.update()
-        .where(
-            clearances_t.c.order_id == request.order_id,
-            clearances_t.c.parcel_id == request.parcel_id,
-            clearances_t.c.used_at.is_(None),
-            clearances_t.c.voided_at.is_(None),
-        )
-        .values(voided_at=now)
-    )
+    conn.execute(_VOID_LIVE_CLEARANCES, {"b_order_id": request.order_id, "b_parcel_id": request.parcel_id, "now": now})
     token = "clr_" + secrets.token_urlsafe(24)
     expires_at = now + timedelta(seconds=settings.clearance_ttl_s)
-    conn.execute(
-        clearances_t.insert().values(
-            token=token, order_id=request.order_id, parcel_id=request.parcel_id, decision_id=decision_id,
-            issued_at=now, expires_at=expires_at,
-        )
-    )
+    conn.execute(_INSERT_CLEARANCE, {"token": token, "order_id": request.order_id, "parcel_id": request.parcel_id,
+                                     "decision_id": decision_id, "issued_at": now, "expires_at": expires_at})
     return {"token": token, "expires_at": expires_at}
 
 

@@ -30,10 +30,19 @@ def hold_view(row: Any) -> dict | None:
     return {"state": row["state"], "since": row["since"]}
 
 
+def _upsert_statement(insert):  # noqa: ANN001 - a dialect's insert construct
+    statement = insert(holds_t)
+    return statement.on_conflict_do_update(
+        index_elements=["order_id"],
+        set_={column.name: statement.excluded[column.name] for column in holds_t.c if column.name != "order_id"})
+
+
+# Built once per dialect; every hold write passes all of the hold's columns.
+_UPSERT = {"postgresql": _upsert_statement(postgresql.insert), "sqlite": _upsert_statement(sqlite.insert)}
+
+
 def _upsert(conn: Connection, values: dict) -> None:
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(holds_t).values(**values)
-    updates = {key: insert.excluded[key] for key in values if key != "order_id"}
-    conn.execute(insert.on_conflict_do_update(index_elements=["order_id"], set_=updates))
+    conn.execute(_UPSERT[conn.dialect.name], values)
 
 
 def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime,
@@ -135,9 +144,17 @@ def settle(
     return hold
 
 
+_HOLD_ONE = sa.select(holds_t).where(holds_t.c.order_id == sa.bindparam("order_id"))
+_HOLD_ONE_LOCKED = _HOLD_ONE.with_for_update()
+
+
 def current_holds(
     conn: Connection, order_ids: list[str], *, states: tuple[str, ...] | None = None, lock: bool = False
 ) -> dict[str, dict]:
+    if len(order_ids) == 1 and not states:
+        one = _HOLD_ONE_LOCKED if lock else _HOLD_ONE
+        row = conn.execute(one, {"order_id": order_ids[0]}).mappings().first()
+        return {row["order_id"]: dict(row)} if row is not None else {}
     query = sa.select(holds_t).where(holds_t.c.order_id.in_(order_ids))
     if states:
         query = query.where(holds_t.c.state.in_(states))

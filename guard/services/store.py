@@ -62,9 +62,35 @@ _FACT_COLUMNS = (facts_t.c.order_id, facts_t.c.fact_type, facts_t.c.status, fact
 _WAIVER_COLUMNS = (waivers_t.c.order_id, waivers_t.c.code, waivers_t.c.fact_stamp)
 
 
+# One order, the single check's path: statements built once, not per request.
+_ONE = sa.bindparam("order_id")
+_ORDER_ONE = sa.select(*_ORDER_COLUMNS).where(orders_t.c.order_id == _ONE)
+_FACTS_ONE = sa.select(*_FACT_COLUMNS).where(facts_t.c.order_id == _ONE)
+_WAIVERS_ONE = sa.select(*_WAIVER_COLUMNS).where(waivers_t.c.order_id == _ONE)
+_LOCK_ONE = sa.select(orders_t.c.order_id).where(orders_t.c.order_id == _ONE).with_for_update()
+
+
+def load_state(conn: Connection, order_id: str, *, with_waivers: bool = True) -> OrderState | None:
+    """One order's state, or None if the guard has no row for it."""
+    params = {"order_id": order_id}
+    row = conn.execute(_ORDER_ONE, params).first()
+    if row is None:
+        return None
+    state = OrderState(row[0], row[1], row[2], row[3], exists=True)
+    for _, fact_type, status, occurred_at, event_id, tracking_number, carrier in conn.execute(_FACTS_ONE, params):
+        state.facts[fact_type] = Fact(status, occurred_at, event_id, tracking_number, carrier)
+    if with_waivers:
+        for _, code, stamp in conn.execute(_WAIVERS_ONE, params):
+            state.waivers[code] = stamp
+    return state
+
+
 def load_states(conn: Connection, order_ids: Iterable[str], *, with_waivers: bool = True) -> dict[str, OrderState]:
     """Orders, their facts and waivers: three queries per chunk, rows fetched in bulk."""
     ids = sorted(set(order_ids))
+    if len(ids) == 1:
+        state = load_state(conn, ids[0], with_waivers=with_waivers)
+        return {ids[0]: state} if state is not None else {}
     states: dict[str, OrderState] = {}
     for part in chunks(ids):
         for order_id, store_id, ship_by, ship_by_at in conn.execute(
@@ -150,4 +176,4 @@ def lock_order(conn: Connection, order_id: str) -> None:
     they touch after it.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(orders_t.c.order_id).where(orders_t.c.order_id == order_id).with_for_update())
+        conn.execute(_LOCK_ONE, {"order_id": order_id})
