@@ -1,4 +1,4 @@
-"""The guard's benchmark: `python -m bench {ingest,batch,check,all}`.
+"""The guard's benchmark: `python -m bench {ingest,batch,check,release,load,rules,all}`.
 
 Run by hand, never by the test suite. It creates a scratch PostgreSQL database,
 starts the real server (`guard serve`) against it, drives it over HTTP the way

@@ -1,4 +1,4 @@
-"""`python -m bench {ingest,batch,check,release,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
+"""`python -m bench {ingest,batch,check,release,load,rules,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy
 
-from bench import BenchError, figures, harness, release, report
+from bench import BenchError, figures, harness, load, release, report, zen
 from bench.report import Row, judged
 from bench.workload import Orders, make_orders, wave
 
@@ -33,23 +33,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark the guard against a scratch PostgreSQL database and the real server.",
     )
-    parser.add_argument("figure", choices=("ingest", "batch", "check", "release", "all"))
+    parser.add_argument("figure", choices=("ingest", "batch", "check", "release", "load", "rules", "all"),
+                        help="`all` is every figure but `rules`")
     option = parser.add_argument
     option("--orders", metavar="N", type=int, default=20_000, help="orders per ingest run (default 20,000)")
     option("--workers", metavar="N", type=int, default=1, help="guard serve --workers (default 1)")
+    option("--load-workers", metavar="N", type=int, default=2,
+           help="guard serve --workers for the load figures (default 2)")
     option("--runs", metavar="N", type=int, default=None,
-           help=f"timed repetitions: ingest runs (default {DEFAULT_INGEST_RUNS}) "
-                f"and batch calls (default {DEFAULT_BATCH_RUNS})")
+           help=f"timed repetitions: ingest runs (default {DEFAULT_INGEST_RUNS}), batch calls "
+                f"(default {DEFAULT_BATCH_RUNS}), runs of each load figure (default {load.DEFAULT_RUNS}) "
+                f"and of each rules engine (default {zen.DEFAULT_RUNS})")
     option("--connections", metavar="N", type=int, default=2, help="client connections for ingest (default 2)")
     option("--stations", metavar="N", type=int, default=8, help="concurrent clients for single checks (default 8)")
-    option("--duration", metavar="S", type=float, default=10.0, help="seconds of single checks (default 10)")
+    option("--duration", metavar="S", type=float, default=10.0,
+           help="seconds of single checks, and of each load run (default 10)")
+    option("--check-rate", metavar="R", type=float, default=load.CHECK_RATE,
+           help=f"paced checks per second in the load figures (default {load.CHECK_RATE})")
+    option("--label-rate", metavar="R", type=float, default=load.LABEL_RATE,
+           help=f"paced labels per second in the load figures (default {load.LABEL_RATE})")
     option("--seed", metavar="S", type=int, default=1, help="workload seed (default 1)")
     option("--releases", metavar="N", type=int, default=200, help="held orders released one by one (default 200)")
     option("--redis", metavar="URL", default="redis://127.0.0.1:6379/12",
            help="Redis for the release figure; the bench flushes that database (default db 12)")
     args = parser.parse_args(argv)
-    if args.orders < 1 or args.workers < 1 or (args.runs is not None and args.runs < 1):
-        parser.error("--orders, --workers and --runs must be at least 1")
+    if args.orders < 1 or args.workers < 1 or args.load_workers < 1 or (args.runs is not None and args.runs < 1):
+        parser.error("--orders, --workers, --load-workers and --runs must be at least 1")
+    if args.check_rate <= 0 or args.label_rate <= 0 or args.duration < 1:
+        parser.error("--check-rate and --label-rate must be positive, --duration at least 1")
     return args
 
 
@@ -61,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     command = f"{sys.executable} -m bench {shlex.join(sys.argv[1:] if argv is None else argv)}"
     admin = harness.admin_url()
     try:
-        postgres = harness.postgres_version(admin)
+        postgres = "not used" if args.figure == "rules" else harness.postgres_version(admin)
     except sqlalchemy.exc.OperationalError as exc:
         print(f"cannot reach PostgreSQL (GUARD_BENCH_ADMIN_URL): {exc.orig}", file=sys.stderr)
         return 2
@@ -89,15 +100,24 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
-    wanted = {"ingest", "batch", "check", "release"} if args.figure == "all" else {args.figure}
+    wanted = {"ingest", "batch", "check", "release", "load"} if args.figure == "all" else {args.figure}
     rows: list[Row] = []
     raw: dict = {}
     now = datetime.now(timezone.utc)
+    if "rules" in wanted:
+        rows += zen.compare(args.runs or zen.DEFAULT_RUNS, args.seed, now, raw)
     if "release" in wanted:
         rows += _release(args, admin, raw)
-        wanted.discard("release")
-        if not wanted:
-            return rows, raw
+    if wanted & {"ingest", "batch", "check"}:
+        rows += _api(args, admin, wanted, now, raw)
+    if "load" in wanted:
+        rows += _peak(args, admin, now, raw)
+    return rows, raw
+
+
+def _api(args: argparse.Namespace, admin: str, wanted: set[str], now: datetime, raw: dict) -> list[Row]:
+    """Ingest, batch check and single checks, on one database and one server."""
+    rows: list[Row] = []
     with harness.scratch_database(admin) as database_url:
         key = harness.bench_key(database_url)
         with harness.guard_server(database_url, args.workers) as server:
@@ -111,7 +131,20 @@ def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
                 rows += _batch(server, key, args, first.order_ids, raw)
             if "check" in wanted:
                 rows += _check(server, key, args, first.order_ids, raw)
-    return rows, raw
+    return rows
+
+
+def _peak(args: argparse.Namespace, admin: str, now: datetime, raw: dict) -> list[Row]:
+    """The load figures (bench/load.py), on a database and a server of their own."""
+    with harness.scratch_database(admin) as database_url:
+        key = harness.bench_key(database_url)
+        with harness.guard_server(database_url, args.load_workers) as server:
+            print(f"load: guard serve --workers {args.load_workers}, pid {server.pid}, {server.base_url}\n")
+            orders = make_orders(args.orders, "L1", args.seed, now)
+            _load(server, key, args, orders)
+            return load.figures(server, key, orders.order_ids, runs=args.runs or load.DEFAULT_RUNS,
+                                seconds=args.duration, check_rate=args.check_rate, label_rate=args.label_rate,
+                                seed=args.seed, raw=raw.setdefault("load", {}))
 
 
 def _clients(server: harness.Server, key: str, count: int) -> list[httpx.Client]:

@@ -58,10 +58,10 @@ def scratch_database(admin: str) -> Iterator[str]:
 
 
 def bench_key(database_url: str) -> str:
-    """An API key for the ERP side (events) and the stations (check); returns its secret."""
+    """An API key for the ERP side (events) and the stations (check, labels); returns its secret."""
     engine = make_engine(Settings(database_url=database_url))
     try:
-        return create_key(engine, "bench", ["events", "check"], None)
+        return create_key(engine, "bench", ["events", "check", "labels"], None)
     finally:
         engine.dispose()
 
@@ -71,6 +71,7 @@ class Server:
     base_url: str
     pid: int
     log: Path
+    database: str  # its scratch database's name
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server and its worker processes (not PostgreSQL's).
@@ -78,7 +79,32 @@ class Server:
         Unlike wall time it barely moves when other work shares the machine, so
         it is the steadier figure for comparing two versions of the code.
         """
-        return sum(_cpu_seconds(pid) for pid in (self.pid, *_children(self.pid)))
+        return sum(_cpu_seconds(pid) for pid in self.processes())
+
+    def processes(self) -> list[int]:
+        """The server process and its workers."""
+        return [self.pid, *_children(self.pid)]
+
+    def rss_bytes(self) -> dict[int, int]:
+        """Resident memory of each server process, by pid (VmRSS from /proc)."""
+        return {pid: rss for pid in self.processes() if (rss := _rss_bytes(pid)) is not None}
+
+    def postgres_backends(self) -> dict[int, float]:
+        """The PostgreSQL backends connected to its database now: pid → CPU seconds used so far.
+
+        Found by their process title (`postgres: … <user> <database> <client> …`).
+        """
+        mark = f" {self.database} ".encode()
+        return {int(cmdline.parent.name): _cpu_seconds(int(cmdline.parent.name))
+                for cmdline in Path("/proc").glob("[0-9]*/cmdline")
+                if (title := _read_bytes(cmdline)) is not None and title.startswith(b"postgres: ") and mark in title}
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None  # a process that has gone
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -90,6 +116,13 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0  # a worker that has gone
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def _rss_bytes(pid: int) -> int | None:
+    for line in (_read_bytes(Path(f"/proc/{pid}/status")) or b"").decode().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024  # kB
+    return None
 
 
 def _children(pid: int) -> list[int]:
@@ -131,7 +164,7 @@ def guard_server(database_url: str, workers: int, env: dict[str, str] | None = N
             command, env=_bench_env(database_url, env),
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    server = Server(f"http://127.0.0.1:{port}", process.pid, log)
+    server = Server(f"http://127.0.0.1:{port}", process.pid, log, sa.engine.make_url(database_url).database)
     failed = False
     try:
         _wait_until_healthy(server, process)
