@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # How long a verified API key is trusted without asking the database again;
     # revocation must take effect within 5 s (contract, `guard apikey revoke`).
     key_cache_s: float = Field(2.0, ge=0, le=5)
-    db_pool_size: int = Field(10, ge=1)
+    db_pool_size: int = Field(20, ge=1)  # kept open; up to half as many again at peaks
     db_timeout_s: float = Field(2.0, gt=0)
     # Fail closed in bounded time: a request that cannot finish by then is a 503.
     request_timeout_s: float = Field(2.0, gt=0, le=60)

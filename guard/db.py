@@ -65,7 +65,7 @@ def _make_engine(settings: Settings) -> Engine:
         json_serializer=_json_text,
         hide_parameters=True,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=settings.db_pool_size // 2,
         pool_timeout=settings.db_timeout_s,
         pool_recycle=1800,
         pool_pre_ping=False,  # a dead connection fails the request (503) and is dropped; no extra round trip
