@@ -87,6 +87,20 @@ def settings(database_url: str) -> Settings:
                     rate_limit_per_s=0, request_timeout_s=30)
 
 
+def assert_error(response, status: int, code: str) -> dict:
+    """The contract's envelope: {"error": {"code", "message", "details"?, …}}; returns the error."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"].strip()
+    if "details" in error:
+        assert isinstance(error["details"], list)
+    return error
+
+
 T0 = datetime(2026, 11, 11, 0, 0, tzinfo=timezone(timedelta(hours=8)))
 
 

@@ -11,21 +11,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from conftest import CLEAR_FACTS, at
+from conftest import CLEAR_FACTS, assert_error, at
 from guard.services.apikeys import SCOPES, revoke_key
 
 JSON = {"Content-Type": "application/json"}
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) <= {"code", "message", "details"}
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"].strip()
-    return error
 
 
 def events_body(order_id: str = "o-auth") -> dict:

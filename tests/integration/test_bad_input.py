@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from conftest import CLEAR_FACTS
+from conftest import CLEAR_FACTS, assert_error
 from guard.facts import FACT_STATUSES
 from guard.platform_statuses import MAIN_STATUS
 
@@ -44,19 +44,6 @@ BAD_IDS = {
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    """The contract's envelope, exactly: {"error": {"code", "message", "details"?}}."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) <= {"code", "message", "details"}, error
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"].strip()
-    if "details" in error:
-        assert isinstance(error["details"], list)
-    return error
 
 
 def assert_validation(response, *expected: tuple[int | None, str]) -> list[dict]:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import CLEAR_FACTS
+from conftest import CLEAR_FACTS, assert_error
 
 # What a request could leave behind. Of the outbox, the notifications themselves:
 # their delivery bookkeeping moves on in the background (embedded jobs).
@@ -80,13 +80,6 @@ def release(guard, order_id: str, reason: Any = "buyer confirmed by phone", key:
     return guard.client.post(f"/v1/holds/{order_id}/release", json=body, headers=guard.auth(key), **kwargs)
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"].strip()
-    return body["error"]
 
 
 def assert_validation(response, field: str) -> None:

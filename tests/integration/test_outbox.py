@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import CLEAR_FACTS, Guard
+from conftest import CLEAR_FACTS, Guard, assert_error
 from guard.api.app import create_app
 from guard.config import Settings
 from guard.db import make_engine
@@ -162,11 +162,6 @@ def listed_ids(guard: Guard, state: str) -> list[str]:
     return [item["id"] for item in response.json()["items"]]
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code, body
-    return body["error"]
 
 
 # -- the webhook -------------------------------------------------------------------------------

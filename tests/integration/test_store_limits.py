@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import CLEAR_FACTS
+from conftest import CLEAR_FACTS, assert_error
 
 # What a check could leave behind (of the outbox, the notifications themselves: their
 # delivery bookkeeping moves on in the background).
@@ -23,15 +23,6 @@ WRITTEN = {
 }
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) <= {"code", "message", "details"}
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"].strip()
-    return error
 
 
 def assert_validation(response, *expected: tuple[int | None, str]) -> list[dict]:
