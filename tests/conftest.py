@@ -156,14 +156,29 @@ class Guard:
 CLEAR_FACTS = {"payment": "paid", "risk": "cleared", "shipping_notice": "recorded", "freight": "paid"}
 
 
-@pytest.fixture
-def guard(settings: Settings) -> Iterator[Guard]:
+def _running_guard(settings: Settings) -> Iterator[Guard]:
     app = create_app(settings)
     engine = make_engine(settings)
     key = create_key(engine, "erp", ["events", "check", "labels", "holds", "supervise"], None)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Guard(client=client, engine=engine, key=key)
     engine.dispose()
+
+
+@pytest.fixture
+def guard(settings: Settings) -> Iterator[Guard]:
+    yield from _running_guard(settings)
+
+
+@pytest.fixture
+def quiet_settings(settings: Settings) -> Settings:
+    """No embedded jobs: only the test delivers notifications and moves the clock."""
+    return settings.model_copy(update={"embedded_jobs": False})
+
+
+@pytest.fixture
+def quiet_guard(quiet_settings: Settings) -> Iterator[Guard]:
+    yield from _running_guard(quiet_settings)
 
 
 @pytest.fixture

@@ -19,19 +19,13 @@ from typing import Any, Iterator
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from conftest import CLEAR_FACTS, Guard, assert_error
-from guard.api.app import create_app
-from guard.config import Settings
-from guard.db import make_engine
 from guard.models import Notification
-from guard.services.apikeys import create_key
 from guard.services.outbox import LEASE, _claim, relay
 from guard.stations import LocalBus
 from guard.webhooks import SIGNATURE_HEADER, WebhookSender, verify
 
-SCOPES = ["events", "check", "labels", "holds", "supervise"]
 SECRETS = ["new-secret", "old-secret"]  # mid-rotation: both sign
 
 
@@ -94,18 +88,6 @@ def sender(receiver: Receiver) -> Iterator[WebhookSender]:
     sender = WebhookSender(receiver.url, SECRETS)
     yield sender
     sender.close()
-
-
-@pytest.fixture
-def quiet_guard(settings: Settings) -> Iterator[Guard]:
-    """The guard without its embedded jobs: only the test delivers notifications."""
-    quiet = settings.model_copy(update={"embedded_jobs": False})
-    app = create_app(quiet)
-    engine = make_engine(quiet)
-    key = create_key(engine, "erp", SCOPES, None)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Guard(client=client, engine=engine, key=key)
-    engine.dispose()
 
 
 def real_now() -> datetime:

@@ -10,37 +10,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from conftest import CLEAR_FACTS, Guard
-from guard.api.app import create_app
 from guard.config import Settings
-from guard.db import make_engine
 from guard.models import Hold
-from guard.services.apikeys import create_key
 from guard.services.recheck import SweepReport, recheck_due
 
-SCOPES = ["events", "check", "labels", "holds", "supervise"]
-
-
-@pytest.fixture
-def quiet_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"embedded_jobs": False})
-
-
-@pytest.fixture
-def quiet_guard(quiet_settings: Settings) -> Iterator[Guard]:
-    """The guard without its embedded jobs: only the test moves the clock."""
-    app = create_app(quiet_settings)
-    engine = make_engine(quiet_settings)
-    key = create_key(engine, "erp", SCOPES, None)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Guard(client=client, engine=engine, key=key)
-    engine.dispose()
 
 
 def real_now() -> datetime:
