@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection
 
 from guard.errors import ValidationFailed, problem
 from guard.models import Decision
+from guard.services.writes import Insert, write
 
 decisions_t = Decision.__table__
-_INSERT_DECISION = decisions_t.insert()
 DECISION_ID = re.compile(r"dec_[0-9a-f]{1,40}", re.ASCII)
 
 
@@ -42,11 +42,11 @@ def record_decision(
     note: str | None = None,
 ) -> str:
     decision_id = new_id("dec")
-    conn.execute(_INSERT_DECISION, {
+    write(conn, Insert(decisions_t, {
         "decision_id": decision_id, "order_id": order_id, "parcel_id": parcel_id, "kind": kind, "verdict": verdict,
         "reasons": reasons, "waived": waived or [], "station_id": station_id, "operator": operator,
         "key_name": key_name, "facts": facts, "note": note, "decided_at": now,
-    })
+    }))
     return decision_id
 
 

@@ -13,14 +13,15 @@ from guard.db import reading
 from guard.config import Settings
 from guard.errors import ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
-from guard.models import Clearance, Label, Order, Waiver
+from guard.models import Clearance, Waiver
 from guard.rules import Evaluation, Finding, evaluate
 from guard.rules.messages import MESSAGES
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
 from guard.services.outbox import take_written
-from guard.services.store import OrderState, facts_snapshot, load_for_verdicts, load_states, lock_order
+from guard.services.store import OrderState, facts_snapshot, load_for_check, load_for_verdicts
+from guard.services.writes import Insert, VoidClearances, staged, write
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -29,19 +30,7 @@ MAX_BATCH = 20_000
 DEFAULT_PARCEL = "1"
 
 clearances_t = Clearance.__table__
-labels_t = Label.__table__
-orders_t = Order.__table__
 waivers_t = Waiver.__table__
-
-
-# The single check's statements, built once.
-_LABEL_OF_PARCEL = sa.select(labels_t.c.label_id, labels_t.c.issued_at, labels_t.c.station_id).where(
-    labels_t.c.order_id == sa.bindparam("order_id"), labels_t.c.parcel_id == sa.bindparam("parcel_id"))
-_VOID_LIVE_CLEARANCES = clearances_t.update().where(
-    clearances_t.c.order_id == sa.bindparam("b_order_id"), clearances_t.c.parcel_id == sa.bindparam("b_parcel_id"),
-    clearances_t.c.used_at.is_(None), clearances_t.c.voided_at.is_(None),
-).values(voided_at=sa.bindparam("now"))
-_INSERT_CLEARANCE = clearances_t.insert()
 
 
 def render_reason(finding: Finding) -> dict:
@@ -71,12 +60,6 @@ def _waived_view(conn, order_id: str, evaluation: Evaluation) -> list[dict]:
     rows = conn.execute(sa.select(waivers_t).where(waivers_t.c.order_id == order_id, waivers_t.c.code.in_(codes)))
     return [{"code": row.code, "note": row.note, "key_name": row.key_name, "at": row.granted_at.isoformat()}
             for row in rows]
-
-
-def _label_view(row) -> dict | None:
-    if row is None:
-        return None
-    return {"label_id": row.label_id, "issued_at": row.issued_at, "station_id": row.station_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +100,10 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
     """Judge one parcel; store the decision; hold, block, or issue a single-use clearance."""
     settings = rt.settings
     with rt.engine.begin() as conn:
-        # Serialised per order, so a new clearance always voids the one before.
-        lock_order(conn, request.order_id)
-        state = load_states(conn, [request.order_id]).get(request.order_id)
+        # Locks the order, then its hold: a new clearance always voids the one before, and
+        # a re-check sweep cannot settle the hold under our feet.
+        view = load_for_check(conn, request.order_id, request.parcel_id)
+        state = view.state
         visible = state is not None and principal.sees(state.store_id)
         evaluation = judge(state, principal, settings, now)
         response = {
@@ -132,27 +116,25 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
             "decided_at": now,
             "clearance": None,
             "hold": None,
-            "label": None,
+            "label": view.label,
         }
         if not visible and principal.stores is not None:
+            response["label"] = None
             return response  # a store-limited key learns nothing and writes nothing
         state = state or OrderState(request.order_id)
         waived = _waived_view(conn, request.order_id, evaluation)
         response["waived"] = waived
-        response["decision_id"] = record_decision(
-            conn, order_id=request.order_id, parcel_id=request.parcel_id, kind="check", verdict=evaluation.verdict,
-            reasons=evaluation.codes, waived=waived, facts=facts_snapshot(state.facts), now=now,
-            station_id=request.station_id, operator=request.operator, key_name=principal.name,
-        )
-        # Locked: a re-check sweep must not settle this hold under our feet.
-        current = holds.current_holds(conn, [request.order_id], lock=True).get(request.order_id)
-        rules = settings.rules.for_store(state.store_id)
-        hold = holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=request.station_id)
-        response["hold"] = holds.hold_view(hold)
-        label = conn.execute(_LABEL_OF_PARCEL, {"order_id": request.order_id, "parcel_id": request.parcel_id}).first()
-        response["label"] = _label_view(label)
-        if evaluation.verdict == "clear" and label is None:
-            response["clearance"] = _issue_clearance(conn, request, response["decision_id"], settings, now)
+        with staged(conn):  # the writes below go to the database together
+            response["decision_id"] = record_decision(
+                conn, order_id=request.order_id, parcel_id=request.parcel_id, kind="check",
+                verdict=evaluation.verdict, reasons=evaluation.codes, waived=waived, facts=facts_snapshot(state.facts),
+                now=now, station_id=request.station_id, operator=request.operator, key_name=principal.name,
+            )
+            rules = settings.rules.for_store(state.store_id)
+            hold = holds.settle(conn, state, view.hold, evaluation, now, rules=rules, station_id=request.station_id)
+            response["hold"] = holds.hold_view(hold)
+            if evaluation.verdict == "clear" and view.label is None:
+                response["clearance"] = _issue_clearance(conn, request, response["decision_id"], settings, now)
         notifications = take_written(conn)
     rt.dispatch(notifications)
     return response
@@ -160,11 +142,11 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
 
 def _issue_clearance(conn, request: CheckRequest, decision_id: str, settings: Settings, now: datetime) -> dict:
     # One live clearance per parcel: a new one voids any earlier unredeemed one.
-    conn.execute(_VOID_LIVE_CLEARANCES, {"b_order_id": request.order_id, "b_parcel_id": request.parcel_id, "now": now})
+    write(conn, VoidClearances(request.order_id, request.parcel_id, now))
     token = "clr_" + secrets.token_urlsafe(24)
     expires_at = now + timedelta(seconds=settings.clearance_ttl_s)
-    conn.execute(_INSERT_CLEARANCE, {"token": token, "order_id": request.order_id, "parcel_id": request.parcel_id,
-                                     "decision_id": decision_id, "issued_at": now, "expires_at": expires_at})
+    write(conn, Insert(clearances_t, {"token": token, "order_id": request.order_id, "parcel_id": request.parcel_id,
+                                      "decision_id": decision_id, "issued_at": now, "expires_at": expires_at}))
     return {"token": token, "expires_at": expires_at}
 
 

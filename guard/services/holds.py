@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from guard.models import Hold, Notification
@@ -19,6 +18,7 @@ from guard.rules.escalation import overdue_because
 from guard.services.audit import new_id, record_decision
 from guard.services.outbox import GIVE_UP_AFTER, written
 from guard.services.store import OrderState, facts_snapshot
+from guard.services.writes import Insert, Upsert, write
 
 holds_t = Hold.__table__
 outbox_t = Notification.__table__
@@ -30,19 +30,8 @@ def hold_view(row: Any) -> dict | None:
     return {"state": row["state"], "since": row["since"]}
 
 
-def _upsert_statement(insert):  # noqa: ANN001 - a dialect's insert construct
-    statement = insert(holds_t)
-    return statement.on_conflict_do_update(
-        index_elements=["order_id"],
-        set_={column.name: statement.excluded[column.name] for column in holds_t.c if column.name != "order_id"})
-
-
-# Built once per dialect; every hold write passes all of the hold's columns.
-_UPSERT = {"postgresql": _upsert_statement(postgresql.insert), "sqlite": _upsert_statement(sqlite.insert)}
-
-
 def _upsert(conn: Connection, values: dict) -> None:
-    conn.execute(_UPSERT[conn.dialect.name], values)
+    write(conn, Upsert(holds_t, values))  # every hold write passes all of the hold's columns
 
 
 def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime,
@@ -62,13 +51,11 @@ def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: 
             **extra,
         },
     }
-    conn.execute(
-        outbox_t.insert().values(
-            notification_id=notification_id, type=kind, order_id=state.order_id, store_id=state.store_id,
-            station_id=hold.get("station_id"), body=body, created_at=now, next_attempt_at=now,
-            give_up_at=now + GIVE_UP_AFTER,
-        )
-    )
+    write(conn, Insert(outbox_t, {
+        "notification_id": notification_id, "type": kind, "order_id": state.order_id, "store_id": state.store_id,
+        "station_id": hold.get("station_id"), "body": body, "created_at": now, "next_attempt_at": now,
+        "give_up_at": now + GIVE_UP_AFTER,
+    }))
     written(conn, notification_id)
 
 
