@@ -24,10 +24,14 @@ class BodyLimit:
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = 0
+                    break  # the server refuses a malformed length itself; count what arrives
                 if declared > self.max_bytes:
                     await self._reject(send)
                     return
+                # The server delivers no more than the declared length: nothing left to count
+                # (the common case, spared two wrappers per request).
+                await self.app(scope, receive, send)
+                return
         received = 0
         started = False
 
