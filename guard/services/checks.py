@@ -20,7 +20,7 @@ from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
 from guard.services.outbox import take_written
-from guard.services.store import OrderState, facts_snapshot, load_for_check, load_for_verdicts
+from guard.services.store import OrderState, facts_snapshot, load_for_check, load_shapes
 from guard.services.writes import Insert, VoidClearances, staged, write
 
 if TYPE_CHECKING:
@@ -171,30 +171,30 @@ def parse_batch_ids(body: object) -> list[str]:
 def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: datetime) -> dict:
     """Read-only pre-check of a wave: verdicts and codes, no clearance, no hold change."""
     settings = rt.settings
-    unique = sorted(set(order_ids))
     with reading(rt.engine) as conn:
-        states = load_for_verdicts(conn, unique)
+        shapes, waived = load_shapes(conn, order_ids)
     verdicts: dict[str, tuple[str, list[str]]] = {}
     # Rules read statuses only (tests/unit/rules/test_engine.py holds them to it), so orders
     # with the same store and statuses and no waivers share one verdict: a wave has few shapes.
-    shapes: dict[tuple, tuple[str, list[str]]] = {}
-    for order_id in unique:
-        state = states.get(order_id)
-        shape = None
-        if state is not None and not state.waivers:
-            shape = (state.store_id, principal.sees(state.store_id),
-                     tuple((kind, fact.status) for kind, fact in state.facts.items()))
-            if shape in shapes:
-                verdicts[order_id] = shapes[shape]
-                continue
+    for shape in shapes:
+        state = OrderState("", shape.store_id, facts=shape.facts, exists=True)
+        evaluation = judge(state, principal, settings, now)
+        verdict = (evaluation.verdict, evaluation.codes)
+        for order_id in shape.order_ids:
+            verdicts[order_id] = verdict
+    for order_id, state in waived.items():
         evaluation = judge(state, principal, settings, now)
         verdicts[order_id] = (evaluation.verdict, evaluation.codes)
-        if shape is not None:
-            shapes[shape] = verdicts[order_id]
     counts = {"clear": 0, "hold": 0, "block": 0}
     results = []
+    unknown = None
     for order_id in order_ids:
-        verdict, codes = verdicts[order_id]
-        counts[verdict] += 1
-        results.append({"order_id": order_id, "verdict": verdict, "reasons": codes})
+        verdict = verdicts.get(order_id)
+        if verdict is None:  # never heard of: judged as no facts at all
+            if unknown is None:
+                evaluation = judge(None, principal, settings, now)
+                unknown = (evaluation.verdict, evaluation.codes)
+            verdict = unknown
+        counts[verdict[0]] += 1
+        results.append({"order_id": order_id, "verdict": verdict[0], "reasons": verdict[1]})
     return {"results": results, "counts": counts}

@@ -434,3 +434,22 @@ def test_releasing_without_an_open_hold_is_not_found(guard):
 
 def test_a_release_of_a_bad_order_id_is_a_validation_error(guard):
     assert_validation(release(guard, "bad%20id"), "order_id")
+
+
+def test_a_wave_check_honours_a_waiver_only_for_the_order_it_was_granted_on(guard):
+    # Same store, same statuses: the wave check judges such orders together, but not the waived one.
+    for order_id in ("o-waived", "o-twin"):
+        hold(guard, order_id, payment="processing")
+    assert release(guard, "o-waived", "finance confirmed the transfer").status_code == 200
+
+    body = guard.client.post("/v1/checks", json={"order_ids": ["o-twin", "o-waived", "o-twin"]},
+                             headers=guard.auth()).json()
+    assert [(r["order_id"], r["verdict"], r["reasons"]) for r in body["results"]] == [
+        ("o-twin", "hold", ["PAYMENT_PROCESSING"]), ("o-waived", "clear", []),
+        ("o-twin", "hold", ["PAYMENT_PROCESSING"])]
+    assert body["counts"] == {"clear": 1, "hold": 2, "block": 0}
+
+    # A newer payment fact voids the waiver: the wave check sees the order held again.
+    guard.push({**guard.event("o-waived", "payment", "processing"), "occurred_at": ago(seconds=5)})
+    [result] = guard.client.post("/v1/checks", json={"order_ids": ["o-waived"]}, headers=guard.auth()).json()["results"]
+    assert (result["verdict"], result["reasons"]) == ("hold", ["PAYMENT_PROCESSING"])
