@@ -33,7 +33,8 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
-              help="uvicorn worker processes (default: GUARD_WORKERS, 1; PostgreSQL only for more than one)")
+              help="uvicorn worker processes (default: GUARD_WORKERS; else one per core in production "
+                   "on PostgreSQL, 1 otherwise; PostgreSQL only for more than one)")
 def serve(host: str, port: int, workers: int | None) -> None:
     """Run the API and pages (migrations are applied first)."""
     import uvicorn
@@ -42,7 +43,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
     from guard.logs import logging_config, setup_logging
 
     settings = _settings()
-    workers = workers or settings.workers
+    workers = workers or settings.api_workers
     _refuse_unsafe_production(settings, workers)
     if workers > 1 and settings.is_sqlite:
         raise click.ClickException("several workers need PostgreSQL (GUARD_DATABASE_URL); SQLite takes one")
@@ -56,6 +57,9 @@ def serve(host: str, port: int, workers: int | None) -> None:
                                     _masked_url(settings.database_url), host, port, workers)
     uvicorn.run("guard.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True, log_config=logging_config(settings), access_log=False,
+                # Named, not "auto": a missing uvloop/httptools must fail the start, not quietly
+                # halve the throughput (docs/benchmarks.md).
+                loop="uvloop", http="httptools",
                 # Station streams never end by themselves; do not let them hold a restart hostage.
                 timeout_graceful_shutdown=3)
 

@@ -386,7 +386,7 @@ def config_check(workers: int | None) -> None:
         default = "" if getattr(settings, name) != field.default else "(default)"
         rows.append((f"GUARD_{name.upper()}", _shown(settings, name), default))
     _table(("VARIABLE", "VALUE", ""), rows)
-    workers = workers or settings.workers
+    workers = workers or settings.api_workers
     jobs = ("Celery worker via GUARD_REDIS_URL (run guard worker, and one guard worker --beat)"
             if settings.redis_url else "embedded in guard serve" if settings.embedded_jobs else "none")
     click.echo(f"\nAPI processes: {workers}; background jobs: {jobs}; "

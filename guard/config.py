@@ -1,6 +1,7 @@
 """One validated settings object, read from `GUARD_*` environment variables (and `.env`)."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -32,7 +33,10 @@ class Settings(BaseSettings):
     # How long a verified API key is trusted without asking the database again;
     # revocation must take effect within 5 s (contract, `guard apikey revoke`).
     key_cache_s: float = Field(2.0, ge=0, le=5)
-    db_pool_size: int = Field(20, ge=1)  # kept open; up to half as many again at peaks
+    # Per API process, kept open; up to half as many again at peaks. Ten answered as fast as
+    # twenty or forty at saturation (docs/benchmarks.md) and leave PostgreSQL's 100 connections
+    # room for more processes.
+    db_pool_size: int = Field(10, ge=1)
     db_timeout_s: float = Field(2.0, gt=0)
     # Fail closed in bounded time: a request that cannot finish by then is a 503.
     request_timeout_s: float = Field(2.0, gt=0, le=60)
@@ -42,8 +46,8 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(1000, ge=1)
     # Embedded mode (no Redis): run delivery and re-checks inside `guard serve`.
     embedded_jobs: bool = True
-    # uvicorn processes for `guard serve` (its --workers overrides); the production checks use it.
-    workers: int = Field(1, ge=1, le=64)
+    # uvicorn processes for `guard serve` (its --workers overrides); unset: see `api_workers`.
+    workers: int | None = Field(None, ge=1, le=64)
     # "auto": JSON lines in production, readable text in development.
     log_format: Literal["auto", "json", "text"] = "auto"
 
@@ -89,12 +93,25 @@ class Settings(BaseSettings):
     def logs_as_json(self) -> bool:
         return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
 
+    @property
+    def api_workers(self) -> int:
+        """`guard serve`'s processes when --workers is not given.
+
+        GUARD_WORKERS if set; in production on PostgreSQL one per core (the check is
+        CPU-bound in Python, one process keeps one core busy); else one.
+        """
+        if self.workers is not None:
+            return self.workers
+        if self.env == "production" and not self.is_sqlite:
+            return max(1, min(os.cpu_count() or 1, 64))
+        return 1
+
     def production_problems(self, workers: int | None = None) -> list[str]:
         """What `GUARD_ENV=production` refuses, one sentence each (empty: safe).
 
         `workers` is the number of API processes about to run (default: GUARD_WORKERS).
         """
-        workers = self.workers if workers is None else workers
+        workers = self.api_workers if workers is None else workers
         problems = []
         if self.is_sqlite and workers > 1:
             problems.append(f"SQLite with {workers} API workers: SQLite takes one writer process; "
