@@ -1,6 +1,7 @@
 """Raw ZPL to a station's network printer: the server prints, since a page cannot open a socket."""
 import socket
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +33,14 @@ class FakePrinter:
                 while data := connection.recv(65536):
                     chunks.append(data)
                 self.received.append(b"".join(chunks))
+
+    def jobs(self, count: int = 1, within_s: float = 5.0) -> list[bytes]:
+        """What it has printed, once `count` jobs are in: the guard's send returns when the
+        bytes are on the wire, a moment before this thread has read them to the end."""
+        deadline = time.monotonic() + within_s
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.received)
 
     def close(self):
         self._socket.close()
@@ -68,7 +77,7 @@ def test_a_label_for_a_station_with_a_printer_is_sent_to_it_as_zpl(settings, pri
         body = response.json()
         assert response.status_code == 201 and body["format"] == "pdf"  # the browser still gets its PDF
         assert body["printer"] == {"address": f"127.0.0.1:{printer.port}", "sent": True, "error": None}
-        [job] = printer.received
+        [job] = printer.jobs()
         assert job.startswith(b"^XA") and b"LP55" in job and b"o-print" in job
     finally:
         guard.client.__exit__(None, None, None)
