@@ -1,4 +1,4 @@
-"""`python -m bench {ingest,batch,check,release,load,rules,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
+"""`python -m bench {ingest,batch,check,release,load,growth,rules,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy
 
-from bench import BenchError, figures, harness, load, release, report, zen
+from bench import BenchError, figures, growth, harness, load, release, report, zen
 from bench.report import Row, judged
 from bench.workload import Orders, make_orders, wave
 
@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark the guard against a scratch PostgreSQL database and the real server.",
     )
-    parser.add_argument("figure", choices=("ingest", "batch", "check", "release", "load", "rules", "all"),
+    parser.add_argument("figure", choices=("ingest", "batch", "check", "release", "load", "growth", "rules", "all"),
                         help="`all` is every figure but `rules`")
     option = parser.add_argument
     option("--orders", metavar="N", type=int, default=20_000, help="orders per ingest run (default 20,000)")
@@ -52,10 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
            help=f"paced checks per second in the load figures (default {load.CHECK_RATE})")
     option("--label-rate", metavar="R", type=float, default=load.LABEL_RATE,
            help=f"paced labels per second in the load figures (default {load.LABEL_RATE})")
+    option("--growth-orders", metavar="N", type=int, default=growth.LARGE,
+           help=f"orders stored for the second half of the growth figure (default {growth.LARGE:,})")
     option("--seed", metavar="S", type=int, default=1, help="workload seed (default 1)")
     option("--releases", metavar="N", type=int, default=200, help="held orders released one by one (default 200)")
     option("--redis", metavar="URL", default="redis://127.0.0.1:6379/12",
-           help="Redis for the release figure; the bench flushes that database (default db 12)")
+           help="Redis for the release and load figures; the bench flushes that database (default db 12)")
     args = parser.parse_args(argv)
     if args.orders < 1 or args.workers < 1 or args.load_workers < 1 or (args.runs is not None and args.runs < 1):
         parser.error("--orders, --workers, --load-workers and --runs must be at least 1")
@@ -100,7 +102,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
-    wanted = {"ingest", "batch", "check", "release", "load"} if args.figure == "all" else {args.figure}
+    wanted = {"ingest", "batch", "check", "release", "load", "growth"} if args.figure == "all" else {args.figure}
     rows: list[Row] = []
     raw: dict = {}
     now = datetime.now(timezone.utc)
@@ -112,7 +114,17 @@ def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
         rows += _api(args, admin, wanted, now, raw)
     if "load" in wanted:
         rows += _peak(args, admin, now, raw)
+    if "growth" in wanted:
+        _flush_redis(args.redis)
+        rows += growth.figures(admin, args.load_workers, _production(args), rate=args.check_rate,
+                               seconds=args.duration, runs=args.runs or load.DEFAULT_RUNS, seed=args.seed,
+                               large=args.growth_orders, raw=raw)
     return rows, raw
+
+
+def _production(args: argparse.Namespace) -> dict[str, str]:
+    """The server's environment for the load and growth figures: as production runs it (docs/operations.md)."""
+    return {"GUARD_ENV": "production", "GUARD_REDIS_URL": args.redis}
 
 
 def _api(args: argparse.Namespace, admin: str, wanted: set[str], now: datetime, raw: dict) -> list[Row]:
@@ -135,11 +147,19 @@ def _api(args: argparse.Namespace, admin: str, wanted: set[str], now: datetime, 
 
 
 def _peak(args: argparse.Namespace, admin: str, now: datetime, raw: dict) -> list[Row]:
-    """The load figures (bench/load.py), on a database and a server of their own."""
+    """The load figures (bench/load.py), on a database and a server of their own.
+
+    Shaped as production runs (docs/operations.md): GUARD_ENV=production, Redis, and
+    a `guard worker` delivering what the checks put in the outbox.
+    """
+    _flush_redis(args.redis)
+    env = _production(args)
     with harness.scratch_database(admin) as database_url:
         key = harness.bench_key(database_url)
-        with harness.guard_server(database_url, args.load_workers) as server:
-            print(f"load: guard serve --workers {args.load_workers}, pid {server.pid}, {server.base_url}\n")
+        with harness.guard_server(database_url, args.load_workers, env) as server, \
+                harness.guard_worker(database_url, env):
+            print(f"load: GUARD_ENV=production guard serve --workers {args.load_workers}, pid {server.pid}, "
+                  f"{server.base_url}; guard worker on {args.redis}\n")
             orders = make_orders(args.orders, "L1", args.seed, now)
             _load(server, key, args, orders)
             return load.figures(server, key, orders.order_ids, runs=args.runs or load.DEFAULT_RUNS,
@@ -243,15 +263,7 @@ def _check(server: harness.Server, key: str, args: argparse.Namespace, known: li
 
 def _release(args: argparse.Namespace, admin: str, raw: dict) -> list[Row]:
     """Event that clears a held order → signed webhook received, with Redis and one worker."""
-    import redis
-
-    client = redis.Redis.from_url(args.redis)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        raise BenchError(f"the release figure needs Redis at {args.redis}: {exc}") from None
-    finally:
-        client.close()
+    _flush_redis(args.redis)
     receiver = release.Receiver()
     env = {"GUARD_REDIS_URL": args.redis, "GUARD_WEBHOOK_URL": receiver.url, "GUARD_WEBHOOK_SECRET": "bench"}
     try:
@@ -274,6 +286,18 @@ def _release(args: argparse.Namespace, admin: str, raw: dict) -> list[Row]:
         judged("release: event → webhook received, p99", f"{p99:.0f} ms", f"≤ {release.TARGET_P99_MS} ms",
                p99 <= release.TARGET_P99_MS and not result.missing),
     ]
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        raise BenchError(f"the bench needs Redis at {url}: {exc}") from None
+    finally:
+        client.close()
 
 
 def _outcomes(outcomes: Counter) -> str:
