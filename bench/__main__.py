@@ -117,7 +117,7 @@ def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
     if "growth" in wanted:
         _flush_redis(args.redis)
         rows += growth.figures(admin, args.load_workers, _production(args), rate=args.check_rate,
-                               seconds=args.duration, runs=args.runs or load.DEFAULT_RUNS, seed=args.seed,
+                               seconds=args.duration, runs=args.runs or growth.DEFAULT_RUNS, seed=args.seed,
                                large=args.growth_orders, raw=raw)
     return rows, raw
 
