@@ -72,20 +72,13 @@ JOB_LATENCY = Histogram("guard_job_duration_seconds", "Worker job duration, by j
                         buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
 
 
-def check_outcomes(check: F) -> F:
-    """Count a check's verdict and reasons once it has committed, and put them on the request's log line."""
-
-    @functools.wraps(check)
-    def counted(*args: Any, **kwargs: Any) -> dict:
-        response = check(*args, **kwargs)
-        CHECKS.labels(verdict=response["verdict"]).inc()
-        codes = [reason["code"] for reason in response["reasons"]]
-        for code in codes:
-            CHECK_REASONS.labels(reason=code).inc()
-        logs.annotate(order_id=response["order_id"], verdict=response["verdict"], reasons=",".join(codes) or None)
-        return response
-
-    return counted  # type: ignore[return-value]
+def count_check(response: dict) -> None:
+    """Count a committed check's verdict and reasons, and put them on the request's log line."""
+    CHECKS.labels(verdict=response["verdict"]).inc()
+    codes = [reason["code"] for reason in response["reasons"]]
+    for code in codes:
+        CHECK_REASONS.labels(reason=code).inc()
+    logs.annotate(order_id=response["order_id"], verdict=response["verdict"], reasons=",".join(codes) or None)
 
 
 def label_outcomes(kind: str) -> Callable[[F], F]:

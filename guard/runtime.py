@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from guard.clock import utcnow
 from guard.config import Settings
 from guard.db import make_engine
+from guard.db_async import AsyncDatabase
 from guard.services.outbox import relay
 from guard.services.recheck import sweep
 from guard.stations import LocalBus, RedisBus, StationBus
@@ -37,6 +38,8 @@ class Runtime:
     engine: Engine
     bus: StationBus
     sender: WebhookSender | None
+    # The API's PostgreSQL pool on the event loop (the single check); None elsewhere.
+    pg: AsyncDatabase | None = None
     # Called after a commit with the ids of the notifications it wrote.
     dispatch: Callable[[list[str]], None] = lambda ids: None
     _closers: list[Callable[[], None]] = field(default_factory=list)

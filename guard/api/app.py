@@ -16,6 +16,7 @@ from guard.api.deps import RuntimeDep
 from guard.api.limits import BodyLimit
 from guard.api.responses import GuardJSONResponse
 from guard.config import Settings
+from guard.db_async import AsyncDatabase
 from guard.errors import Unavailable
 from guard.ratelimit import RateLimiter
 from guard.runtime import build_runtime
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # connection, or make the pool open (and soon close) an overflow one per request.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         runtime = build_runtime(settings, role="api")
+        if not settings.is_sqlite:
+            runtime.pg = AsyncDatabase(settings)
         app.state.runtime = runtime
         app.state.keys = KeyRing(runtime.engine, settings.key_cache_s)
         app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if runtime.pg is not None:
+                await runtime.pg.close()
             runtime.close()
 
     app = FastAPI(

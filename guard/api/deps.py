@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from typing import Annotated, Any, Callable, TypeVar
 
@@ -28,7 +29,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def call(rt: Runtime, function: Callable[..., T], *args: Any, batch: bool = False) -> T:
-    """Run a service function off the event loop, within the request deadline.
+    """Run a service function within the request deadline: a plain one off the event loop,
+    a coroutine function on it.
 
     Fail closed in bounded time: a database that hangs (rather than refusing)
     would otherwise hold the packer's scan forever. The thread may finish later;
@@ -40,6 +42,8 @@ async def call(rt: Runtime, function: Callable[..., T], *args: Any, batch: bool 
     token = abandoned.set(flag)  # copied into the worker thread's context
     try:
         async with asyncio.timeout(timeout):  # unlike wait_for, no extra task per request
+            if inspect.iscoroutinefunction(function):
+                return await function(*args)  # cancelled at the deadline: it never commits late
             return await run_in_threadpool(function, *args)
     except TimeoutError:
         # What the caller was told (503: nothing happened) must be what the guard keeps:

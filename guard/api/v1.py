@@ -34,7 +34,7 @@ async def post_events(request: Request, rt: RuntimeDep, principal: EventsKey):
 async def post_check(order_id: str, request: Request, rt: RuntimeDep, principal: CheckKey):
     body = await json_body(request, optional=True)
     check = checks.parse_check_request(checked_id(order_id), body)
-    return GuardJSONResponse(await call(rt, checks.check_order, rt, principal, check, utcnow()))
+    return GuardJSONResponse(await call(rt, checks.check_parcel, rt, principal, check, utcnow()))
 
 
 @router.post("/checks", summary="Pre-check a wave of up to 20,000 orders (read-only)",

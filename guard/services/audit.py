@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from guard.errors import ValidationFailed, problem
 from guard.models import Decision
-from guard.services.writes import Insert, write
+from guard.services.writes import Insert, Target, write
 
 decisions_t = Decision.__table__
 DECISION_ID = re.compile(r"dec_[0-9a-f]{1,40}", re.ASCII)
@@ -28,7 +28,7 @@ def new_id(prefix: str) -> str:
 
 
 def record_decision(
-    conn: Connection,
+    conn: Target,
     *,
     order_id: str,
     kind: str,

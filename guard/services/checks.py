@@ -6,22 +6,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
+import psycopg
+from starlette.concurrency import run_in_threadpool
 
 from guard import metrics
 from guard.db import reading
 from guard.config import Settings
 from guard.errors import ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
-from guard.models import Clearance, Waiver
+from guard.models import Clearance
 from guard.rules import Evaluation, Finding, evaluate
 from guard.rules.messages import MESSAGES
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
-from guard.services.outbox import take_written
-from guard.services.store import OrderState, facts_snapshot, load_for_check, load_shapes
-from guard.services.writes import Insert, VoidClearances, staged, write
+from guard.services.store import (PARCEL_VIEW_SQL, OrderState, ParcelView, facts_snapshot, load_for_check, load_shapes,
+                                  parcel_view, parcel_view_params)
+from guard.services.writes import Insert, Staged, VoidClearances, one_statement, send, write
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -30,7 +31,6 @@ MAX_BATCH = 20_000
 DEFAULT_PARCEL = "1"
 
 clearances_t = Clearance.__table__
-waivers_t = Waiver.__table__
 
 
 def render_reason(finding: Finding) -> dict:
@@ -53,13 +53,9 @@ def judge(state: OrderState | None, principal: Principal, settings: Settings, no
     return evaluate(state.facts, now, settings.rules.for_store(state.store_id), state.waivers)
 
 
-def _waived_view(conn, order_id: str, evaluation: Evaluation) -> list[dict]:
-    if not evaluation.waived:
-        return []
-    codes = [finding.code for finding in evaluation.waived]
-    rows = conn.execute(sa.select(waivers_t).where(waivers_t.c.order_id == order_id, waivers_t.c.code.in_(codes)))
-    return [{"code": row.code, "note": row.note, "key_name": row.key_name, "at": row.granted_at.isoformat()}
-            for row in rows]
+def waived(notes: dict[str, dict], evaluation: Evaluation) -> list[dict]:
+    """The waivers that changed this verdict, with who granted them and why."""
+    return [notes[finding.code] for finding in evaluation.waived if finding.code in notes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,57 +91,88 @@ def parse_check_request(order_id: str, body: object) -> CheckRequest:
     return CheckRequest(order_id=order_id, **values)
 
 
-@metrics.check_outcomes  # counted after the commit: verdict and reasons
+async def check_parcel(rt: Runtime, principal: Principal, request: CheckRequest, now: datetime) -> dict:
+    """The single check, on the event loop with PostgreSQL, in a worker thread otherwise."""
+    if rt.pg is None:
+        return await run_in_threadpool(check_order, rt, principal, request, now)
+
+    async def in_transaction(conn: psycopg.AsyncConnection) -> tuple[dict, Staged]:
+        cursor = await conn.execute(PARCEL_VIEW_SQL, parcel_view_params(request.order_id, request.parcel_id))
+        view = parcel_view(request.order_id, await cursor.fetchone())
+        response, writes = decide(view, principal, rt.settings, request, now)
+        if writes.ops:
+            await conn.execute(*one_statement(writes.ops))
+        return response, writes
+
+    response, writes = await rt.pg.run(in_transaction)
+    rt.dispatch(writes.notifications)
+    return counted(response)
+
+
 def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: datetime) -> dict:
-    """Judge one parcel; store the decision; hold, block, or issue a single-use clearance."""
-    settings = rt.settings
+    """The single check through the engine (any database); what check_parcel runs without PostgreSQL."""
     with rt.engine.begin() as conn:
-        # Locks the order, then its hold: a new clearance always voids the one before, and
-        # a re-check sweep cannot settle the hold under our feet.
         view = load_for_check(conn, request.order_id, request.parcel_id)
-        state = view.state
-        visible = state is not None and principal.sees(state.store_id)
-        evaluation = judge(state, principal, settings, now)
-        response = {
-            "order_id": request.order_id,
-            "parcel_id": request.parcel_id,
-            "verdict": evaluation.verdict,
-            "reasons": [render_reason(finding) for finding in evaluation.reasons],
-            "waived": [],
-            "decision_id": None,
-            "decided_at": now,
-            "clearance": None,
-            "hold": None,
-            "label": view.label,
-        }
-        if not visible and principal.stores is not None:
-            response["label"] = None
-            return response  # a store-limited key learns nothing and writes nothing
-        state = state or OrderState(request.order_id)
-        waived = _waived_view(conn, request.order_id, evaluation)
-        response["waived"] = waived
-        with staged(conn):  # the writes below go to the database together
-            response["decision_id"] = record_decision(
-                conn, order_id=request.order_id, parcel_id=request.parcel_id, kind="check",
-                verdict=evaluation.verdict, reasons=evaluation.codes, waived=waived, facts=facts_snapshot(state.facts),
-                now=now, station_id=request.station_id, operator=request.operator, key_name=principal.name,
-            )
-            rules = settings.rules.for_store(state.store_id)
-            hold = holds.settle(conn, state, view.hold, evaluation, now, rules=rules, station_id=request.station_id)
-            response["hold"] = holds.hold_view(hold)
-            if evaluation.verdict == "clear" and view.label is None:
-                response["clearance"] = _issue_clearance(conn, request, response["decision_id"], settings, now)
-        notifications = take_written(conn)
-    rt.dispatch(notifications)
+        response, writes = decide(view, principal, rt.settings, request, now)
+        send(conn, writes.ops)
+    rt.dispatch(writes.notifications)
+    return counted(response)
+
+
+def counted(response: dict) -> dict:
+    metrics.count_check(response)  # after the commit: only what was decided is counted
     return response
 
 
-def _issue_clearance(conn, request: CheckRequest, decision_id: str, settings: Settings, now: datetime) -> dict:
+def decide(view: ParcelView, principal: Principal, settings: Settings, request: CheckRequest,
+           now: datetime) -> tuple[dict, Staged]:
+    """Judge one parcel from what was read of it: the answer, and the writes that make it so —
+    the decision, the hold brought in line, and a single-use clearance if the order is clear.
+
+    No I/O: the caller reads the view under the order's lock and sends the writes in the
+    same transaction (checks.check_parcel on the event loop, checks.check_order in a thread).
+    """
+    writes = Staged()
+    state = view.state
+    visible = state is not None and principal.sees(state.store_id)
+    evaluation = judge(state, principal, settings, now)
+    response = {
+        "order_id": request.order_id,
+        "parcel_id": request.parcel_id,
+        "verdict": evaluation.verdict,
+        "reasons": [render_reason(finding) for finding in evaluation.reasons],
+        "waived": [],
+        "decision_id": None,
+        "decided_at": now,
+        "clearance": None,
+        "hold": None,
+        "label": None,
+    }
+    if not visible and principal.stores is not None:
+        return response, writes  # a store-limited key learns nothing and writes nothing
+    state = state or OrderState(request.order_id)
+    response["waived"] = waived_codes = waived(view.waivers, evaluation)
+    response["label"] = view.label
+    response["decision_id"] = record_decision(
+        writes, order_id=request.order_id, parcel_id=request.parcel_id, kind="check",
+        verdict=evaluation.verdict, reasons=evaluation.codes, waived=waived_codes, facts=facts_snapshot(state.facts),
+        now=now, station_id=request.station_id, operator=request.operator, key_name=principal.name,
+    )
+    rules = settings.rules.for_store(state.store_id)
+    hold = holds.settle(writes, state, view.hold, evaluation, now, rules=rules, station_id=request.station_id)
+    response["hold"] = holds.hold_view(hold)
+    if evaluation.verdict == "clear" and view.label is None:
+        response["clearance"] = _issue_clearance(writes, request, response["decision_id"], settings, now)
+    return response, writes
+
+
+def _issue_clearance(writes: Staged, request: CheckRequest, decision_id: str, settings: Settings,
+                     now: datetime) -> dict:
     # One live clearance per parcel: a new one voids any earlier unredeemed one.
-    write(conn, VoidClearances(request.order_id, request.parcel_id, now))
+    write(writes, VoidClearances(request.order_id, request.parcel_id, now))
     token = "clr_" + secrets.token_urlsafe(24)
     expires_at = now + timedelta(seconds=settings.clearance_ttl_s)
-    write(conn, Insert(clearances_t, {"token": token, "order_id": request.order_id, "parcel_id": request.parcel_id,
+    write(writes, Insert(clearances_t, {"token": token, "order_id": request.order_id, "parcel_id": request.parcel_id,
                                       "decision_id": decision_id, "issued_at": now, "expires_at": expires_at}))
     return {"token": token, "expires_at": expires_at}
 

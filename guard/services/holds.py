@@ -18,7 +18,7 @@ from guard.rules.escalation import overdue_because
 from guard.services.audit import new_id, record_decision
 from guard.services.outbox import GIVE_UP_AFTER, written
 from guard.services.store import OrderState, facts_snapshot
-from guard.services.writes import Insert, Upsert, write
+from guard.services.writes import Insert, Target, Upsert, write
 
 holds_t = Hold.__table__
 outbox_t = Notification.__table__
@@ -30,11 +30,11 @@ def hold_view(row: Any) -> dict | None:
     return {"state": row["state"], "since": row["since"]}
 
 
-def _upsert(conn: Connection, values: dict) -> None:
+def _upsert(conn: Target, values: dict) -> None:
     write(conn, Upsert(holds_t, values))  # every hold write passes all of the hold's columns
 
 
-def notify(conn: Connection, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime,
+def notify(conn: Target, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime,
            **extra: object) -> None:
     """Queue a notification in the outbox (contract, "Notifications")."""
     notification_id = new_id("ntf")
@@ -65,7 +65,7 @@ def _recheck_at(evaluation: Evaluation) -> datetime | None:
 
 
 def settle(
-    conn: Connection,
+    conn: Target,
     state: OrderState,
     current: dict | None,
     evaluation: Evaluation,

@@ -13,8 +13,8 @@ from guard.models import FactRow, Label
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import page_of_decisions
-from guard.services.checks import _waived_view, judge, render_reason
-from guard.services.store import OrderState, load_states
+from guard.services.checks import judge, render_reason, waived
+from guard.services.store import OrderState, load_states, waiver_notes
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -54,7 +54,7 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
             "facts": facts,
             "verdict": evaluation.verdict,
             "reasons": [render_reason(finding) for finding in evaluation.reasons],
-            "waived": _waived_view(conn, order_id, evaluation),
+            "waived": waived(waiver_notes(conn, order_id), evaluation),
             "hold": holds.hold_view(hold),
             "labels": [
                 {"label_id": row.label_id, "parcel_id": row.parcel_id, "source": row.source, "format": row.format,

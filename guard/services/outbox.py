@@ -22,6 +22,7 @@ from guard import metrics
 from guard.errors import NotFound, ValidationFailed, problem
 from guard.models import Notification
 from guard.services.audit import decode_cursor, encode_cursor
+from guard.services.writes import PENDING_KEY, Staged
 from guard.stations import StationBus
 from guard.webhooks import Delivery
 
@@ -31,15 +32,14 @@ outbox_t = Notification.__table__
 LEASE = timedelta(seconds=60)
 CLAIM_BATCH = 10  # × 5 s webhook timeout < LEASE
 GIVE_UP_AFTER = timedelta(hours=24)
-PENDING_KEY = "guard.outbox.pending"
 
 
 class Sender(Protocol):
     def send(self, notification_id: str, body: bytes, timestamp: int) -> Delivery: ...
 
 
-def written(conn: Connection, notification_id: str) -> None:
-    """Remember, for after the commit, that this transaction wrote a notification."""
+def written(conn: Connection | Staged, notification_id: str) -> None:
+    """Remember, for after the commit, that this transaction wrote (or staged) a notification."""
     conn.info.setdefault(PENDING_KEY, []).append(notification_id)
 
 

@@ -230,11 +230,13 @@ def facts_snapshot(facts: dict[str, Fact]) -> dict[str, dict]:
 
 @dataclass(slots=True)
 class ParcelView:
-    """What a single check reads: the order's state, its hold, and the parcel's label if one was issued."""
+    """What a single check reads: the order's state, its hold, the parcel's label if one was
+    issued, and who granted each of the order's waivers (shown with the verdict they changed)."""
 
     state: OrderState | None
     hold: dict | None
     label: dict | None  # label_id, issued_at, station_id
+    waivers: dict[str, dict]  # code → {"code", "note", "key_name", "at"}
 
 
 _HOLD_COLUMNS = tuple(column.name for column in holds_t.c)
@@ -242,44 +244,66 @@ _HOLD_TIMES = tuple(i for i, column in enumerate(holds_t.c) if isinstance(column
 _HOLD_ONE = sa.select(holds_t).where(holds_t.c.order_id == _ONE)
 _LABEL_ONE = sa.select(labels_t.c.label_id, labels_t.c.issued_at, labels_t.c.station_id).where(
     labels_t.c.order_id == _ONE, labels_t.c.parcel_id == sa.bindparam("parcel_id"))
+_WAIVER_NOTES_ONE = sa.select(waivers_t.c.code, waivers_t.c.note, waivers_t.c.key_name, waivers_t.c.granted_at).where(
+    waivers_t.c.order_id == _ONE)
 
 # PostgreSQL: the whole view in one statement, locking the order row, then the hold row
 # (the order every writer locks them in). Child rows come back as JSON text, parsed by orjson.
-_PARCEL_VIEW_SQL = f"""SELECT
+PARCEL_VIEW_SQL = f"""SELECT
  (SELECT json_build_array(store_id, ship_by, ship_by_at)::text FROM orders WHERE order_id = %(o)s FOR UPDATE),
  (SELECT json_agg(json_build_array(fact_type, status, occurred_at, event_id, tracking_number, carrier))::text
     FROM facts WHERE order_id = %(o)s),
- (SELECT json_agg(json_build_array(code, fact_stamp))::text FROM waivers WHERE order_id = %(o)s),
+ (SELECT json_agg(json_build_array(code, fact_stamp, note, key_name, granted_at))::text
+    FROM waivers WHERE order_id = %(o)s),
  (SELECT json_build_array({", ".join(_HOLD_COLUMNS)})::text
     FROM (SELECT * FROM holds WHERE order_id = %(o)s FOR UPDATE) AS locked),
  (SELECT json_build_array(label_id, issued_at, station_id)::text
     FROM labels WHERE order_id = %(o)s AND parcel_id = %(p)s)"""
 
 
+def parcel_view_params(order_id: str, parcel_id: str) -> dict[str, str]:
+    return {"o": order_id, "p": parcel_id}
+
+
 def load_for_check(conn: Connection, order_id: str, parcel_id: str) -> ParcelView:
     """Lock the order (and its hold) and read what a single check needs of it.
 
     One round trip on PostgreSQL instead of six: the check is the hot path of a
-    packing station, and each round trip costs the request's thread a wait.
+    packing station, and each round trip costs the request a wait.
     """
     if conn.dialect.name != "postgresql":
         hold = conn.execute(_HOLD_ONE, {"order_id": order_id}).mappings().first()
         label = conn.execute(_LABEL_ONE, {"order_id": order_id, "parcel_id": parcel_id}).mappings().first()
-        return ParcelView(load_state(conn, order_id), dict(hold) if hold else None, dict(label) if label else None)
+        return ParcelView(load_state(conn, order_id), dict(hold) if hold else None, dict(label) if label else None,
+                          waiver_notes(conn, order_id))
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(_PARCEL_VIEW_SQL, {"o": order_id, "p": parcel_id})
-        order, facts, waivers, hold, label = cursor.fetchone()
+        cursor.execute(PARCEL_VIEW_SQL, parcel_view_params(order_id, parcel_id))
+        row = cursor.fetchone()
     finally:
         cursor.close()
+    return parcel_view(order_id, row)
+
+
+def waiver_notes(conn: Connection, order_id: str) -> dict[str, dict]:
+    """Who waived what on this order, and why: code → {"code", "note", "key_name", "at"}."""
+    return {row.code: _waiver_note(row.code, row.note, row.key_name, row.granted_at)
+            for row in conn.execute(_WAIVER_NOTES_ONE, {"order_id": order_id})}
+
+
+def parcel_view(order_id: str, row: tuple) -> ParcelView:
+    """The view from PARCEL_VIEW_SQL's one row (read by a sync or an async driver)."""
+    order, facts, waivers, hold, label = row
     state = None
+    notes = {}
     if order is not None:
         store_id, ship_by, ship_by_at = orjson.loads(order)
         state = OrderState(order_id, store_id, _utc(ship_by), _utc(ship_by_at), exists=True)
         for fact_type, status, occurred_at, event_id, tracking_number, carrier in orjson.loads(facts or "[]"):
             state.facts[fact_type] = Fact(status, _utc(occurred_at), event_id, tracking_number, carrier)
-        for code, stamp in orjson.loads(waivers or "[]"):
+        for code, stamp, note, key_name, granted_at in orjson.loads(waivers or "[]"):
             state.waivers[code] = stamp
+            notes[code] = _waiver_note(code, note, key_name, _utc(granted_at))
     if hold is not None:
         values = orjson.loads(hold)
         for i in _HOLD_TIMES:
@@ -288,7 +312,11 @@ def load_for_check(conn: Connection, order_id: str, parcel_id: str) -> ParcelVie
     if label is not None:
         label_id, issued_at, station_id = orjson.loads(label)
         label = {"label_id": label_id, "issued_at": _utc(issued_at), "station_id": station_id}
-    return ParcelView(state, hold, label)
+    return ParcelView(state, hold, label, notes)
+
+
+def _waiver_note(code: str, note: str, key_name: str | None, granted_at: datetime) -> dict:
+    return {"code": code, "note": note, "key_name": key_name, "at": granted_at.isoformat()}
 
 
 def _utc(text: str | None) -> datetime | None:

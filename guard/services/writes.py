@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from guard.models import Clearance, Hold
 
 STAGED_KEY = "guard.writes.staged"
+PENDING_KEY = "guard.outbox.pending"  # notification ids a transaction wrote (outbox.written)
 clearances_t = Clearance.__table__
 holds_t = Hold.__table__
 
@@ -55,28 +56,60 @@ class VoidClearances:
 Write = Insert | Upsert | VoidClearances
 
 
-def write(conn: Connection, op: Write) -> None:
-    """Stage the write if the transaction is staging, else execute it now."""
-    staged = conn.info.get(STAGED_KEY)
-    if staged is not None:
-        staged.append(op)
+class Staged:
+    """Writes noted for later, in order, with the ids of the notifications among them.
+
+    Passed where a use case's helpers expect a connection to write to (`write`,
+    `outbox.written` and the functions built on them), it only collects; the
+    caller sends `ops` itself — how depends on the driver (sync or async).
+    """
+
+    def __init__(self) -> None:
+        self.ops: list[Write] = []
+        self.info: dict = {PENDING_KEY: []}  # what outbox.written fills in
+
+    @property
+    def notifications(self) -> list[str]:
+        return self.info[PENDING_KEY]
+
+
+Target = Connection | Staged
+
+
+def write(target: Target, op: Write) -> None:
+    """Note the write if `target` is staging (a Staged, or a connection inside `staged()`), else execute it."""
+    if isinstance(target, Staged):
+        target.ops.append(op)
+        return
+    staging = target.info.get(STAGED_KEY)
+    if staging is not None:
+        staging.ops.append(op)
     else:
-        _execute(conn, op)
+        _execute(target, op)
 
 
 @contextmanager
 def staged(conn: Connection) -> Iterator[None]:
-    """Stage the writes made inside the block; send them all when it ends without error."""
+    """Stage the writes made on `conn` inside the block; send them all when it ends without error."""
     if conn.info.get(STAGED_KEY) is not None:
         raise RuntimeError("writes are already being staged on this connection")
-    ops: list[Write] = []
-    conn.info[STAGED_KEY] = ops
+    staging = conn.info[STAGED_KEY] = Staged()
+    staging.info = conn.info  # notifications are still remembered on the connection
     try:
         yield
     finally:
         conn.info.pop(STAGED_KEY, None)
+    send(conn, staging.ops)
+
+
+def send(conn: Connection, ops: list[Write]) -> None:
+    """Execute staged writes: one statement on PostgreSQL, one after another elsewhere."""
     if conn.dialect.name == "postgresql" and len(ops) > 1:
-        _send_as_one(conn, ops)
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(*one_statement(ops))
+        finally:
+            cursor.close()
     else:
         for op in ops:
             _execute(conn, op)
@@ -119,8 +152,8 @@ def _execute(conn: Connection, op: Write) -> None:
 
 # --- all at once (PostgreSQL) -----------------------------------------------------------------------------
 
-def _send_as_one(conn: Connection, ops: list[Write]) -> None:
-    """Every staged write in one statement: `WITH w1 AS (...), w2 AS (...) <last write>`.
+def one_statement(ops: list[Write]) -> tuple[str, list[object]]:
+    """Every staged write as one PostgreSQL statement: `WITH w0 AS (...), w1 AS (...) <last write>`.
 
     PostgreSQL runs the sub-statements on one snapshot, so none sees another's
     rows; the staged writes never depend on each other (a clearance is voided
@@ -136,11 +169,7 @@ def _send_as_one(conn: Connection, ops: list[Write]) -> None:
         params.extend(values)
     last = parts.pop()
     text = (("WITH " + ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(parts)) + " ") if parts else "") + last
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(text, params)
-    finally:
-        cursor.close()
+    return text, params
 
 
 _FRAGMENTS: dict[tuple, str] = {}
