@@ -19,8 +19,9 @@ from bench import BenchError, figures, growth, harness, load, release, report, z
 from bench.report import Row, judged
 from bench.workload import Orders, make_orders, wave
 
-INGEST_TARGET = 5000  # events/s (first issue)
-BATCH_TARGET_S = 1.0  # one POST /v1/checks of 20,000 ids
+# The performance-at-peak issue's targets (the first issue asked for 5,000 events/s and 1 s).
+INGEST_TARGET = 10_000  # events/s, batches of 1,000
+BATCH_TARGET_S = 0.5  # one POST /v1/checks of 20,000 ids
 WAVE_SIZE = 20_000  # the contract's maximum for POST /v1/checks
 UNKNOWN_SHARE = 0.05  # of a wave: ids the guard has never heard of
 DEFAULT_INGEST_RUNS = 3
@@ -34,7 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Benchmark the guard against a scratch PostgreSQL database and the real server.",
     )
     parser.add_argument("figure", choices=("ingest", "batch", "check", "release", "load", "growth", "rules", "all"),
-                        help="`all` is every figure but `rules`")
+                        help="`all` is every figure (rules needs `pip install -r bench/requirements.txt`)")
     option = parser.add_argument
     option("--orders", metavar="N", type=int, default=20_000, help="orders per ingest run (default 20,000)")
     option("--workers", metavar="N", type=int, default=1, help="guard serve --workers (default 1)")
@@ -102,7 +103,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
-    wanted = {"ingest", "batch", "check", "release", "load", "growth"} if args.figure == "all" else {args.figure}
+    wanted = ({"ingest", "batch", "check", "release", "load", "growth", "rules"} if args.figure == "all"
+              else {args.figure})
     rows: list[Row] = []
     raw: dict = {}
     now = datetime.now(timezone.utc)
