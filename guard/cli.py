@@ -34,7 +34,7 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
               help="uvicorn worker processes (default: GUARD_WORKERS; else one per core in production "
-                   "on PostgreSQL, 1 otherwise; PostgreSQL only for more than one)")
+                   "on PostgreSQL with Redis, 1 otherwise; PostgreSQL only for more than one)")
 def serve(host: str, port: int, workers: int | None) -> None:
     """Run the API and pages (migrations are applied first)."""
     import uvicorn

@@ -97,12 +97,13 @@ class Settings(BaseSettings):
     def api_workers(self) -> int:
         """`guard serve`'s processes when --workers is not given.
 
-        GUARD_WORKERS if set; in production on PostgreSQL one per core (the check is
-        CPU-bound in Python, one process keeps one core busy); else one.
+        GUARD_WORKERS if set; in production on PostgreSQL with Redis one per core (the
+        check is CPU-bound in Python, one process keeps one core busy); else one (SQLite
+        takes one writer; without Redis the jobs run embedded, in exactly one process).
         """
         if self.workers is not None:
             return self.workers
-        if self.env == "production" and not self.is_sqlite:
+        if self.env == "production" and not self.is_sqlite and self.redis_url:
             return max(1, min(os.cpu_count() or 1, 64))
         return 1
 

@@ -42,6 +42,18 @@ def test_the_workers_setting_counts_when_no_worker_count_is_given():
     assert settings(workers=3, redis_url=REDIS, database_url=PG).production_problems() == []
 
 
+def test_production_on_postgresql_serves_with_one_worker_per_core_unless_told_otherwise(monkeypatch):
+    monkeypatch.setattr("guard.config.os.cpu_count", lambda: 6)
+    assert settings(env="production", database_url=PG, redis_url=REDIS).api_workers == 6
+    assert settings(env="production", database_url=PG, redis_url=REDIS, workers=2).api_workers == 2
+    # SQLite takes one writer process; without Redis the jobs run embedded, in one process;
+    # and development stays simple.
+    assert settings(env="production", redis_url=REDIS).api_workers == 1
+    assert settings(env="production", database_url=PG).api_workers == 1
+    assert settings(env="production", database_url=PG).production_problems() == []
+    assert settings(database_url=PG, redis_url=REDIS).api_workers == 1
+
+
 def test_a_webhook_url_without_a_secret_is_refused():
     problems = settings(webhook_url="https://erp.example/hooks").production_problems()
     assert len(problems) == 1 and "GUARD_WEBHOOK_SECRET" in problems[0]
