@@ -1,21 +1,19 @@
-"""A use case's writes, staged and sent together just before its commit.
+"""A use case's writes: executed at once, or staged and sent together before its commit.
 
 The single check writes a decision, maybe a hold, maybe notifications, and a
-clearance (voiding the one before). Sent one by one that is up to six round
-trips to the database, each paid for twice: by PostgreSQL and by the request's
-thread waiting on it. Inside `staged(conn)` the writers below only note what to
-write; on leaving the block everything goes at once — on PostgreSQL as ONE
-statement (data-modifying CTEs), elsewhere one statement after another.
-
-Outside `staged(conn)` every writer executes at once, so use cases that read
-their own writes back keep working unchanged. Nothing here commits.
+clearance (voiding the one before). Sent one by one that was up to six round
+trips, each paid for twice: by PostgreSQL and by the request waiting on it.
+Given a `Staged` instead of a connection, the writers (`write`, and the
+helpers built on it: decisions, holds, notifications) only note what to write;
+the caller then sends it all — on PostgreSQL as ONE statement (data-modifying
+CTEs), elsewhere one statement after another. Given a connection, they execute
+at once, so use cases that read their own writes back work unchanged. Nothing
+here commits.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterator
 
 import orjson
 import sqlalchemy as sa
@@ -24,7 +22,6 @@ from sqlalchemy.engine import Connection
 
 from guard.models import Clearance, Hold
 
-STAGED_KEY = "guard.writes.staged"
 PENDING_KEY = "guard.outbox.pending"  # notification ids a transaction wrote (outbox.written)
 clearances_t = Clearance.__table__
 holds_t = Hold.__table__
@@ -77,29 +74,11 @@ Target = Connection | Staged
 
 
 def write(target: Target, op: Write) -> None:
-    """Note the write if `target` is staging (a Staged, or a connection inside `staged()`), else execute it."""
+    """Note the write in a Staged, or execute it now on a connection."""
     if isinstance(target, Staged):
         target.ops.append(op)
-        return
-    staging = target.info.get(STAGED_KEY)
-    if staging is not None:
-        staging.ops.append(op)
     else:
         _execute(target, op)
-
-
-@contextmanager
-def staged(conn: Connection) -> Iterator[None]:
-    """Stage the writes made on `conn` inside the block; send them all when it ends without error."""
-    if conn.info.get(STAGED_KEY) is not None:
-        raise RuntimeError("writes are already being staged on this connection")
-    staging = conn.info[STAGED_KEY] = Staged()
-    staging.info = conn.info  # notifications are still remembered on the connection
-    try:
-        yield
-    finally:
-        conn.info.pop(STAGED_KEY, None)
-    send(conn, staging.ops)
 
 
 def send(conn: Connection, ops: list[Write]) -> None:

@@ -125,3 +125,36 @@ def test_a_wave_of_twenty_thousand_orders_is_answered_in_one_call(guard):
     assert body["counts"] == {"clear": 0, "hold": 20_000, "block": 0}
     assert body["results"][1500]["reasons"] == ["ORDER_UNKNOWN"]
     assert body["results"][5]["reasons"] == ["SHIPPING_NOTICE_MISSING"]
+
+
+def test_the_engine_path_of_the_check_decides_as_the_api_does(guard, settings):
+    # The API runs the check on the event loop with PostgreSQL; checks.check_order is the same
+    # decision through the engine (SQLite's path, and any database's): same answers, same rows.
+    from guard.clock import utcnow
+    from guard.runtime import build_runtime
+    from guard.services.apikeys import Principal
+    from guard.services.checks import CheckRequest, check_order
+
+    guard.record("o-engine-clear", **CLEAR_FACTS)
+    guard.record("o-engine-held", **{**CLEAR_FACTS, "payment": "processing"})
+    first = guard.check("o-engine-clear")["clearance"]["token"]
+    rt = build_runtime(settings.model_copy(update={"embedded_jobs": False}), role="tool")
+    try:
+        principal = Principal(1, "erp", frozenset({"check"}), None)
+        clear = check_order(rt, principal, CheckRequest("o-engine-clear", station_id="pack-2"), utcnow())
+        held = check_order(rt, principal, CheckRequest("o-engine-held", station_id="pack-2"), utcnow())
+    finally:
+        rt.close()
+    assert (clear["verdict"], clear["hold"], clear["label"]) == ("clear", None, None)
+    assert (held["verdict"], [r["code"] for r in held["reasons"]]) == ("hold", ["PAYMENT_PROCESSING"])
+    assert held["hold"]["state"] == "held" and held["clearance"] is None
+    with guard.engine.connect() as conn:
+        tokens = dict(conn.execute(sa.text(
+            "select token, voided_at is not null from clearances where order_id = 'o-engine-clear'")).all())
+        kinds = conn.execute(sa.text(
+            "select kind, station_id from decisions where decision_id = :d"), {"d": held["decision_id"]}).one()
+        hold = conn.execute(sa.text("select state, station_id from holds where order_id = 'o-engine-held'")).one()
+    assert tokens == {first: True, clear["clearance"]["token"]: False}  # the new clearance voided the API's
+    assert tuple(kinds) == ("check", "pack-2") and tuple(hold) == ("held", "pack-2")
+    # And the API sees what the engine path wrote.
+    assert guard.check("o-engine-held")["hold"]["since"] == held["hold"]["since"].isoformat()
