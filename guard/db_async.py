@@ -74,7 +74,9 @@ class AsyncDatabase:
                     result = await asyncio.shield(task)
                 except BaseException as exc:
                     await conn.close()
-                    task.cancel()
+                    if not task.done():
+                        task.cancel()
+                        task.add_done_callback(_retrieved)  # ends as it may, unawaited: no "never retrieved" noise
                     if not (isinstance(exc, psycopg.OperationalError) and conn.broken):
                         raise
                     # The database went away under this connection; those opened before it are
@@ -104,3 +106,8 @@ async def _commit_after(conn: psycopg.AsyncConnection, work: Callable[[psycopg.A
     result = await work(conn)
     await conn.commit()
     return result
+
+
+def _retrieved(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
