@@ -145,16 +145,16 @@ def _document(row) -> dict:
     }
 
 
-def _spend(conn: Connection, principal: Principal, token: str, now: datetime) -> dict:
-    """Spend the clearance: exactly one caller wins, whatever their number."""
+def _spend(conn: Connection, principal: Principal, token: str, now: datetime) -> tuple[dict, OrderState]:
+    """Spend the clearance: exactly one caller wins, whatever their number. Returns it, and
+    its order's state as read under the order's lock (what the label is judged on)."""
     row = conn.execute(sa.select(clearances_t).where(clearances_t.c.token == token)).mappings().first()
+    state = None
     if row is not None:
+        lock_order(conn, row["order_id"])
         state = load_states(conn, [row["order_id"]]).get(row["order_id"])
-        if state is None or not principal.sees(state.store_id):
-            row = None  # another store's clearance reads as an unknown one
-    if row is None:
-        raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")
-    lock_order(conn, row["order_id"])
+    if state is None or not principal.sees(state.store_id):
+        raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")  # another store's reads as unknown
     won = conn.execute(
         clearances_t.update()
         .where(clearances_t.c.token == token, clearances_t.c.used_at.is_(None),
@@ -165,7 +165,7 @@ def _spend(conn: Connection, principal: Principal, token: str, now: datetime) ->
         if row["used_at"] is not None or row["voided_at"] is not None or row["expires_at"] > now:
             raise Conflict("this clearance was used or replaced by a newer check; check again", code="CLEARANCE_USED")
         raise Conflict("this clearance has expired; check the order again", code="CLEARANCE_EXPIRED")
-    return dict(row)
+    return dict(row), state
 
 
 @metrics.label_outcomes("issue")  # issued by source and format; refusals by code
@@ -173,9 +173,8 @@ def issue_label(rt: Runtime, principal: Principal, token: str, station_id: str |
                 now: datetime) -> dict:
     refusal: GuardError | None = None
     with rt.engine.begin() as conn:
-        clearance = _spend(conn, principal, token, now)
+        clearance, state = _spend(conn, principal, token, now)
         order_id, parcel_id = clearance["order_id"], clearance["parcel_id"]
-        state = load_states(conn, [order_id])[order_id]
         rules = rt.settings.rules.for_store(state.store_id)
         evaluation = evaluate(state.facts, now, rules, state.waivers)
         decision_id = record_decision(
