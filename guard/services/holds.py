@@ -17,7 +17,7 @@ from guard.rules import Evaluation, StoreRules
 from guard.rules.escalation import overdue_because
 from guard.services.audit import new_id, record_decision
 from guard.services.outbox import GIVE_UP_AFTER, written
-from guard.services.store import OrderState, facts_snapshot
+from guard.services.store import HOLD_ONE, OrderState, facts_snapshot
 from guard.services.writes import Insert, Target, Upsert, write
 
 holds_t = Hold.__table__
@@ -131,15 +131,14 @@ def settle(
     return hold
 
 
-_HOLD_ONE = sa.select(holds_t).where(holds_t.c.order_id == sa.bindparam("order_id"))
-_HOLD_ONE_LOCKED = _HOLD_ONE.with_for_update()
+_HOLD_ONE_LOCKED = HOLD_ONE.with_for_update()
 
 
 def current_holds(
     conn: Connection, order_ids: list[str], *, states: tuple[str, ...] | None = None, lock: bool = False
 ) -> dict[str, dict]:
     if len(order_ids) == 1 and not states:
-        one = _HOLD_ONE_LOCKED if lock else _HOLD_ONE
+        one = _HOLD_ONE_LOCKED if lock else HOLD_ONE
         row = conn.execute(one, {"order_id": order_ids[0]}).mappings().first()
         return {row["order_id"]: dict(row)} if row is not None else {}
     query = sa.select(holds_t).where(holds_t.c.order_id.in_(order_ids))

@@ -4,6 +4,7 @@ Helpers here never commit; the use case that calls them owns the transaction.
 """
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Iterator, Sequence
@@ -23,6 +24,12 @@ waivers_t = Waiver.__table__
 labels_t = Label.__table__
 
 CHUNK = 5000  # ids per query (each query binds them as one parameter)
+
+
+def driver_cursor(conn: Connection) -> closing:
+    """A plain driver cursor in the connection's transaction, closed on leaving the block:
+    for the hot paths' hand-written SQL, which skips SQLAlchemy's per-statement work."""
+    return closing(conn.connection.dbapi_connection.cursor())
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -133,8 +140,7 @@ def load_for_verdicts(conn: Connection, order_ids: Iterable[str]) -> dict[str, O
     else:
         among_sql, pack = "IN (SELECT value FROM json_each(?))", lambda part: orjson.dumps(list(part)).decode()
     states: dict[str, OrderState] = {}
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
+    with driver_cursor(conn) as cursor:
         for part in chunks(sorted(set(order_ids))):
             param = (pack(part),)
             cursor.execute(_ORDERS_SQL.format(among=among_sql), param)
@@ -150,8 +156,6 @@ def load_for_verdicts(conn: Connection, order_ids: Iterable[str]) -> dict[str, O
                 state = states.get(order_id)
                 if state is not None:
                     state.waivers[code] = stamp
-    finally:
-        cursor.close()
     return states
 
 
@@ -199,8 +203,7 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
         pack, ids_of = (lambda part: orjson.dumps(list(part)).decode()), orjson.loads
     shapes: list[Shape] = []
     waived: list[str] = []
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
+    with driver_cursor(conn) as cursor:
         for part in chunks(sorted(set(order_ids))):
             params = {"ids": pack(part)}
             cursor.execute(_SHAPES_SQL[dialect], params)
@@ -210,8 +213,6 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
                 shapes.append(Shape(store_id, facts, ids_of(ids)))
             cursor.execute(_WAIVED_SQL[dialect], params)
             waived += [order_id for (order_id,) in cursor.fetchall()]
-    finally:
-        cursor.close()
     return shapes, load_for_verdicts(conn, waived) if waived else {}
 
 
@@ -241,11 +242,11 @@ class ParcelView:
 
 _HOLD_COLUMNS = tuple(column.name for column in holds_t.c)
 _HOLD_TIMES = tuple(i for i, column in enumerate(holds_t.c) if isinstance(column.type, UTCDateTime))
-_HOLD_ONE = sa.select(holds_t).where(holds_t.c.order_id == _ONE)
+HOLD_ONE = sa.select(holds_t).where(holds_t.c.order_id == _ONE)  # also holds.current_holds
 _LABEL_ONE = sa.select(labels_t.c.label_id, labels_t.c.issued_at, labels_t.c.station_id).where(
     labels_t.c.order_id == _ONE, labels_t.c.parcel_id == sa.bindparam("parcel_id"))
-_WAIVER_NOTES_ONE = sa.select(waivers_t.c.code, waivers_t.c.note, waivers_t.c.key_name, waivers_t.c.granted_at).where(
-    waivers_t.c.order_id == _ONE)
+_WAIVERS_NOTED_ONE = sa.select(waivers_t.c.code, waivers_t.c.fact_stamp, waivers_t.c.note, waivers_t.c.key_name,
+                               waivers_t.c.granted_at).where(waivers_t.c.order_id == _ONE)
 
 # PostgreSQL: the whole view in one statement, locking the order row, then the hold row
 # (the order every writer locks them in). Child rows come back as JSON text, parsed by orjson.
@@ -272,23 +273,25 @@ def load_for_check(conn: Connection, order_id: str, parcel_id: str) -> ParcelVie
     packing station, and each round trip costs the request a wait.
     """
     if conn.dialect.name != "postgresql":
-        hold = conn.execute(_HOLD_ONE, {"order_id": order_id}).mappings().first()
-        label = conn.execute(_LABEL_ONE, {"order_id": order_id, "parcel_id": parcel_id}).mappings().first()
-        return ParcelView(load_state(conn, order_id), dict(hold) if hold else None, dict(label) if label else None,
-                          waiver_notes(conn, order_id))
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
+        params = {"order_id": order_id}
+        state = load_state(conn, order_id, with_waivers=False)
+        hold = conn.execute(HOLD_ONE, params).mappings().first()
+        label = conn.execute(_LABEL_ONE, {**params, "parcel_id": parcel_id}).mappings().first()
+        notes = {}
+        for row in conn.execute(_WAIVERS_NOTED_ONE, params):
+            if state is not None:
+                state.waivers[row.code] = row.fact_stamp
+            notes[row.code] = _waiver_note(row.code, row.note, row.key_name, row.granted_at)
+        return ParcelView(state, dict(hold) if hold else None, dict(label) if label else None, notes)
+    with driver_cursor(conn) as cursor:
         cursor.execute(PARCEL_VIEW_SQL, parcel_view_params(order_id, parcel_id))
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return parcel_view(order_id, row)
+        return parcel_view(order_id, cursor.fetchone())
 
 
 def waiver_notes(conn: Connection, order_id: str) -> dict[str, dict]:
     """Who waived what on this order, and why: code → {"code", "note", "key_name", "at"}."""
     return {row.code: _waiver_note(row.code, row.note, row.key_name, row.granted_at)
-            for row in conn.execute(_WAIVER_NOTES_ONE, {"order_id": order_id})}
+            for row in conn.execute(_WAIVERS_NOTED_ONE, {"order_id": order_id})}
 
 
 def parcel_view(order_id: str, row: tuple) -> ParcelView:

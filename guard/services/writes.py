@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from guard.models import Clearance, Hold
+from guard.services.store import driver_cursor
 
 PENDING_KEY = "guard.outbox.pending"  # notification ids a transaction wrote (outbox.written)
 clearances_t = Clearance.__table__
@@ -84,11 +85,8 @@ def write(target: Target, op: Write) -> None:
 def send(conn: Connection, ops: list[Write]) -> None:
     """Execute staged writes: one statement on PostgreSQL, one after another elsewhere."""
     if conn.dialect.name == "postgresql" and len(ops) > 1:
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
+        with driver_cursor(conn) as cursor:
             cursor.execute(*one_statement(ops))
-        finally:
-            cursor.close()
     else:
         for op in ops:
             _execute(conn, op)
