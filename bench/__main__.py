@@ -1,4 +1,5 @@
 """`python -m bench {ingest,batch,check,release,load,growth,rules,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -34,31 +35,68 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark the guard against a scratch PostgreSQL database and the real server.",
     )
-    parser.add_argument("figure", choices=("ingest", "batch", "check", "release", "load", "growth", "rules", "all"),
-                        help="`all` is every figure (rules needs `pip install -r bench/requirements.txt`)")
+    parser.add_argument(
+        "figure",
+        choices=("ingest", "batch", "check", "release", "load", "growth", "rules", "all"),
+        help="`all` is every figure (rules needs `pip install -r bench/requirements.txt`)",
+    )
     option = parser.add_argument
     option("--orders", metavar="N", type=int, default=20_000, help="orders per ingest run (default 20,000)")
     option("--workers", metavar="N", type=int, default=1, help="guard serve --workers (default 1)")
-    option("--load-workers", metavar="N", type=int, default=2,
-           help="guard serve --workers for the load figures (default 2)")
-    option("--runs", metavar="N", type=int, default=None,
-           help=f"timed repetitions: ingest runs (default {DEFAULT_INGEST_RUNS}), batch calls "
-                f"(default {DEFAULT_BATCH_RUNS}), runs of each load figure (default {load.DEFAULT_RUNS}) "
-                f"and of each rules engine (default {zen.DEFAULT_RUNS})")
+    option(
+        "--load-workers",
+        metavar="N",
+        type=int,
+        default=2,
+        help="guard serve --workers for the load figures (default 2)",
+    )
+    option(
+        "--runs",
+        metavar="N",
+        type=int,
+        default=None,
+        help=f"timed repetitions: ingest runs (default {DEFAULT_INGEST_RUNS}), batch calls "
+        f"(default {DEFAULT_BATCH_RUNS}), runs of each load figure (default {load.DEFAULT_RUNS}) "
+        f"and of each rules engine (default {zen.DEFAULT_RUNS})",
+    )
     option("--connections", metavar="N", type=int, default=2, help="client connections for ingest (default 2)")
     option("--stations", metavar="N", type=int, default=8, help="concurrent clients for single checks (default 8)")
-    option("--duration", metavar="S", type=float, default=10.0,
-           help="seconds of single checks, and of each load run (default 10)")
-    option("--check-rate", metavar="R", type=float, default=load.CHECK_RATE,
-           help=f"paced checks per second in the load figures (default {load.CHECK_RATE})")
-    option("--label-rate", metavar="R", type=float, default=load.LABEL_RATE,
-           help=f"paced labels per second in the load figures (default {load.LABEL_RATE})")
-    option("--growth-orders", metavar="N", type=int, default=growth.LARGE,
-           help=f"orders stored for the second half of the growth figure (default {growth.LARGE:,})")
+    option(
+        "--duration",
+        metavar="S",
+        type=float,
+        default=10.0,
+        help="seconds of single checks, and of each load run (default 10)",
+    )
+    option(
+        "--check-rate",
+        metavar="R",
+        type=float,
+        default=load.CHECK_RATE,
+        help=f"paced checks per second in the load figures (default {load.CHECK_RATE})",
+    )
+    option(
+        "--label-rate",
+        metavar="R",
+        type=float,
+        default=load.LABEL_RATE,
+        help=f"paced labels per second in the load figures (default {load.LABEL_RATE})",
+    )
+    option(
+        "--growth-orders",
+        metavar="N",
+        type=int,
+        default=growth.LARGE,
+        help=f"orders stored for the second half of the growth figure (default {growth.LARGE:,})",
+    )
     option("--seed", metavar="S", type=int, default=1, help="workload seed (default 1)")
     option("--releases", metavar="N", type=int, default=200, help="held orders released one by one (default 200)")
-    option("--redis", metavar="URL", default="redis://127.0.0.1:6379/12",
-           help="Redis for the release and load figures; the bench flushes that database (default db 12)")
+    option(
+        "--redis",
+        metavar="URL",
+        default="redis://127.0.0.1:6379/12",
+        help="Redis for the release and load figures; the bench flushes that database (default db 12)",
+    )
     args = parser.parse_args(argv)
     if args.orders < 1 or args.workers < 1 or args.load_workers < 1 or (args.runs is not None and args.runs < 1):
         parser.error("--orders, --workers, --load-workers and --runs must be at least 1")
@@ -103,11 +141,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
-    wanted = ({"ingest", "batch", "check", "release", "load", "growth", "rules"} if args.figure == "all"
-              else {args.figure})
+    wanted = (
+        {"ingest", "batch", "check", "release", "load", "growth", "rules"} if args.figure == "all" else {args.figure}
+    )
     rows: list[Row] = []
     raw: dict = {}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if "rules" in wanted:
         rows += zen.compare(args.runs or zen.DEFAULT_RUNS, args.seed, now, raw)
     if "release" in wanted:
@@ -118,9 +157,17 @@ def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
         rows += _peak(args, admin, now, raw)
     if "growth" in wanted:
         _flush_redis(args.redis)
-        rows += growth.figures(admin, args.load_workers, _production(args), rate=args.check_rate,
-                               seconds=args.duration, runs=args.runs or growth.DEFAULT_RUNS, seed=args.seed,
-                               large=args.growth_orders, raw=raw)
+        rows += growth.figures(
+            admin,
+            args.load_workers,
+            _production(args),
+            rate=args.check_rate,
+            seconds=args.duration,
+            runs=args.runs or growth.DEFAULT_RUNS,
+            seed=args.seed,
+            large=args.growth_orders,
+            raw=raw,
+        )
     return rows, raw
 
 
@@ -158,26 +205,41 @@ def _peak(args: argparse.Namespace, admin: str, now: datetime, raw: dict) -> lis
     env = _production(args)
     with harness.scratch_database(admin) as database_url:
         key = harness.bench_key(database_url)
-        with harness.guard_server(database_url, args.load_workers, env) as server, \
-                harness.guard_worker(database_url, env):
-            print(f"load: GUARD_ENV=production guard serve --workers {args.load_workers}, pid {server.pid}, "
-                  f"{server.base_url}; guard worker on {args.redis}\n")
+        with (
+            harness.guard_server(database_url, args.load_workers, env) as server,
+            harness.guard_worker(database_url, env),
+        ):
+            print(
+                f"load: GUARD_ENV=production guard serve --workers {args.load_workers}, pid {server.pid}, "
+                f"{server.base_url}; guard worker on {args.redis}\n"
+            )
             orders = make_orders(args.orders, "L1", args.seed, now)
             _load(server, key, args, orders)
-            return load.figures(server, key, orders.order_ids, runs=args.runs or load.DEFAULT_RUNS,
-                                seconds=args.duration, check_rate=args.check_rate, label_rate=args.label_rate,
-                                seed=args.seed, raw=raw.setdefault("load", {}))
+            return load.figures(
+                server,
+                key,
+                orders.order_ids,
+                runs=args.runs or load.DEFAULT_RUNS,
+                seconds=args.duration,
+                check_rate=args.check_rate,
+                label_rate=args.label_rate,
+                seed=args.seed,
+                raw=raw.setdefault("load", {}),
+            )
 
 
 def _clients(server: harness.Server, key: str, count: int) -> list[httpx.Client]:
     return [figures.client(server.base_url, key) for _ in range(count)]
 
 
-def _ingest(server: harness.Server, key: str, args: argparse.Namespace, first: Orders, now: datetime,
-            raw: dict) -> list[Row]:
+def _ingest(
+    server: harness.Server, key: str, args: argparse.Namespace, first: Orders, now: datetime, raw: dict
+) -> list[Row]:
     runs = args.runs or DEFAULT_INGEST_RUNS
-    print(f"ingest: {runs} runs of {args.orders:,} new orders each, "
-          f"batches of 1,000 events over {args.connections} connections")
+    print(
+        f"ingest: {runs} runs of {args.orders:,} new orders each, "
+        f"batches of 1,000 events over {args.connections} connections"
+    )
     results = []
     clients = _clients(server, key, args.connections)
     try:
@@ -185,20 +247,28 @@ def _ingest(server: harness.Server, key: str, args: argparse.Namespace, first: O
             orders = first if number == 1 else make_orders(args.orders, f"B{number}", args.seed, now)
             result = figures.ingest(clients, orders.batches(), server.cpu_seconds)
             results.append(result)
-            print(f"  run {number}: {result.events:,} events in {report.seconds(result.seconds)}: "
-                  f"{result.events_per_s:,.0f} events/s, server CPU {report.seconds(result.server_cpu_s)} "
-                  f"({_outcomes(result.outcomes)})")
+            print(
+                f"  run {number}: {result.events:,} events in {report.seconds(result.seconds)}: "
+                f"{result.events_per_s:,.0f} events/s, server CPU {report.seconds(result.server_cpu_s)} "
+                f"({_outcomes(result.outcomes)})"
+            )
     finally:
         for http in clients:
             http.close()
     rates = [result.events_per_s for result in results]
     median = statistics.median(rates)
     cpu_per_1000 = statistics.median(1000 * result.server_cpu_s / result.events for result in results)
-    raw["ingest"] = [{"events": r.events, "seconds": r.seconds, "server_cpu_s": r.server_cpu_s,
-                      "outcomes": dict(r.outcomes)} for r in results]
+    raw["ingest"] = [
+        {"events": r.events, "seconds": r.seconds, "server_cpu_s": r.server_cpu_s, "outcomes": dict(r.outcomes)}
+        for r in results
+    ]
     return [
-        judged(f"ingest, events/s (median of {runs} runs)", f"{median:,.0f}", f"≥ {INGEST_TARGET:,}",
-               median >= INGEST_TARGET),
+        judged(
+            f"ingest, events/s (median of {runs} runs)",
+            f"{median:,.0f}",
+            f"≥ {INGEST_TARGET:,}",
+            median >= INGEST_TARGET,
+        ),
         Row("ingest, events/s (best run)", f"{max(rates):,.0f}"),
         Row("ingest, server CPU per 1,000 events", report.millis(cpu_per_1000)),
     ]
@@ -218,26 +288,37 @@ def _load(server: harness.Server, key: str, args: argparse.Namespace, first: Ord
 def _batch(server: harness.Server, key: str, args: argparse.Namespace, known: list[str], raw: dict) -> list[Row]:
     runs = args.runs or DEFAULT_BATCH_RUNS
     order_ids = wave(known, WAVE_SIZE, UNKNOWN_SHARE, args.seed)
-    print(f"batch: POST /v1/checks with {len(order_ids):,} ids ({UNKNOWN_SHARE:.0%} unknown), "
-          f"1 warm-up call + {runs} timed")
+    print(
+        f"batch: POST /v1/checks with {len(order_ids):,} ids ({UNKNOWN_SHARE:.0%} unknown), "
+        f"1 warm-up call + {runs} timed"
+    )
     with figures.client(server.base_url, key) as http:
         result = figures.batch_check(http, order_ids, runs, server.cpu_seconds)
     print(f"  times: {', '.join(report.seconds(value) for value in result.seconds)}")
     print(f"  server CPU: {', '.join(report.seconds(value) for value in result.server_cpu_s)}")
     print(f"  verdicts: {', '.join(f'{name} {count:,}' for name, count in result.counts.items())}")
-    raw["batch"] = {"ids": result.ids, "seconds": result.seconds, "server_cpu_s": result.server_cpu_s,
-                    "counts": result.counts}
+    raw["batch"] = {
+        "ids": result.ids,
+        "seconds": result.seconds,
+        "server_cpu_s": result.server_cpu_s,
+        "counts": result.counts,
+    }
     return [
-        judged(f"batch check of {result.ids:,} ids, median of {runs}", report.seconds(result.median_s),
-               f"≤ {BATCH_TARGET_S:g} s", result.median_s <= BATCH_TARGET_S),
+        judged(
+            f"batch check of {result.ids:,} ids, median of {runs}",
+            report.seconds(result.median_s),
+            f"≤ {BATCH_TARGET_S:g} s",
+            result.median_s <= BATCH_TARGET_S,
+        ),
         Row(f"batch check of {result.ids:,} ids, fastest", report.seconds(result.min_s)),
         Row("batch check, server CPU per call (median)", report.seconds(statistics.median(result.server_cpu_s))),
     ]
 
 
 def _check(server: harness.Server, key: str, args: argparse.Namespace, known: list[str], raw: dict) -> list[Row]:
-    print(f"check: POST /v1/orders/{{id}}/check from {args.stations} stations for {args.duration:g} s "
-          "(after 1 s warm-up)")
+    print(
+        f"check: POST /v1/orders/{{id}}/check from {args.stations} stations for {args.duration:g} s (after 1 s warm-up)"
+    )
     clients = _clients(server, key, args.stations)
     try:
         load = figures.check_load(clients, known, args.duration, args.seed, server.cpu_seconds)
@@ -246,12 +327,20 @@ def _check(server: harness.Server, key: str, args: argparse.Namespace, known: li
             http.close()
     p50, p99 = load.percentile(50), load.percentile(99)
     errors = sum(load.errors.values())
-    print(f"  {load.checks:,} checks in {report.seconds(load.seconds)}: {load.checks_per_s:,.0f} checks/s, "
-          f"p50 {report.millis(p50)}, p99 {report.millis(p99)}, server CPU {report.seconds(load.server_cpu_s)}, "
-          f"errors {errors}"
-          + (f" {dict(load.errors)}" if errors else ""))
-    raw["check"] = {"checks": load.checks, "seconds": load.seconds, "server_cpu_s": load.server_cpu_s,
-                    "stations": load.stations, "p50_s": p50, "p99_s": p99, "errors": dict(load.errors)}
+    print(
+        f"  {load.checks:,} checks in {report.seconds(load.seconds)}: {load.checks_per_s:,.0f} checks/s, "
+        f"p50 {report.millis(p50)}, p99 {report.millis(p99)}, server CPU {report.seconds(load.server_cpu_s)}, "
+        f"errors {errors}" + (f" {dict(load.errors)}" if errors else "")
+    )
+    raw["check"] = {
+        "checks": load.checks,
+        "seconds": load.seconds,
+        "server_cpu_s": load.server_cpu_s,
+        "stations": load.stations,
+        "p50_s": p50,
+        "p99_s": p99,
+        "errors": dict(load.errors),
+    }
     rows = [
         Row(f"single checks/s ({load.stations} stations)", f"{load.checks_per_s:,.0f}"),
         Row("single check latency p50", report.millis(p50)),
@@ -271,10 +360,14 @@ def _release(args: argparse.Namespace, admin: str, raw: dict) -> list[Row]:
     try:
         with harness.scratch_database(admin) as database_url:
             key = harness.bench_key(database_url)
-            with harness.guard_server(database_url, args.workers, env) as server, \
-                    harness.guard_worker(database_url, env):
-                print(f"release: {args.releases} held orders released one by one, every 50 ms "
-                      f"(PostgreSQL + Redis + guard serve + 1 worker)")
+            with (
+                harness.guard_server(database_url, args.workers, env) as server,
+                harness.guard_worker(database_url, env),
+            ):
+                print(
+                    f"release: {args.releases} held orders released one by one, every 50 ms "
+                    f"(PostgreSQL + Redis + guard serve + 1 worker)"
+                )
                 time.sleep(3)  # let the worker connect to the broker
                 result = release.release_latency(server.base_url, key, receiver, args.releases, pace_s=0.05)
     finally:
@@ -283,10 +376,18 @@ def _release(args: argparse.Namespace, admin: str, raw: dict) -> list[Row]:
     print(f"  median {median:.0f} ms, p99 {p99:.0f} ms, missing {result.missing}")
     raw["release"] = {"latencies_ms": result.latencies_ms, "missing": result.missing}
     return [
-        judged("release: event → webhook received, median", f"{median:.0f} ms", f"≤ {release.TARGET_MEDIAN_MS} ms",
-               median <= release.TARGET_MEDIAN_MS and not result.missing),
-        judged("release: event → webhook received, p99", f"{p99:.0f} ms", f"≤ {release.TARGET_P99_MS} ms",
-               p99 <= release.TARGET_P99_MS and not result.missing),
+        judged(
+            "release: event → webhook received, median",
+            f"{median:.0f} ms",
+            f"≤ {release.TARGET_MEDIAN_MS} ms",
+            median <= release.TARGET_MEDIAN_MS and not result.missing,
+        ),
+        judged(
+            "release: event → webhook received, p99",
+            f"{p99:.0f} ms",
+            f"≤ {release.TARGET_P99_MS} ms",
+            p99 <= release.TARGET_P99_MS and not result.missing,
+        ),
     ]
 
 
@@ -308,7 +409,7 @@ def _outcomes(outcomes: Counter) -> str:
 
 def _save(command: str, machine: dict, rows: list[Row], raw: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"{stamp}.json"
     document = {"command": command, "machine": machine, "table": [row.__dict__ for row in rows], "raw": raw}
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -4,6 +4,7 @@ Client-observed times include the client's own work and the loopback hop, so
 they bound the server's time from above; on a small machine the client also
 takes CPU from the server it measures.
 """
+
 from __future__ import annotations
 
 import queue
@@ -12,10 +13,11 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 import httpx
 import orjson
@@ -35,8 +37,10 @@ def client(base_url: str, key: str) -> httpx.Client:
 
 def _ok(response: httpx.Response) -> dict:
     if response.status_code != 200:
-        raise BenchError(f"{response.request.method} {response.request.url.path} answered "
-                         f"{response.status_code}: {response.text[:500]}")
+        raise BenchError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
     return orjson.loads(response.content)
 
 
@@ -149,8 +153,14 @@ class CheckLoad:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1]
 
 
-def check_load(clients: Sequence[httpx.Client], order_ids: list[str], seconds: float, seed: int, cpu: CpuClock,
-               warmup_s: float = 1.0) -> CheckLoad:
+def check_load(
+    clients: Sequence[httpx.Client],
+    order_ids: list[str],
+    seconds: float,
+    seed: int,
+    cpu: CpuClock,
+    warmup_s: float = 1.0,
+) -> CheckLoad:
     """One packing station per client, checking random known orders back to back for `seconds`."""
     rngs = [random.Random(f"{seed}:{number}") for number in range(len(clients))]
     _stations(clients, rngs, order_ids, warmup_s)  # connections, caches, the key ring
@@ -163,8 +173,9 @@ def check_load(clients: Sequence[httpx.Client], order_ids: list[str], seconds: f
     return CheckLoad(len(clients), elapsed, server_cpu_s, latencies, errors)
 
 
-def _stations(clients: Sequence[httpx.Client], rngs: list[random.Random], order_ids: list[str],
-              seconds: float) -> list[list[tuple[float, int]]]:
+def _stations(
+    clients: Sequence[httpx.Client], rngs: list[random.Random], order_ids: list[str], seconds: float
+) -> list[list[tuple[float, int]]]:
     """Every client checks back to back until `seconds` have passed; (latency, status) per check."""
     body = orjson.dumps({"station_id": "bench"})
     deadline = time.perf_counter() + seconds

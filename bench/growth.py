@@ -13,6 +13,7 @@ of ten minutes and measure ingest, not growth. Each order gets the five facts of
 a cleared order, with every twentieth still waiting for its payment, as the
 workload (bench/workload.py) has them; the events table gets one row per fact.
 """
+
 from __future__ import annotations
 
 import random
@@ -80,12 +81,16 @@ def load_orders(database_url: str, first: int, last: int) -> float:
     return time.perf_counter() - started
 
 
-def _at_size(server: harness.Server, key: str, stored: int, rate: float, seconds: float, runs: int,
-             seed: int) -> dict:
+def _at_size(server: harness.Server, key: str, stored: int, rate: float, seconds: float, runs: int, seed: int) -> dict:
     rng = random.Random(f"{seed}:growth:{stored}")
     # Untimed: the server's first requests (connections, prepared statements) are not growth either.
-    post_at_rate(server.base_url, key, lambda i: (f"/v1/orders/{order_id(rng.randint(1, stored))}/check", CHECK_BODY),
-                 rate, WARM_UP_S)
+    post_at_rate(
+        server.base_url,
+        key,
+        lambda i: (f"/v1/orders/{order_id(rng.randint(1, stored))}/check", CHECK_BODY),
+        rate,
+        WARM_UP_S,
+    )
     p99s = []
     errors = 0
     for number in range(1, runs + 1):
@@ -95,25 +100,41 @@ def _at_size(server: harness.Server, key: str, stored: int, rate: float, seconds
         meter.stop()
         p99s.append(run.percentile(99))
         errors += run.errors
-        print(f"  {stored:>9,} orders, run {number}: {len(run.latencies):,} checks at {rate:g}/s, "
-              f"p50 {millis(run.percentile(50))}, p99 {millis(run.percentile(99))}, errors {run.errors}")
+        print(
+            f"  {stored:>9,} orders, run {number}: {len(run.latencies):,} checks at {rate:g}/s, "
+            f"p50 {millis(run.percentile(50))}, p99 {millis(run.percentile(99))}, errors {run.errors}"
+        )
     waves = {}
     with client(server.base_url, key) as http:
         for size in WAVES:
             wave = [order_id(rng.randint(1, stored)) for _ in range(size)]
             result = batch_check(http, wave, runs, server.cpu_seconds)
             waves[size] = statistics.median(result.seconds)
-            print(f"  {stored:>9,} orders, wave of {size:,}: median {waves[size]:.3f} s "
-                  f"({1e6 * waves[size] / size:.1f} µs per id)")
+            print(
+                f"  {stored:>9,} orders, wave of {size:,}: median {waves[size]:.3f} s "
+                f"({1e6 * waves[size] / size:.1f} µs per id)"
+            )
     return {"p99_s": statistics.median(p99s), "p99_runs_s": p99s, "errors": errors, "waves_s": waves}
 
 
-def figures(admin: str, workers: int, env: dict[str, str], *, rate: float, seconds: float, runs: int, seed: int,
-            large: int, raw: dict) -> list[Row]:
+def figures(
+    admin: str,
+    workers: int,
+    env: dict[str, str],
+    *,
+    rate: float,
+    seconds: float,
+    runs: int,
+    seed: int,
+    large: int,
+    raw: dict,
+) -> list[Row]:
     if large <= SMALL:
         raise BenchError(f"--growth-orders must be more than {SMALL:,}")
-    print(f"growth: single checks at {rate:g}/s and waves of {', '.join(f'{n:,}' for n in WAVES)} ids, "
-          f"with {SMALL:,} and then {large:,} orders stored")
+    print(
+        f"growth: single checks at {rate:g}/s and waves of {', '.join(f'{n:,}' for n in WAVES)} ids, "
+        f"with {SMALL:,} and then {large:,} orders stored"
+    )
     sizes = {}
     with harness.scratch_database(admin) as database_url:
         key = harness.bench_key(database_url)
@@ -132,10 +153,20 @@ def figures(admin: str, workers: int, env: dict[str, str], *, rate: float, secon
     return [
         Row(f"growth: check p99 at {rate:g}/s, {SMALL:,} orders stored", millis(small["p99_s"])),
         Row(f"growth: check p99 at {rate:g}/s, {large:,} orders stored", millis(big["p99_s"])),
-        judged(f"growth: p99 with {large:,} ÷ with {SMALL:,}", f"{ratio:.2f}", f"≤ {GROWTH_TARGET:.2f}",
-               ratio <= GROWTH_TARGET and errors == 0),
-        Row(f"growth: waves with {large:,} stored, " + " / ".join(f"{n // 1000}k" for n in WAVES),
-            " / ".join(f"{big['waves_s'][n]:.3f} s" for n in WAVES)),
-        judged(f"growth: wave time per id, {WAVES[-1] // 1000}k ÷ {WAVES[0] // 1000}k ids (linear: ≈ 1)",
-               f"{spread:.2f}", f"≤ {LINEAR_SLACK:.1f}", spread <= LINEAR_SLACK),
+        judged(
+            f"growth: p99 with {large:,} ÷ with {SMALL:,}",
+            f"{ratio:.2f}",
+            f"≤ {GROWTH_TARGET:.2f}",
+            ratio <= GROWTH_TARGET and errors == 0,
+        ),
+        Row(
+            f"growth: waves with {large:,} stored, " + " / ".join(f"{n // 1000}k" for n in WAVES),
+            " / ".join(f"{big['waves_s'][n]:.3f} s" for n in WAVES),
+        ),
+        judged(
+            f"growth: wave time per id, {WAVES[-1] // 1000}k ÷ {WAVES[0] // 1000}k ids (linear: ≈ 1)",
+            f"{spread:.2f}",
+            f"≤ {LINEAR_SLACK:.1f}",
+            spread <= LINEAR_SLACK,
+        ),
     ]

@@ -1,4 +1,5 @@
 """What a run stands on: a scratch PostgreSQL database and the real server, both cleaned up after."""
+
 from __future__ import annotations
 
 import os
@@ -9,10 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import sqlalchemy as sa
@@ -95,9 +96,11 @@ class Server:
         Found by their process title (`postgres: … <user> <database> <client> …`).
         """
         mark = f" {self.database} ".encode()
-        return {int(cmdline.parent.name): _cpu_seconds(int(cmdline.parent.name))
-                for cmdline in Path("/proc").glob("[0-9]*/cmdline")
-                if (title := _read_bytes(cmdline)) is not None and title.startswith(b"postgres: ") and mark in title}
+        return {
+            int(cmdline.parent.name): _cpu_seconds(int(cmdline.parent.name))
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline")
+            if (title := _read_bytes(cmdline)) is not None and title.startswith(b"postgres: ") and mark in title
+        }
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -161,8 +164,11 @@ def guard_server(database_url: str, workers: int, env: dict[str, str] | None = N
         # Its own session: a Ctrl-C at the terminal reaches the bench, which stops
         # the server itself, in order, before dropping the database.
         process = subprocess.Popen(
-            command, env=_bench_env(database_url, env),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            command,
+            env=_bench_env(database_url, env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(f"http://127.0.0.1:{port}", process.pid, log, sa.engine.make_url(database_url).database)
     failed = False
@@ -186,8 +192,11 @@ def guard_worker(database_url: str, env: dict[str, str]) -> Iterator[int]:
     log = Path(tempfile.mkstemp(prefix="guard-bench-worker-", suffix=".log")[1])
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [_guard_command(), "worker", "--beat", "--concurrency", "1"], env=_bench_env(database_url, env),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [_guard_command(), "worker", "--beat", "--concurrency", "1"],
+            env=_bench_env(database_url, env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         yield process.pid

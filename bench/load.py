@@ -13,6 +13,7 @@
 Each figure is split by CPU use as well (server, PostgreSQL, load generator,
 everything else on the machine), since all of them share the 2 cores.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -68,15 +69,27 @@ class CpuSplit:
 
     def line(self) -> str:
         other = self.machine - self.server - self.postgres - self.client
-        cores = {"server": self.server, "PostgreSQL": self.postgres, "load generator": self.client,
-                 "other": max(other, 0.0)}
-        return ("cores busy: " + ", ".join(f"{name} {value / self.seconds:.2f}" for name, value in cores.items())
-                + f" (of {os.cpu_count()}); {self.connections_opened} database connections opened")
+        cores = {
+            "server": self.server,
+            "PostgreSQL": self.postgres,
+            "load generator": self.client,
+            "other": max(other, 0.0),
+        }
+        return (
+            "cores busy: "
+            + ", ".join(f"{name} {value / self.seconds:.2f}" for name, value in cores.items())
+            + f" (of {os.cpu_count()}); {self.connections_opened} database connections opened"
+        )
 
     def as_dict(self) -> dict:
-        return {"seconds": self.seconds, "server_cpu_s": self.server, "postgres_cpu_s": self.postgres,
-                "client_cpu_s": self.client, "machine_busy_s": self.machine,
-                "connections_opened": self.connections_opened}
+        return {
+            "seconds": self.seconds,
+            "server_cpu_s": self.server,
+            "postgres_cpu_s": self.postgres,
+            "client_cpu_s": self.client,
+            "machine_busy_s": self.machine,
+            "connections_opened": self.connections_opened,
+        }
 
 
 class CpuMeter:
@@ -146,13 +159,26 @@ class WrkRun:
         return self.status_errors + self.socket_errors
 
 
-def wrk(server: harness.Server, url: str, seconds: float, ids_file: Path | None = None,
-        key: str | None = None) -> WrkRun:
+def wrk(
+    server: harness.Server, url: str, seconds: float, ids_file: Path | None = None, key: str | None = None
+) -> WrkRun:
     """One wrk run; with `ids_file`, checks of random orders from it (see bench/load.lua)."""
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed (apt-get install wrk)")
-    command = ["wrk", "--threads", "2", "--connections", str(WRK_CONNECTIONS), "--duration", f"{round(seconds)}s",
-               "--timeout", WRK_TIMEOUT, "--script", str(WRK_SCRIPT), url]
+    command = [
+        "wrk",
+        "--threads",
+        "2",
+        "--connections",
+        str(WRK_CONNECTIONS),
+        "--duration",
+        f"{round(seconds)}s",
+        "--timeout",
+        WRK_TIMEOUT,
+        "--script",
+        str(WRK_SCRIPT),
+        url,
+    ]
     if ids_file is not None:
         command += ["--", str(ids_file)]
     env = {**os.environ, "GUARD_BENCH_KEY": key or ""}
@@ -163,14 +189,24 @@ def wrk(server: harness.Server, url: str, seconds: float, ids_file: Path | None 
     if done.returncode != 0 or not lines:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
     result = orjson.loads(lines[-1].removeprefix("WRK "))
-    return WrkRun(result["requests"], result["duration_us"] / 1e6, result["status_errors"], result["socket_errors"],
-                  result["p50_us"] / 1e6, result["p99_us"] / 1e6, cpu)
+    return WrkRun(
+        result["requests"],
+        result["duration_us"] / 1e6,
+        result["status_errors"],
+        result["socket_errors"],
+        result["p50_us"] / 1e6,
+        result["p99_us"] / 1e6,
+        cpu,
+    )
 
 
-def saturation(server: harness.Server, key: str, order_ids: list[str], runs: int, seconds: float,
-               raw: dict) -> list[Row]:
-    print(f"saturation: wrk, {WRK_CONNECTIONS} connections, {round(seconds)} s each: "
-          f"POST /v1/orders/{{id}}/check (random known orders) and GET /healthz, alternately, {runs} runs")
+def saturation(
+    server: harness.Server, key: str, order_ids: list[str], runs: int, seconds: float, raw: dict
+) -> list[Row]:
+    print(
+        f"saturation: wrk, {WRK_CONNECTIONS} connections, {round(seconds)} s each: "
+        f"POST /v1/orders/{{id}}/check (random known orders) and GET /healthz, alternately, {runs} runs"
+    )
     with tempfile.NamedTemporaryFile("w", prefix="guard-bench-ids-", suffix=".txt") as ids_file:
         ids_file.write("\n".join(order_ids) + "\n")
         ids_file.flush()
@@ -181,9 +217,11 @@ def saturation(server: harness.Server, key: str, order_ids: list[str], runs: int
             checks.append(wrk(server, server.base_url, seconds, ids, key))
             health.append(wrk(server, f"{server.base_url}/healthz", seconds))
             for name, run in (("check", checks[-1]), ("healthz", health[-1])):
-                print(f"  run {number} {name:>7}: {run.per_s:,.0f}/s, p50 {millis(run.p50_s)}, "
-                      f"p99 {millis(run.p99_s)}, errors {run.status_errors} status + {run.socket_errors} socket; "
-                      f"{run.cpu.line()}")
+                print(
+                    f"  run {number} {name:>7}: {run.per_s:,.0f}/s, p50 {millis(run.p50_s)}, "
+                    f"p99 {millis(run.p99_s)}, errors {run.status_errors} status + {run.socket_errors} socket; "
+                    f"{run.cpu.line()}"
+                )
     check_rate = statistics.median(run.per_s for run in checks)
     health_rate = statistics.median(run.per_s for run in health)
     ratio = check_rate / health_rate
@@ -195,15 +233,23 @@ def saturation(server: harness.Server, key: str, order_ids: list[str], runs: int
         "healthz": [_wrk_raw(run) for run in health],
     }
     return [
-        judged(f"check at saturation, checks/s (wrk -c {WRK_CONNECTIONS}, median of {runs})", f"{check_rate:,.0f}",
-               f"≥ {SATURATION_TARGET:,}", check_rate >= SATURATION_TARGET),
+        judged(
+            f"check at saturation, checks/s (wrk -c {WRK_CONNECTIONS}, median of {runs})",
+            f"{check_rate:,.0f}",
+            f"≥ {SATURATION_TARGET:,}",
+            check_rate >= SATURATION_TARGET,
+        ),
         judged("check at saturation, errors (status ≥ 400 or socket)", f"{errors:,}", "0", errors == 0),
         Row(f"/healthz at saturation, answers/s (median of {runs})", f"{health_rate:,.0f}"),
         judged("check ÷ /healthz", f"{ratio:.1%}", f"≥ {RATIO_TARGET:.0%}", ratio >= RATIO_TARGET),
-        Row("check at saturation, p50 / p99", f"{millis(_median_of(checks, 'p50_s'))} / "
-                                              f"{millis(_median_of(checks, 'p99_s'))}"),
-        Row("check at saturation, CPU per check: server / PostgreSQL",
-            f"{millis(cpu_per_check)} / {millis(pg_per_check)}"),
+        Row(
+            "check at saturation, p50 / p99",
+            f"{millis(_median_of(checks, 'p50_s'))} / {millis(_median_of(checks, 'p99_s'))}",
+        ),
+        Row(
+            "check at saturation, CPU per check: server / PostgreSQL",
+            f"{millis(cpu_per_check)} / {millis(pg_per_check)}",
+        ),
     ]
 
 
@@ -212,17 +258,27 @@ def _median_of(runs: list[WrkRun], name: str) -> float:
 
 
 def _wrk_raw(run: WrkRun) -> dict:
-    return {"requests": run.requests, "seconds": run.seconds, "status_errors": run.status_errors,
-            "socket_errors": run.socket_errors, "p50_s": run.p50_s, "p99_s": run.p99_s, "cpu": run.cpu.as_dict()}
+    return {
+        "requests": run.requests,
+        "seconds": run.seconds,
+        "status_errors": run.status_errors,
+        "socket_errors": run.socket_errors,
+        "p50_s": run.p50_s,
+        "p99_s": run.p99_s,
+        "cpu": run.cpu.as_dict(),
+    }
 
 
 # --- paced checks and labels ---------------------------------------------------------------------------------
 
 
-def paced_checks(server: harness.Server, key: str, order_ids: list[str], rate: float, seconds: float, runs: int,
-                 seed: int, raw: dict) -> list[Row]:
-    print(f"paced checks: POST /v1/orders/{{id}}/check at {rate:g}/s for {seconds:g} s, random known orders, "
-          f"{runs} runs (bench/pacer.py, open loop)")
+def paced_checks(
+    server: harness.Server, key: str, order_ids: list[str], rate: float, seconds: float, runs: int, seed: int, raw: dict
+) -> list[Row]:
+    print(
+        f"paced checks: POST /v1/orders/{{id}}/check at {rate:g}/s for {seconds:g} s, random known orders, "
+        f"{runs} runs (bench/pacer.py, open loop)"
+    )
     results = []
     for number in range(1, runs + 1):
         rng = random.Random(f"{seed}:paced:{number}")
@@ -235,11 +291,14 @@ def paced_checks(server: harness.Server, key: str, order_ids: list[str], rate: f
     return _paced_rows("check", results, rate, CHECK_P99_TARGET_S)
 
 
-def paced_labels(server: harness.Server, key: str, order_ids: list[str], rate: float, seconds: float, runs: int,
-                 seed: int, raw: dict) -> list[Row]:
+def paced_labels(
+    server: harness.Server, key: str, order_ids: list[str], rate: float, seconds: float, runs: int, seed: int, raw: dict
+) -> list[Row]:
     needed = round(rate * seconds)
-    print(f"paced labels: POST /v1/labels at {rate:g}/s for {seconds:g} s, {runs} runs, "
-          f"each on {needed:,} fresh clearances from checks of clear orders")
+    print(
+        f"paced labels: POST /v1/labels at {rate:g}/s for {seconds:g} s, {runs} runs, "
+        f"each on {needed:,} fresh clearances from checks of clear orders"
+    )
     results = []
     for number in range(1, runs + 1):
         candidates = random.Random(f"{seed}:labels:{number}").sample(order_ids, len(order_ids))
@@ -255,8 +314,9 @@ def paced_labels(server: harness.Server, key: str, order_ids: list[str], rate: f
     return _paced_rows("label", results, rate, LABEL_P99_TARGET_S)
 
 
-def clearances(base_url: str, key: str, order_ids: list[str], count: int, parcel_id: str,
-               connections: int = 8) -> list[str]:
+def clearances(
+    base_url: str, key: str, order_ids: list[str], count: int, parcel_id: str, connections: int = 8
+) -> list[str]:
     """Check orders (for `parcel_id`) until `count` of them came back clear; their clearance tokens."""
     body = orjson.dumps({"station_id": "bench", "parcel_id": parcel_id})
 
@@ -286,16 +346,26 @@ def clearances(base_url: str, key: str, order_ids: list[str], count: int, parcel
 
 
 def _print_paced(number: int, run: PacedRun, cpu: CpuSplit) -> None:
-    print(f"  run {number}: {len(run.latencies):,} answers in {run.seconds:.1f} s ({run.answered_per_s:,.0f}/s), "
-          f"p50 {millis(run.percentile(50))}, p99 {millis(run.percentile(99))}, "
-          f"max {millis(max(run.latencies, default=float('nan')))}, errors {run.errors}"
-          + (f" {dict(run.statuses)}" if run.errors else "") + f"; {cpu.line()}")
+    print(
+        f"  run {number}: {len(run.latencies):,} answers in {run.seconds:.1f} s ({run.answered_per_s:,.0f}/s), "
+        f"p50 {millis(run.percentile(50))}, p99 {millis(run.percentile(99))}, "
+        f"max {millis(max(run.latencies, default=float('nan')))}, errors {run.errors}"
+        + (f" {dict(run.statuses)}" if run.errors else "")
+        + f"; {cpu.line()}"
+    )
 
 
 def _paced_raw(run: PacedRun, cpu: CpuSplit) -> dict:
-    return {"rate": run.rate, "sent": run.sent, "seconds": run.seconds, "p50_s": run.percentile(50),
-            "p99_s": run.percentile(99), "statuses": {str(k): v for k, v in run.statuses.items()},
-            "client_cpu_s": run.client_cpu_s, "cpu": cpu.as_dict()}
+    return {
+        "rate": run.rate,
+        "sent": run.sent,
+        "seconds": run.seconds,
+        "p50_s": run.percentile(50),
+        "p99_s": run.percentile(99),
+        "statuses": {str(k): v for k, v in run.statuses.items()},
+        "client_cpu_s": run.client_cpu_s,
+        "cpu": cpu.as_dict(),
+    }
 
 
 def _paced_rows(what: str, results: list[tuple[PacedRun, CpuSplit]], rate: float, target_s: float) -> list[Row]:
@@ -308,13 +378,19 @@ def _paced_rows(what: str, results: list[tuple[PacedRun, CpuSplit]], rate: float
     postgres_cpu = statistics.median(cpu.postgres / len(run.latencies) for run, cpu in results)
     client_cpu = statistics.median(run.client_cpu_s / len(run.latencies) for run, _ in results)
     return [
-        judged(f"{what} at {rate:g}/s, p99 (median of {len(runs)})", millis(p99), f"≤ {millis(target_s)}",
-               p99 <= target_s and errors == 0),
+        judged(
+            f"{what} at {rate:g}/s, p99 (median of {len(runs)})",
+            millis(p99),
+            f"≤ {millis(target_s)}",
+            p99 <= target_s and errors == 0,
+        ),
         Row(f"{what} at {rate:g}/s, p50 (median of {len(runs)})", millis(p50)),
         Row(f"{what} at {rate:g}/s, answered/s", f"{answered:,.0f}"),
         judged(f"{what} at {rate:g}/s, errors (not 2xx)", f"{errors:,}", "0", errors == 0),
-        Row(f"{what} at {rate:g}/s, CPU per {what}: server / PostgreSQL / pacer",
-            f"{millis(server_cpu)} / {millis(postgres_cpu)} / {millis(client_cpu)}"),
+        Row(
+            f"{what} at {rate:g}/s, CPU per {what}: server / PostgreSQL / pacer",
+            f"{millis(server_cpu)} / {millis(postgres_cpu)} / {millis(client_cpu)}",
+        ),
     ]
 
 
@@ -324,12 +400,20 @@ def _paced_rows(what: str, results: list[tuple[PacedRun, CpuSplit]], rate: float
 def memory(server: harness.Server, raw: dict) -> list[Row]:
     rss = server.rss_bytes()
     roles = {pid: _role(server, pid) for pid in rss}
-    print("memory at the end of the load: " + ", ".join(
-        f"{roles[pid]} (pid {pid}) {size / MiB:.0f} MiB" for pid, size in rss.items()))
+    print(
+        "memory at the end of the load: "
+        + ", ".join(f"{roles[pid]} (pid {pid}) {size / MiB:.0f} MiB" for pid, size in rss.items())
+    )
     raw["rss_bytes"] = {f"{roles[pid]} {pid}": size for pid, size in rss.items()}
     largest = max(rss.values())
-    return [judged(f"RSS per API process, largest ({', '.join(sorted(set(roles.values())))})",
-                   f"{largest / MiB:.0f} MiB", f"< {RSS_TARGET_BYTES // MiB} MiB", largest < RSS_TARGET_BYTES)]
+    return [
+        judged(
+            f"RSS per API process, largest ({', '.join(sorted(set(roles.values())))})",
+            f"{largest / MiB:.0f} MiB",
+            f"< {RSS_TARGET_BYTES // MiB} MiB",
+            largest < RSS_TARGET_BYTES,
+        )
+    ]
 
 
 def _role(server: harness.Server, pid: int) -> str:
@@ -345,8 +429,18 @@ def _role(server: harness.Server, pid: int) -> str:
 # --- the figure --------------------------------------------------------------------------------------------
 
 
-def figures(server: harness.Server, key: str, order_ids: list[str], *, runs: int, seconds: float,
-            check_rate: float, label_rate: float, seed: int, raw: dict) -> list[Row]:
+def figures(
+    server: harness.Server,
+    key: str,
+    order_ids: list[str],
+    *,
+    runs: int,
+    seconds: float,
+    check_rate: float,
+    label_rate: float,
+    seed: int,
+    raw: dict,
+) -> list[Row]:
     rows = saturation(server, key, order_ids, runs, seconds, raw)
     print()
     rows += paced_checks(server, key, order_ids, check_rate, seconds, runs, seed, raw)

@@ -6,13 +6,14 @@ Each round runs in its own process (the middleware is installed at app creation)
 alternating on/off, against a scratch PostgreSQL database; CPU time of the process
 (client and server in one, so the difference is the middleware's share).
 """
+
 from __future__ import annotations
 
 import argparse
 import statistics
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bench import harness
 
@@ -48,14 +49,27 @@ def _load_orders(database_url: str) -> None:
     from guard.services.ingest import ingest
 
     runtime = build_runtime(Settings(database_url=database_url, embedded_jobs=False), role="tool")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     at = (now - timedelta(hours=1)).isoformat()
-    events = [{"event_id": f"ovh-{n}-{kind}", "order_id": f"ovh-{n}", "type": kind, "status": status,
-               "occurred_at": at, **({"tracking_number": "LP1"} if status == "recorded" else {})}
-              for n in range(1000) for kind, status in (("payment", "paid"), ("shipping_notice", "recorded"))]
+    events = [
+        {
+            "event_id": f"ovh-{n}-{kind}",
+            "order_id": f"ovh-{n}",
+            "type": kind,
+            "status": status,
+            "occurred_at": at,
+            **({"tracking_number": "LP1"} if status == "recorded" else {}),
+        }
+        for n in range(1000)
+        for kind, status in (("payment", "paid"), ("shipping_notice", "recorded"))
+    ]
     for start in range(0, len(events), 1000):
-        ingest(runtime, Principal(0, "bench", frozenset({"events"}), None),
-               parse_batch({"events": events[start:start + 1000]}, now), now)
+        ingest(
+            runtime,
+            Principal(0, "bench", frozenset({"events"}), None),
+            parse_batch({"events": events[start : start + 1000]}, now),
+            now,
+        )
     runtime.close()
 
 
@@ -69,12 +83,18 @@ def main() -> int:
         _load_orders(url)
         for _ in range(args.rounds):
             for mode in ("on", "off"):
-                out = subprocess.run([sys.executable, "-c", ROUND, url, mode, str(args.checks)],
-                                     capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, "-c", ROUND, url, mode, str(args.checks)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 results[mode].append(float(out.stdout.strip().splitlines()[-1]))
     for mode, values in results.items():
-        print(f"metrics and logs {mode:>3}: CPU per check mean {statistics.mean(values):.2f} ms, "
-              f"median {statistics.median(values):.2f} ms, min {min(values):.2f} ms  ({', '.join(f'{v:.2f}' for v in values)})")
+        print(
+            f"metrics and logs {mode:>3}: CPU per check mean {statistics.mean(values):.2f} ms, "
+            f"median {statistics.median(values):.2f} ms, min {min(values):.2f} ms  ({', '.join(f'{v:.2f}' for v in values)})"
+        )
     cost = statistics.mean(results["on"]) / statistics.mean(results["off"]) - 1
     print(f"cost of metrics and logs: {cost:+.1%} CPU per check (target: within 10 %)")
     return 0

@@ -15,14 +15,15 @@ with a Content-Length) over asyncio streams on uvloop: httpx costs ~0.6–1.2 ms
 CPU per request here, which on 2 cores would take much of a core from the
 server it measures. Its own CPU time is reported.
 """
+
 from __future__ import annotations
 
 import asyncio
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 import uvloop
@@ -57,8 +58,9 @@ class PacedRun:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1]
 
 
-def post_at_rate(base_url: str, key: str, request: Request, rate: float, seconds: float,
-                 connections: int = 32) -> PacedRun:
+def post_at_rate(
+    base_url: str, key: str, request: Request, rate: float, seconds: float, connections: int = 32
+) -> PacedRun:
     """POST `request(i)` for i in 0 … rate × seconds − 1, request i due at i / rate seconds after the start.
 
     `connections` senders each keep one connection and take the next due
@@ -72,8 +74,9 @@ def post_at_rate(base_url: str, key: str, request: Request, rate: float, seconds
     return run
 
 
-async def _post_at_rate(base_url: str, key: str, request: Request, rate: float, seconds: float,
-                        connections: int) -> PacedRun:
+async def _post_at_rate(
+    base_url: str, key: str, request: Request, rate: float, seconds: float, connections: int
+) -> PacedRun:
     total = round(rate * seconds)
     due: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
     latencies: list[float] = []
@@ -85,7 +88,7 @@ async def _post_at_rate(base_url: str, key: str, request: Request, rate: float, 
             number, at = item
             try:
                 status, _ = await asyncio.wait_for(connection.post(*request(number)), TIMEOUT_S)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
                 statuses[type(exc).__name__] += 1
                 await connection.reopen()
                 continue
@@ -123,8 +126,9 @@ class Connection:
         url = urlsplit(base_url)
         if url.scheme != "http" or url.hostname is None or url.port is None:
             raise BenchError(f"the pacer speaks plain http://host:port only, not {base_url}")
-        headers = (f"Host: {url.hostname}:{url.port}\r\nAuthorization: Bearer {key}\r\n"
-                   "Content-Type: application/json\r\n").encode()
+        headers = (
+            f"Host: {url.hostname}:{url.port}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+        ).encode()
         connection = cls(url.hostname, url.port, headers)
         await connection.reopen()
         return connection
@@ -140,8 +144,9 @@ class Connection:
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         """Send one POST and read its whole answer: its status code and body."""
         assert self._reader is not None and self._writer is not None
-        self._writer.write(b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
-                           % (path.encode(), self._headers, len(body), body))
+        self._writer.write(
+            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s" % (path.encode(), self._headers, len(body), body)
+        )
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         for line in head.split(b"\r\n")[1:]:

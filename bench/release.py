@@ -6,13 +6,14 @@ held at a station first; then its clearing fact is pushed and the clock runs
 until the signed `hold.released` for that order reaches the receiver (and,
 separately, the station's stream).
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -32,7 +33,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 at = time.perf_counter()
                 notification = json.loads(body)
@@ -65,18 +66,30 @@ class ReleaseRun:
 
 def release_latency(base_url: str, key: str, receiver: Receiver, orders: int, pace_s: float) -> ReleaseRun:
     auth = {"Authorization": f"Bearer {key}"}
-    at = (datetime.now(timezone.utc) - timedelta(minutes=30)).isoformat()
-    later = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    at = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
+    later = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     ids = [f"REL-{time.time_ns()}-{n}" for n in range(orders)]
     with httpx.Client(base_url=base_url, headers=auth, timeout=30) as http:
         # Held for payment processing, checked at a station: on the hold shelf.
         for start in range(0, orders, 200):
             events = []
-            for order_id in ids[start:start + 200]:
+            for order_id in ids[start : start + 200]:
                 events += [
-                    {"event_id": f"{order_id}-p", "order_id": order_id, "type": "payment", "status": "processing", "occurred_at": at},
-                    {"event_id": f"{order_id}-n", "order_id": order_id, "type": "shipping_notice", "status": "recorded",
-                     "tracking_number": "LP1", "occurred_at": at},
+                    {
+                        "event_id": f"{order_id}-p",
+                        "order_id": order_id,
+                        "type": "payment",
+                        "status": "processing",
+                        "occurred_at": at,
+                    },
+                    {
+                        "event_id": f"{order_id}-n",
+                        "order_id": order_id,
+                        "type": "shipping_notice",
+                        "status": "recorded",
+                        "tracking_number": "LP1",
+                        "occurred_at": at,
+                    },
                 ]
             http.post("/v1/events", json={"events": events}).raise_for_status()
         for order_id in ids:
@@ -85,9 +98,20 @@ def release_latency(base_url: str, key: str, receiver: Receiver, orders: int, pa
         sent: dict[str, float] = {}
         for order_id in ids:
             sent[order_id] = time.perf_counter()
-            http.post("/v1/events", json={"events": [
-                {"event_id": f"{order_id}-paid", "order_id": order_id, "type": "payment", "status": "paid",
-                 "occurred_at": later}]}).raise_for_status()
+            http.post(
+                "/v1/events",
+                json={
+                    "events": [
+                        {
+                            "event_id": f"{order_id}-paid",
+                            "order_id": order_id,
+                            "type": "payment",
+                            "status": "paid",
+                            "occurred_at": later,
+                        }
+                    ]
+                },
+            ).raise_for_status()
             time.sleep(pace_s)
     deadline = time.monotonic() + 30
     while len(receiver.arrived) < orders and time.monotonic() < deadline:

@@ -1,4 +1,5 @@
 """What a run prints: the machine it ran on, and one table of figures against their targets."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ them: payment (sometimes `processing` before `paid`), risk, shipping notice
 a cancellation. The mix of outcomes is what a busy marketplace day looks like:
 about 70 % clear, 28 % on hold for one reason, 2 % blocked.
 """
+
 from __future__ import annotations
 
 import random

@@ -14,6 +14,7 @@ Only the judging is timed: orders are built beforehand in each engine's own
 input form (the guard's `Fact` mappings; zen's context dicts). Store settings
 and waivers are left out: the table knows neither.
 """
+
 from __future__ import annotations
 
 import gc
@@ -22,11 +23,12 @@ import os
 import random
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import metadata
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from bench import BenchError
 from bench.report import Row, judged
@@ -71,7 +73,7 @@ def _unreadable(fact_type: str) -> str:
 
 
 TABLE: tuple[TableRow, ...] = (
-    TableRow("ORDER_UNKNOWN", "hold", {column: "null" for column in FACT_TYPES}),
+    TableRow("ORDER_UNKNOWN", "hold", dict.fromkeys(FACT_TYPES, "null")),
     TableRow("ORDER_CLOSED", "block", {"order": '"closed"'}),
     TableRow("RISK_CLOSED", "block", {"risk": '"closed"'}),
     TableRow("RISK_REVIEW", "hold", {"risk": '"reviewing"'}),
@@ -110,14 +112,23 @@ def decision_model() -> dict:
     inputs = [{"id": column, "name": column, "type": "expression", "field": column} for column in FACT_TYPES]
     outputs = [{"id": name, "name": name, "type": "expression", "field": name} for name in ("code", "verdict")]
     rules = [
-        {"_id": f"row-{number}", **{column: row.cells.get(column, "") for column in FACT_TYPES},
-         "code": json.dumps(row.code), "verdict": json.dumps(row.verdict)}
+        {
+            "_id": f"row-{number}",
+            **{column: row.cells.get(column, "") for column in FACT_TYPES},
+            "code": json.dumps(row.code),
+            "verdict": json.dumps(row.verdict),
+        }
         for number, row in enumerate(TABLE, start=1)
     ]
     nodes = [
         {"id": "request", "type": "inputNode", "name": "Request", "position": {"x": 0, "y": 0}},
-        {"id": "rules", "type": "decisionTableNode", "name": "Dispatch Guard rules", "position": {"x": 250, "y": 0},
-         "content": {"hitPolicy": "collect", "inputs": inputs, "outputs": outputs, "rules": rules}},
+        {
+            "id": "rules",
+            "type": "decisionTableNode",
+            "name": "Dispatch Guard rules",
+            "position": {"x": 250, "y": 0},
+            "content": {"hitPolicy": "collect", "inputs": inputs, "outputs": outputs, "rules": rules},
+        },
         {"id": "response", "type": "outputNode", "name": "Response", "position": {"x": 500, "y": 0}},
     ]
     edges = [
@@ -151,14 +162,14 @@ def make_orders(count: int, seed: int, now: datetime) -> list[Facts]:
             else:
                 statuses[fact_type] = status
         at = now - timedelta(minutes=rng.uniform(5, 600))
-        orders.append({fact_type: Fact(status, at, f"E-{number}.{fact_type}")
-                       for fact_type, status in statuses.items()})
+        orders.append(
+            {fact_type: Fact(status, at, f"E-{number}.{fact_type}") for fact_type, status in statuses.items()}
+        )
     return orders
 
 
 def zen_context(facts: Facts) -> dict[str, str | None]:
-    return {fact_type: fact.status if (fact := facts.get(fact_type)) is not None else None
-            for fact_type in FACT_TYPES}
+    return {fact_type: fact.status if (fact := facts.get(fact_type)) is not None else None for fact_type in FACT_TYPES}
 
 
 # --- judging and rendering ---------------------------------------------------------------------------------
@@ -175,8 +186,12 @@ def judge_ours(orders: list[Facts], now: datetime) -> list[Answer]:
     answers = []
     for facts in orders:
         evaluation = evaluate(facts, now)
-        answers.append({"verdict": evaluation.verdict,
-                        "reasons": [_reason(finding.code, finding.verdict) for finding in evaluation.reasons]})
+        answers.append(
+            {
+                "verdict": evaluation.verdict,
+                "reasons": [_reason(finding.code, finding.verdict) for finding in evaluation.reasons],
+            }
+        )
     return answers
 
 
@@ -238,8 +253,10 @@ def _mismatches(orders: list[Facts], ours: list[Answer], theirs: list[Answer]) -
         my_codes = {reason["code"] for reason in mine["reasons"]}
         zen_codes = {reason["code"] for reason in zens["reasons"]}
         if mine["verdict"] != zens["verdict"] or my_codes != zen_codes:
-            found.append(f"{zen_context(facts)}: ours {mine['verdict']} {sorted(my_codes)}, "
-                         f"zen {zens['verdict']} {sorted(zen_codes)}")
+            found.append(
+                f"{zen_context(facts)}: ours {mine['verdict']} {sorted(my_codes)}, "
+                f"zen {zens['verdict']} {sorted(zen_codes)}"
+            )
     return found
 
 
@@ -250,13 +267,15 @@ def compare(runs: int, seed: int, now: datetime, raw: dict) -> list[Row]:
         raise BenchError("zen-engine is not installed: pip install -r bench/requirements.txt") from None
     orders = make_orders(ORDERS, seed, now)
     contexts = [zen_context(facts) for facts in orders]
-    mix = {verdict: 0 for verdict in SEVERITY}
+    mix = dict.fromkeys(SEVERITY, 0)
     version = metadata.version("zen-engine")
     ours, theirs = Timing(len(orders)), Timing(len(orders))
     with one_core() as core:
         engine = zen_engine(zen)
-        print(f"rules: {len(orders):,} orders, our evaluate vs zen-engine {version} "
-              f"({len(TABLE)}-row decision table, hit policy collect), {runs} runs each, pinned to core {core}")
+        print(
+            f"rules: {len(orders):,} orders, our evaluate vs zen-engine {version} "
+            f"({len(TABLE)}-row decision table, hit policy collect), {runs} runs each, pinned to core {core}"
+        )
         judge_zen(engine, contexts[:1000])  # warm-up: the table is loaded and compiled on first use
         gc.collect()
         gc.freeze()  # the inputs are long-lived: keep the collector from re-walking them in the timed loops
@@ -264,28 +283,50 @@ def compare(runs: int, seed: int, now: datetime, raw: dict) -> list[Row]:
             for number in range(1, runs + 1):
                 our_answers = _timed(ours, lambda: judge_ours(orders, now))
                 zen_answers = _timed(theirs, lambda: judge_zen(engine, contexts))
-                print(f"  run {number}: ours {len(orders) / ours.seconds[-1]:,.0f} orders/s, "
-                      f"zen {len(orders) / theirs.seconds[-1]:,.0f} orders/s")
+                print(
+                    f"  run {number}: ours {len(orders) / ours.seconds[-1]:,.0f} orders/s, "
+                    f"zen {len(orders) / theirs.seconds[-1]:,.0f} orders/s"
+                )
         finally:
             gc.unfreeze()
     for answer in our_answers:
         mix[answer["verdict"]] += 1
     mismatches = _mismatches(orders, our_answers, zen_answers)
-    print(f"  mix: {', '.join(f'{verdict} {count:,}' for verdict, count in mix.items())}; "
-          f"CPU/wall: ours {ours.cores_used:.2f}, zen {theirs.cores_used:.2f}")
-    print(f"  agreement: {len(orders) - len(mismatches):,} of {len(orders):,} orders"
-          + "".join(f"\n    mismatch {line}" for line in mismatches[:10]))
-    raw["rules"] = {"orders": len(orders), "zen_engine": version, "core": core, "mix": mix,
-                    "ours_s": ours.seconds, "zen_s": theirs.seconds,
-                    "ours_cpu_s": ours.cpu_seconds, "zen_cpu_s": theirs.cpu_seconds,
-                    "mismatches": len(mismatches), "mismatch_examples": mismatches[:10]}
+    print(
+        f"  mix: {', '.join(f'{verdict} {count:,}' for verdict, count in mix.items())}; "
+        f"CPU/wall: ours {ours.cores_used:.2f}, zen {theirs.cores_used:.2f}"
+    )
+    print(
+        f"  agreement: {len(orders) - len(mismatches):,} of {len(orders):,} orders"
+        + "".join(f"\n    mismatch {line}" for line in mismatches[:10])
+    )
+    raw["rules"] = {
+        "orders": len(orders),
+        "zen_engine": version,
+        "core": core,
+        "mix": mix,
+        "ours_s": ours.seconds,
+        "zen_s": theirs.seconds,
+        "ours_cpu_s": ours.cpu_seconds,
+        "zen_cpu_s": theirs.cpu_seconds,
+        "mismatches": len(mismatches),
+        "mismatch_examples": mismatches[:10],
+    }
     return [
-        judged(f"rules: our evaluate, orders/s on 1 core (median of {runs})", f"{ours.orders_per_s:,.0f}",
-               f"≥ {TARGET:,}", ours.orders_per_s >= TARGET),
+        judged(
+            f"rules: our evaluate, orders/s on 1 core (median of {runs})",
+            f"{ours.orders_per_s:,.0f}",
+            f"≥ {TARGET:,}",
+            ours.orders_per_s >= TARGET,
+        ),
         Row(f"rules: zen-engine {version}, orders/s on 1 core (median of {runs})", f"{theirs.orders_per_s:,.0f}"),
         Row("rules: ours ÷ zen-engine", f"{ours.orders_per_s / theirs.orders_per_s:.1f}×"),
         Row("rules: our evaluate, orders per CPU second", f"{ours.orders_per_cpu_s:,.0f}"),
         Row("rules: zen-engine, orders per CPU second", f"{theirs.orders_per_cpu_s:,.0f}"),
-        judged("rules: same verdict and reason codes", f"{len(orders) - len(mismatches):,} of {len(orders):,}",
-               "all", not mismatches),
+        judged(
+            "rules: same verdict and reason codes",
+            f"{len(orders) - len(mismatches):,} of {len(orders):,}",
+            "all",
+            not mismatches,
+        ),
     ]

@@ -1,4 +1,5 @@
 """The `guard` command: serve, worker, db, apikey, config. Each command calls one service."""
+
 from __future__ import annotations
 
 import logging
@@ -32,9 +33,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=click.IntRange(1, 64),
-              help="uvicorn worker processes (default: GUARD_WORKERS; else one per core in production "
-                   "on PostgreSQL with Redis, 1 otherwise; PostgreSQL only for more than one)")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="uvicorn worker processes (default: GUARD_WORKERS; else one per core in production "
+    "on PostgreSQL with Redis, 1 otherwise; PostgreSQL only for more than one)",
+)
 def serve(host: str, port: int, workers: int | None) -> None:
     """Run the API and pages (migrations are applied first)."""
     import uvicorn
@@ -53,22 +58,41 @@ def serve(host: str, port: int, workers: int | None) -> None:
 
         use_multiprocess_dir()  # the workers share their counters through it (before they start)
     upgrade(settings)
-    logging.getLogger("guard").info("database ready (%s); serving on http://%s:%d with %d worker(s)",
-                                    _masked_url(settings.database_url), host, port, workers)
-    uvicorn.run("guard.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True, log_config=logging_config(settings), access_log=False,
-                # Named, not "auto": a missing uvloop/httptools must fail the start, not quietly
-                # halve the throughput (docs/benchmarks.md).
-                loop="uvloop", http="httptools",
-                # Station streams never end by themselves; do not let them hold a restart hostage.
-                timeout_graceful_shutdown=3)
+    logging.getLogger("guard").info(
+        "database ready (%s); serving on http://%s:%d with %d worker(s)",
+        _masked_url(settings.database_url),
+        host,
+        port,
+        workers,
+    )
+    uvicorn.run(
+        "guard.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        log_config=logging_config(settings),
+        access_log=False,
+        # Named, not "auto": a missing uvloop/httptools must fail the start, not quietly
+        # halve the throughput (docs/benchmarks.md).
+        loop="uvloop",
+        http="httptools",
+        # Station streams never end by themselves; do not let them hold a restart hostage.
+        timeout_graceful_shutdown=3,
+    )
 
 
 @main.command()
 @click.option("--beat", is_flag=True, help="also run the periodic scheduler (exactly one per deployment)")
 @click.option("--concurrency", default=None, type=int, help="worker processes (default: cores)")
-@click.option("--metrics-port", default=None, type=click.IntRange(1, 65535),
-              help="serve the worker's Prometheus metrics (deliveries, jobs) on this port")
+@click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="serve the worker's Prometheus metrics (deliveries, jobs) on this port",
+)
 def worker(beat: bool, concurrency: int | None, metrics_port: int | None) -> None:
     """Run the Celery worker (needs GUARD_REDIS_URL)."""
     from guard.logs import setup_logging
@@ -102,15 +126,21 @@ def _refuse_unsafe_production(settings: Settings, workers: int | None) -> None:
         return
     problems = settings.production_problems(workers)
     if problems:
-        raise click.ClickException("refusing to start with GUARD_ENV=production:\n"
-                                   + "\n".join(f"  - {problem}" for problem in problems)
-                                   + "\n(guard config check shows the whole configuration)")
+        raise click.ClickException(
+            "refusing to start with GUARD_ENV=production:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+            + "\n(guard config check shows the whole configuration)"
+        )
 
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--as-of", "as_of", required=True,
-              help="RFC 3339 time with offset that the export shows (rows without modified_at take it)")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    help="RFC 3339 time with offset that the export shows (rows without modified_at take it)",
+)
 def import_file(file: str, as_of: str) -> None:
     """Load an AliExpress order export (CSV) as facts; safe to repeat."""
     from guard.clock import utcnow
@@ -126,13 +156,17 @@ def import_file(file: str, as_of: str) -> None:
     try:
         with open(file, encoding="utf-8-sig", newline="") as handle:
             total = count_rows(handle)
-        with open(file, encoding="utf-8-sig", newline="") as handle, \
-                click.progressbar(length=total, label=f"importing {total:,} rows", file=sys.stderr) as bar:
+        with (
+            open(file, encoding="utf-8-sig", newline="") as handle,
+            click.progressbar(length=total, label=f"importing {total:,} rows", file=sys.stderr) as bar,
+        ):
             report = import_csv(runtime, handle, as_of, utcnow, bar.update)
     finally:
         runtime.close()
-    click.echo(f"{report.rows:,} rows: {report.applied:,} applied, {report.stale:,} stale, "
-               f"{report.final:,} final, {report.duplicate:,} duplicate, {report.rejected_rows:,} rejected")
+    click.echo(
+        f"{report.rows:,} rows: {report.applied:,} applied, {report.stale:,} stale, "
+        f"{report.final:,} final, {report.duplicate:,} duplicate, {report.rejected_rows:,} rejected"
+    )
     if report.ignored_columns:
         click.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
     for line in report.problems:
@@ -157,8 +191,10 @@ def notifications_list(state: str, limit: int) -> None:
     if not page["items"]:
         click.echo(f"no {state} notifications")
     for item in page["items"]:
-        click.echo(f"{item['id']}  {item['type']:<24} order {item['order_id']:<20} attempts {item['attempts']:<3} "
-                   f"{item['last_error'] or ''}")
+        click.echo(
+            f"{item['id']}  {item['type']:<24} order {item['order_id']:<20} attempts {item['attempts']:<3} "
+            f"{item['last_error'] or ''}"
+        )
 
 
 @notifications.command("retry")
@@ -200,8 +236,13 @@ def apikey() -> None:
 
 @apikey.command("create")
 @click.argument("name")
-@click.option("--scope", "scopes", multiple=True, required=True,
-              help="events, check, labels, holds, supervise (repeat for several)")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help="events, check, labels, holds, supervise (repeat for several)",
+)
 @click.option("--store", "stores", multiple=True, help="limit the key to these stores (repeat for several)")
 def apikey_create(name: str, scopes: tuple[str, ...], stores: tuple[str, ...]) -> None:
     """Create a key; its secret is printed once, alone on the last line."""
@@ -212,9 +253,11 @@ def apikey_create(name: str, scopes: tuple[str, ...], stores: tuple[str, ...]) -
         secret = create_key(engine, name, list(scopes), list(stores) or None)
     except GuardError as exc:
         raise click.ClickException(_error_text(exc)) from None
-    click.echo(f"created key {name!r} with scopes {', '.join(scopes)}"
-               + (f", stores {', '.join(stores)}" if stores else ", all stores")
-               + ". Its secret is shown once, below; only a hash is kept.")
+    click.echo(
+        f"created key {name!r} with scopes {', '.join(scopes)}"
+        + (f", stores {', '.join(stores)}" if stores else ", all stores")
+        + ". Its secret is shown once, below; only a hash is kept."
+    )
     click.echo(secret)
 
 
@@ -230,8 +273,11 @@ def apikey_list() -> None:
     header = ("NAME", "SCOPES", "STORES", "CREATED", "LAST USED", "STATUS")
     rows = [
         (
-            key["name"], ",".join(key["scopes"]), ",".join(key["stores"]) if key["stores"] else "all",
-            _when(key["created_at"]), _when(key["last_used_at"]),
+            key["name"],
+            ",".join(key["scopes"]),
+            ",".join(key["stores"]) if key["stores"] else "all",
+            _when(key["created_at"]),
+            _when(key["last_used_at"]),
             "revoked " + _when(key["revoked_at"]) if key["revoked_at"] else "active",
         )
         for key in keys

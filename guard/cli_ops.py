@@ -5,6 +5,7 @@ Tables and results go to stdout; progress bars and problems to stderr, so
 `guard export holds --format csv > holds.csv` holds nothing but the CSV.
 The operator at the console sees every store (no key is involved).
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,6 +32,7 @@ def register(main: click.Group) -> None:
 
 # --- shared bits ----------------------------------------------------------------------
 
+
 def _settings() -> Settings:
     from pydantic import ValidationError
 
@@ -38,11 +40,13 @@ def _settings() -> Settings:
 
     try:
         settings = Settings()
-        settings.rules  # a bad rules file stops the command here, with its reason
+        settings.rules  # noqa: B018 - a bad rules file stops the command here, with its reason
         return settings
     except ValidationError as exc:
-        lines = [f"  GUARD_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}{_got(error)}"
-                 for error in exc.errors()]
+        lines = [
+            f"  GUARD_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}{_got(error)}"
+            for error in exc.errors()
+        ]
         raise click.ClickException("bad configuration:\n" + "\n".join(lines)) from None
     except (RulesFileError, OSError) as exc:
         raise click.ClickException(f"bad GUARD_RULES_FILE: {exc}") from None
@@ -61,7 +65,8 @@ def _database_errors(command):
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise click.ClickException(
                 f"the database did not answer ({type(exc).__name__}: {reason}); check GUARD_DATABASE_URL "
-                f"(guard config check) and that `guard db upgrade` ran") from None
+                f"(guard config check) and that `guard db upgrade` ran"
+            ) from None
 
     return guarded
 
@@ -118,20 +123,29 @@ def _hold_filter(state: str | None, reason: str | None, station: str | None, ove
     from guard.services.hold_queue import parse_filter
 
     try:
-        return parse_filter({"state": None if state in (None, "all") else state, "reason": reason,
-                             "station_id": station, "overdue": "true" if overdue else None, **more})
+        return parse_filter(
+            {
+                "state": None if state in (None, "all") else state,
+                "reason": reason,
+                "station_id": station,
+                "overdue": "true" if overdue else None,
+                **more,
+            }
+        )
     except GuardError as exc:
         raise click.UsageError(_error_text(exc)) from None
 
 
 def _filter_options(default_state: str):
     def decorate(command):
-        for option in reversed([
-            click.option("--state", type=click.Choice(STATE_CHOICES), default=default_state, show_default=True),
-            click.option("--reason", metavar="CODE", help="only holds with this reason code"),
-            click.option("--station", metavar="ID", help="only holds at this packing station"),
-            click.option("--overdue", is_flag=True, help="only overdue holds"),
-        ]):
+        for option in reversed(
+            [
+                click.option("--state", type=click.Choice(STATE_CHOICES), default=default_state, show_default=True),
+                click.option("--reason", metavar="CODE", help="only holds with this reason code"),
+                click.option("--station", metavar="ID", help="only holds at this packing station"),
+                click.option("--overdue", is_flag=True, help="only overdue holds"),
+            ]
+        ):
             command = option(command)
         return command
 
@@ -139,6 +153,7 @@ def _filter_options(default_state: str):
 
 
 # --- holds list ------------------------------------------------------------------------
+
 
 @click.group()
 def holds() -> None:
@@ -162,28 +177,47 @@ def holds_list(state: str, reason: str | None, station: str | None, overdue: boo
         rt.close()
     now = utcnow()
     if not page["items"]:
-        click.echo(f"no {'' if state == 'all' else state + ' '}holds" + (" matching the filters"
-                   if reason or station or overdue else ""))
+        click.echo(
+            f"no {'' if state == 'all' else state + ' '}holds"
+            + (" matching the filters" if reason or station or overdue else "")
+        )
         return
     header = ("ORDER", "STATE", "SINCE", "AGE", "REASONS", "STATION", "RECHECK AT", "SHIP BY", "OVERDUE", "STORE")
     rows = [
-        (item["order_id"], item["state"], _when(item["since"]), _age(item["since"], now),
-         ",".join(item["reasons"]) or "-", item["station_id"] or "-", _when(item["recheck_at"]),
-         _when(item["ship_by"]), "OVERDUE" if item["overdue"] else "-", item["store_id"] or "-")
+        (
+            item["order_id"],
+            item["state"],
+            _when(item["since"]),
+            _age(item["since"], now),
+            ",".join(item["reasons"]) or "-",
+            item["station_id"] or "-",
+            _when(item["recheck_at"]),
+            _when(item["ship_by"]),
+            "OVERDUE" if item["overdue"] else "-",
+            item["store_id"] or "-",
+        )
         for item in page["items"]
     ]
     _table(header, rows)
     if page["next_cursor"]:
-        click.echo(f"… more than {limit} holds: raise --limit (up to 1000) or use guard export holds --format csv",
-                   err=True)
+        click.echo(
+            f"… more than {limit} holds: raise --limit (up to 1000) or use guard export holds --format csv", err=True
+        )
 
 
 # --- order ORDER_ID ---------------------------------------------------------------------
 
+
 @click.command()
 @click.argument("order_id")
-@click.option("--history", "history_limit", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="how many decisions to show, newest first")
+@click.option(
+    "--history",
+    "history_limit",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="how many decisions to show, newest first",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the order and its decisions as JSON")
 @_database_errors
 def order(order_id: str, history_limit: int, as_json: bool) -> None:
@@ -212,8 +246,11 @@ def order(order_id: str, history_limit: int, as_json: bool) -> None:
     if as_json:
         import orjson
 
-        click.echo(orjson.dumps({"order": view, "decisions": history["items"]},
-                                option=orjson.OPT_INDENT_2, default=str).decode())
+        click.echo(
+            orjson.dumps(
+                {"order": view, "decisions": history["items"]}, option=orjson.OPT_INDENT_2, default=str
+            ).decode()
+        )
         return
     if view is None:
         click.echo(f"order {order_id}: no facts (checked before the guard knew it)")
@@ -238,14 +275,18 @@ def _print_order(view: dict) -> None:
     for fact_type, fact in sorted(view["facts"].items()):
         extra = [f"tracking {fact['tracking_number']}"] if fact.get("tracking_number") else []
         extra += [f"carrier {fact['carrier']}"] if fact.get("carrier") else []
-        click.echo(f"  {fact_type:<16} {fact['status']:<22} at {_when(fact['occurred_at'])}  "
-                   f"event {fact['event_id']}" + ("  " + ", ".join(extra) if extra else ""))
+        click.echo(
+            f"  {fact_type:<16} {fact['status']:<22} at {_when(fact['occurred_at'])}  "
+            f"event {fact['event_id']}" + ("  " + ", ".join(extra) if extra else "")
+        )
     if view["labels"]:
         click.echo("labels:")
         for label in view["labels"]:
-            click.echo(f"  {label['label_id']}  parcel {label['parcel_id']}  {label['source']} {label['format']}  "
-                       f"tracking {label['tracking_number'] or '-'}  station {label['station_id'] or '-'}  "
-                       f"issued {_when(label['issued_at'])}")
+            click.echo(
+                f"  {label['label_id']}  parcel {label['parcel_id']}  {label['source']} {label['format']}  "
+                f"tracking {label['tracking_number'] or '-'}  station {label['station_id'] or '-'}  "
+                f"issued {_when(label['issued_at'])}"
+            )
 
 
 def _print_history(history: dict, limit: int) -> None:
@@ -255,15 +296,26 @@ def _print_history(history: dict, limit: int) -> None:
         click.echo("  none")
         return
     rows = [
-        (_when(item["decided_at"]), item["kind"], item["verdict"], ",".join(item["reasons"]) or "-",
-         item["station_id"] or "-", item["operator"] or "-", item["key_name"] or "-", item["note"] or "")
+        (
+            _when(item["decided_at"]),
+            item["kind"],
+            item["verdict"],
+            ",".join(item["reasons"]) or "-",
+            item["station_id"] or "-",
+            item["operator"] or "-",
+            item["key_name"] or "-",
+            item["note"] or "",
+        )
         for item in items
     ]
-    _table(("  DECIDED AT", "KIND", "VERDICT", "REASONS", "STATION", "OPERATOR", "KEY", "NOTE"),
-           [("  " + row[0], *row[1:]) for row in rows])
+    _table(
+        ("  DECIDED AT", "KIND", "VERDICT", "REASONS", "STATION", "OPERATOR", "KEY", "NOTE"),
+        [("  " + row[0], *row[1:]) for row in rows],
+    )
 
 
 # --- export holds -----------------------------------------------------------------------
+
 
 @click.group()
 def export() -> None:
@@ -300,19 +352,26 @@ def export_holds(fmt: str, state: str, reason: str | None, station: str | None, 
 
 # --- purge --------------------------------------------------------------------------------
 
+
 def parse_age(text: str) -> timedelta:
     """`180d`, `36h`: days or hours, a whole positive number."""
     match = DURATION.fullmatch(text.strip().lower())
     if not match or int(match.group(1)) <= 0:
-        raise click.BadParameter(f"{text!r}: a whole number of days or hours, like 180d or 36h",
-                                 param_hint="--older-than")
+        raise click.BadParameter(
+            f"{text!r}: a whole number of days or hours, like 180d or 36h", param_hint="--older-than"
+        )
     amount, unit = int(match.group(1)), match.group(2)
     return timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
 
 
 @click.command()
-@click.option("--older-than", "older_than", required=True, metavar="AGE",
-              help="how old a record must be to go: 180d (days) or 36h (hours)")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    metavar="AGE",
+    help="how old a record must be to go: 180d (days) or 36h (hours)",
+)
 @click.option("--dry-run", is_flag=True, help="count what would go, delete nothing")
 @_database_errors
 def purge(older_than: str, dry_run: bool) -> None:
@@ -323,7 +382,8 @@ def purge(older_than: str, dry_run: bool) -> None:
     """
     from guard.clock import utcnow
     from guard.db import make_engine
-    from guard.services.housekeeping import count_purgeable, purge as purge_records
+    from guard.services.housekeeping import count_purgeable
+    from guard.services.housekeeping import purge as purge_records
 
     age = parse_age(older_than)
     cutoff = utcnow() - age
@@ -333,8 +393,7 @@ def purge(older_than: str, dry_run: bool) -> None:
         if dry_run:
             click.echo(f"would purge, older than {older_than} (before {_when(cutoff)}): {_counts_text(planned)}")
             return
-        with click.progressbar(length=planned.total, label=f"purging {planned.total:,} rows",
-                               file=sys.stderr) as bar:
+        with click.progressbar(length=planned.total, label=f"purging {planned.total:,} rows", file=sys.stderr) as bar:
             done = purge_records(engine, cutoff, bar.update)
     finally:
         engine.dispose()
@@ -342,11 +401,14 @@ def purge(older_than: str, dry_run: bool) -> None:
 
 
 def _counts_text(counts) -> str:
-    return (f"{counts.events:,} events, {counts.decisions:,} decisions, "
-            f"{counts.notifications:,} notifications, {counts.released_holds:,} released holds")
+    return (
+        f"{counts.events:,} events, {counts.decisions:,} decisions, "
+        f"{counts.notifications:,} notifications, {counts.released_holds:,} released holds"
+    )
 
 
 # --- config check -------------------------------------------------------------------------
+
 
 @click.group()
 def config() -> None:
@@ -376,8 +438,9 @@ def _shown(settings: Settings, name: str) -> str:
 
 
 @config.command("check")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="API processes to check for (default: GUARD_WORKERS)")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=None, help="API processes to check for (default: GUARD_WORKERS)"
+)
 def config_check(workers: int | None) -> None:
     """Print the effective configuration (secrets masked); non-zero exit on an unsafe production setting."""
     settings = _settings()
@@ -387,10 +450,17 @@ def config_check(workers: int | None) -> None:
         rows.append((f"GUARD_{name.upper()}", _shown(settings, name), default))
     _table(("VARIABLE", "VALUE", ""), rows)
     workers = workers or settings.api_workers
-    jobs = ("Celery worker via GUARD_REDIS_URL (run guard worker, and one guard worker --beat)"
-            if settings.redis_url else "embedded in guard serve" if settings.embedded_jobs else "none")
-    click.echo(f"\nAPI processes: {workers}; background jobs: {jobs}; "
-               f"logs: {'JSON lines' if settings.logs_as_json else 'text'}")
+    jobs = (
+        "Celery worker via GUARD_REDIS_URL (run guard worker, and one guard worker --beat)"
+        if settings.redis_url
+        else "embedded in guard serve"
+        if settings.embedded_jobs
+        else "none"
+    )
+    click.echo(
+        f"\nAPI processes: {workers}; background jobs: {jobs}; "
+        f"logs: {'JSON lines' if settings.logs_as_json else 'text'}"
+    )
     problems = settings.production_problems(workers)
     if not problems:
         click.echo(f"production checks: ok ({settings.env})")

@@ -1,6 +1,7 @@
 """The one place the service layer reads the clock (rules never do)."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

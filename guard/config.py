@@ -1,4 +1,5 @@
 """One validated settings object, read from `GUARD_*` environment variables (and `.env`)."""
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,7 @@ MiB = 1024 * 1024
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="GUARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="GUARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./guard.db"
@@ -115,17 +114,25 @@ class Settings(BaseSettings):
         workers = self.api_workers if workers is None else workers
         problems = []
         if self.is_sqlite and workers > 1:
-            problems.append(f"SQLite with {workers} API workers: SQLite takes one writer process; "
-                            "set GUARD_DATABASE_URL=postgresql+psycopg://… or run one worker")
+            problems.append(
+                f"SQLite with {workers} API workers: SQLite takes one writer process; "
+                "set GUARD_DATABASE_URL=postgresql+psycopg://… or run one worker"
+            )
         if self.webhook_url and not self.webhook_secrets:
-            problems.append("GUARD_WEBHOOK_URL is set but GUARD_WEBHOOK_SECRET is not: "
-                            "receivers could not tell the guard's notifications from forged ones")
+            problems.append(
+                "GUARD_WEBHOOK_URL is set but GUARD_WEBHOOK_SECRET is not: "
+                "receivers could not tell the guard's notifications from forged ones"
+            )
         if not self.redis_url and self.embedded_jobs and workers > 1:
-            problems.append(f"embedded jobs in {workers} API processes: each would run its own delivery "
-                            "and re-check loop; set GUARD_REDIS_URL and run `guard worker`")
+            problems.append(
+                f"embedded jobs in {workers} API processes: each would run its own delivery "
+                "and re-check loop; set GUARD_REDIS_URL and run `guard worker`"
+            )
         if not self.redis_url and not self.embedded_jobs:
-            problems.append("GUARD_EMBEDDED_JOBS=false without GUARD_REDIS_URL: nothing would deliver "
-                            "notifications or re-check holds")
+            problems.append(
+                "GUARD_EMBEDDED_JOBS=false without GUARD_REDIS_URL: nothing would deliver "
+                "notifications or re-check holds"
+            )
         return problems
 
     @property

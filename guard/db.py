@@ -1,11 +1,12 @@
 """Engine, transactions and migrations, for SQLite (embedded) and PostgreSQL (production)."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 import sqlalchemy as sa

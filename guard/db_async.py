@@ -10,10 +10,12 @@ connection when one is needed and none is idle, so the first check after an
 outage connects at once; psycopg_pool reconnects in the background with a
 backoff, which kept stations on 503 for seconds after the database was back.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -28,8 +30,9 @@ class AsyncDatabase:
     """Up to `GUARD_DB_POOL_SIZE` async psycopg connections of one API process."""
 
     def __init__(self, settings: Settings):
-        self._conninfo = sa.engine.make_url(settings.database_url).set(
-            drivername="postgresql").render_as_string(hide_password=False)
+        self._conninfo = (
+            sa.engine.make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
         timeout_ms = int(settings.db_timeout_s * 1000)
         self._options = {
             "connect_timeout": max(1, int(settings.db_timeout_s)),
@@ -64,8 +67,9 @@ class AsyncDatabase:
             async with asyncio.timeout(self._wait_s):
                 await self._slots.acquire()
         except TimeoutError:
-            raise Unavailable("every database connection of this process is busy; do not ship until it answers") \
-                from None
+            raise Unavailable(
+                "every database connection of this process is busy; do not ship until it answers"
+            ) from None
         try:
             while True:
                 conn, generation, reused = await self._take()

@@ -1,4 +1,5 @@
 """Errors are data: a code, an HTTP status, a message, and details. One handler renders them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,8 +9,9 @@ class GuardError(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None, *, code: str | None = None,
-                 **context: Any):
+    def __init__(
+        self, message: str, details: list[dict[str, Any]] | None = None, *, code: str | None = None, **context: Any
+    ):
         super().__init__(message)
         self.message = message
         self.details = details

@@ -3,11 +3,12 @@
 Hand-written rather than a pydantic model so that every problem in a batch is
 named with its index and field, in the contract's words, in one pass.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from guard.errors import ValidationFailed, problem
@@ -39,7 +40,7 @@ def parse_timestamp(value: Any) -> datetime:
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     if offset in ("Z", "z"):
-        tz = timezone.utc
+        tz = UTC
     else:
         sign = 1 if offset[0] == "+" else -1
         hours, minutes = int(offset[1:3]), int(offset[4:6])
@@ -49,7 +50,7 @@ def parse_timestamp(value: Any) -> datetime:
     try:
         moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz)
         # 0001-01-01T00:00:00+05:00 is a real time with no UTC counterpart datetime can hold.
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"not a real date and time: {exc}") from None
 
@@ -120,7 +121,9 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     elif fact_type == PLATFORM_STATUS:
         _check_platform_fields(raw, index, problems)
     elif fact_type is not None and status not in FACT_STATUSES[fact_type]:
-        problems.append(problem("status", f"unknown {fact_type} status; one of {', '.join(FACT_STATUSES[fact_type])}", index))
+        problems.append(
+            problem("status", f"unknown {fact_type} status; one of {', '.join(FACT_STATUSES[fact_type])}", index)
+        )
     occurred_at = None
     if raw.get("occurred_at") is None:
         problems.append(problem("occurred_at", "is required", index))
@@ -147,20 +150,40 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     if len(problems) > before:
         return None
     if fact_type == PLATFORM_STATUS:
-        pairs = aliexpress_facts(status, end_reason=raw.get("end_reason"),
-                                 logistics_status=raw.get("logistics_status"), tracking_number=tracking_number)
+        pairs = aliexpress_facts(
+            status,
+            end_reason=raw.get("end_reason"),
+            logistics_status=raw.get("logistics_status"),
+            tracking_number=tracking_number,
+        )
     else:
         pairs = [(fact_type, status)]
     facts = tuple(
-        (kind, Fact(value, occurred_at, event_id,  # type: ignore[arg-type]
-                    tracking_number if kind == "shipping_notice" else None,
-                    carrier if kind == "shipping_notice" else None))
+        (
+            kind,
+            Fact(
+                value,
+                occurred_at,
+                event_id,  # type: ignore[arg-type]
+                tracking_number if kind == "shipping_notice" else None,
+                carrier if kind == "shipping_notice" else None,
+            ),
+        )
         for kind, value in pairs
     )
     return IncomingEvent(
-        event_id=event_id, order_id=order_id, type=fact_type, status=status,  # type: ignore[arg-type]
-        occurred_at=occurred_at, store_id=store_id, ship_by=ship_by,  # type: ignore[arg-type]
-        tracking_number=tracking_number, carrier=carrier, reason=reason, raw=raw, facts=facts,
+        event_id=event_id,
+        order_id=order_id,
+        type=fact_type,
+        status=status,  # type: ignore[arg-type]
+        occurred_at=occurred_at,
+        store_id=store_id,
+        ship_by=ship_by,  # type: ignore[arg-type]
+        tracking_number=tracking_number,
+        carrier=carrier,
+        reason=reason,
+        raw=raw,
+        facts=facts,
     )
 
 

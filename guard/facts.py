@@ -3,11 +3,13 @@
 Pure: no I/O, no clock. The ingest service gathers stored facts, asks
 `replacement_outcome` what an incoming event does to them, and writes the result.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Mapping
+from typing import Literal
 
 FACT_STATUSES: dict[str, tuple[str, ...]] = {
     "payment": ("unpaid", "awaiting_confirmation", "processing", "paid", "failed", "refunded"),

@@ -1,4 +1,5 @@
 """Identifier rules shared by bodies and paths (contract: 1-64 of A-Z a-z 0-9 _ - . :)."""
+
 import re
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")

@@ -4,6 +4,7 @@ Used only when the ERP has not handed over the carrier's own label. Both carry
 the same fields: carrier, tracking number (Code 128 and text), order, parcel,
 station and time of issue.
 """
+
 from __future__ import annotations
 
 import io

@@ -8,6 +8,7 @@ in the thread-pool, which runs with a copy of the request's context.
 
 Logs carry ids only: no fact payloads, no secrets (design, "Security").
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,12 @@ from guard.config import Settings
 _context: ContextVar[dict[str, Any] | None] = ContextVar("guard_log_context", default=None)
 
 # The attributes every LogRecord has; anything else was passed with `extra=`.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName",
-                                                                           "color_message"}  # uvicorn's ANSI copy
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}  # uvicorn's ANSI copy
 
 # Keys shown first, in this order, in both formats.
 _FIRST = ("request_id", "method", "route", "status", "order_id", "verdict", "job", "duration_ms")
@@ -91,8 +96,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, then the record's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {"ts": _iso(record.created), "level": record.levelname.lower(),
-                                "logger": record.name, "msg": record.getMessage()}
+        line: dict[str, Any] = {
+            "ts": _iso(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         for key, value in _extras(record).items():
             line.setdefault(key, value)
         if record.exc_info:
@@ -108,8 +117,11 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
         text = f"{stamp}.{int(record.msecs):03d} {record.levelname:<7} {record.name}  {record.getMessage()}"
-        fields = [f"{key}={value}" for key, value in _extras(record).items()
-                  if key not in ("method", "route", "status") or record.name != "guard.request"]
+        fields = [
+            f"{key}={value}"
+            for key, value in _extras(record).items()
+            if key not in ("method", "route", "status") or record.name != "guard.request"
+        ]
         if fields:
             text += "  " + " ".join(fields)
         if record.exc_info:
@@ -127,8 +139,14 @@ def logging_config(settings: Settings, level: str = "INFO") -> dict[str, Any]:
         "disable_existing_loggers": False,
         "filters": {"context": {"()": "guard.logs.ContextFilter"}},
         "formatters": {"guard": {"()": formatter}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                                "formatter": "guard", "filters": ["context"]}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "guard",
+                "filters": ["context"],
+            }
+        },
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
             # uvicorn's own lines go through our handler; its access log is replaced

@@ -15,6 +15,7 @@ Every metric here has labels: a labelled metric creates its values on first
 use, so the choice of value store (in memory or shared files) made by
 `use_multiprocess_dir` holds even if this module was imported before it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,9 +24,10 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
@@ -51,25 +53,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CHECKS = Counter("guard_checks", "Checks answered (POST /v1/orders/{id}/check), by verdict", ["verdict"])
 CHECK_REASONS = Counter("guard_check_reasons", "Reasons given by checks, by reason code", ["reason"])
-LABELS_ISSUED = Counter("guard_labels_issued", "Labels issued (kind: issue or reprint), by source and format",
-                        ["kind", "source", "format"])
+LABELS_ISSUED = Counter(
+    "guard_labels_issued", "Labels issued (kind: issue or reprint), by source and format", ["kind", "source", "format"]
+)
 LABEL_REFUSALS = Counter("guard_label_refusals", "Label requests refused, by error code", ["kind", "code"])
-WEBHOOK_DELIVERIES = Counter("guard_webhook_deliveries", "Webhook POST attempts, by outcome (ok: a 2xx)",
-                             ["outcome"])
-NOTIFICATIONS_GAVE_UP = Counter("guard_notifications_failed",
-                                "Notifications that failed for good (retries exhausted), by type", ["type"])
+WEBHOOK_DELIVERIES = Counter("guard_webhook_deliveries", "Webhook POST attempts, by outcome (ok: a 2xx)", ["outcome"])
+NOTIFICATIONS_GAVE_UP = Counter(
+    "guard_notifications_failed", "Notifications that failed for good (retries exhausted), by type", ["type"]
+)
 NOTIFICATION_LATENCY = Histogram(
     "guard_notification_latency_seconds",
     "From the change (outbox row written) to the webhook's 2xx, by type; type=hold.released is the release latency",
-    ["type"], buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 6 * 3600, 24 * 3600))
-HTTP_REQUESTS = Counter("guard_http_requests", "HTTP requests, by method, route template and status",
-                        ["method", "route", "status"])
-HTTP_LATENCY = Histogram("guard_http_request_duration_seconds", "HTTP request duration, by method and route template",
-                         ["method", "route"],
-                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+    ["type"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 6 * 3600, 24 * 3600),
+)
+HTTP_REQUESTS = Counter(
+    "guard_http_requests", "HTTP requests, by method, route template and status", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "guard_http_request_duration_seconds",
+    "HTTP request duration, by method and route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 JOBS = Counter("guard_jobs", "Worker jobs run, by job and outcome (ok or error)", ["job", "outcome"])
-JOB_LATENCY = Histogram("guard_job_duration_seconds", "Worker job duration, by job", ["job"],
-                        buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+JOB_LATENCY = Histogram(
+    "guard_job_duration_seconds",
+    "Worker job duration, by job",
+    ["job"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
 
 
 def count_check(response: dict) -> None:
@@ -124,6 +137,7 @@ def job_finished(job: str, outcome: str, seconds: float) -> None:
 
 
 # --- several processes ----------------------------------------------------------------
+
 
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
@@ -180,7 +194,7 @@ def _aware(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class DatabaseCollector:
@@ -216,33 +230,51 @@ class DatabaseCollector:
     def _query(self, now: datetime) -> list[Metric]:
         held = holds_t.c.state == "held"
         with reading(self._engine) as conn:
-            by_state = dict(conn.execute(
-                sa.select(holds_t.c.state, sa.func.count()).where(holds_t.c.state.in_(("held", "blocked")))
-                .group_by(holds_t.c.state)).all())
+            by_state = dict(
+                conn.execute(
+                    sa.select(holds_t.c.state, sa.func.count())
+                    .where(holds_t.c.state.in_(("held", "blocked")))
+                    .group_by(holds_t.c.state)
+                ).all()
+            )
             overdue, oldest = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.sum(sa.case((holds_t.c.overdue.is_(True), 1), else_=0)), 0),
-                          sa.func.min(holds_t.c.since)).where(held)).one()
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(sa.case((holds_t.c.overdue.is_(True), 1), else_=0)), 0),
+                    sa.func.min(holds_t.c.since),
+                ).where(held)
+            ).one()
             if conn.dialect.name == "postgresql":
-                code = sa.func.jsonb_array_elements_text(
-                    sa.cast(holds_t.c.reasons, postgresql.JSONB)).table_valued("value")
+                code = sa.func.jsonb_array_elements_text(sa.cast(holds_t.c.reasons, postgresql.JSONB)).table_valued(
+                    "value"
+                )
             else:
                 code = sa.func.json_each(holds_t.c.reasons).table_valued("value")
-            by_reason = dict(conn.execute(
-                sa.select(code.c.value, sa.func.count()).select_from(holds_t).join(code, sa.true())
-                .where(held).group_by(code.c.value)).all())
+            by_reason = dict(
+                conn.execute(
+                    sa.select(code.c.value, sa.func.count())
+                    .select_from(holds_t)
+                    .join(code, sa.true())
+                    .where(held)
+                    .group_by(code.c.value)
+                ).all()
+            )
             backlog, oldest_pending = conn.execute(
-                sa.select(sa.func.count(), sa.func.min(outbox_t.c.created_at))
-                .where(outbox_t.c.next_attempt_at.is_not(None))).one()
+                sa.select(sa.func.count(), sa.func.min(outbox_t.c.created_at)).where(
+                    outbox_t.c.next_attempt_at.is_not(None)
+                )
+            ).one()
             failed = conn.execute(
                 sa.select(sa.func.count()).select_from(outbox_t).where(outbox_t.c.failed_at.is_not(None))
             ).scalar_one()
 
-        states = GaugeMetricFamily("guard_holds", "Open holds by state (held: on the shelf; blocked: pull it)",
-                                   labels=["state"])
+        states = GaugeMetricFamily(
+            "guard_holds", "Open holds by state (held: on the shelf; blocked: pull it)", labels=["state"]
+        )
         for state in ("held", "blocked"):
             states.add_metric([state], by_state.get(state, 0))
-        depth = GaugeMetricFamily("guard_hold_queue_depth", "Held orders by reason code (an order counts once "
-                                  "per reason)", labels=["reason"])
+        depth = GaugeMetricFamily(
+            "guard_hold_queue_depth", "Held orders by reason code (an order counts once per reason)", labels=["reason"]
+        )
         for reason in sorted({code for code, spec in REASONS.items() if spec.verdict == "hold"} | set(by_reason)):
             depth.add_metric([reason], by_reason.get(reason, 0))
         overdue_g = GaugeMetricFamily("guard_holds_overdue", "Held orders past their escalation age")
@@ -253,11 +285,14 @@ class DatabaseCollector:
         backlog_g = GaugeMetricFamily("guard_outbox_backlog", "Notifications not yet delivered (still retried)")
         backlog_g.add_metric([], backlog)
         pending_since = _aware(oldest_pending)
-        pending_g = GaugeMetricFamily("guard_outbox_oldest_pending_age_seconds",
-                                      "Age of the oldest notification not yet delivered (0: none)")
+        pending_g = GaugeMetricFamily(
+            "guard_outbox_oldest_pending_age_seconds", "Age of the oldest notification not yet delivered (0: none)"
+        )
         pending_g.add_metric([], max((now - pending_since).total_seconds(), 0.0) if pending_since else 0.0)
-        failed_g = GaugeMetricFamily("guard_outbox_failed", "Notifications that failed for good and wait for a "
-                                     "retry by hand (guard notifications retry)")
+        failed_g = GaugeMetricFamily(
+            "guard_outbox_failed",
+            "Notifications that failed for good and wait for a retry by hand (guard notifications retry)",
+        )
         failed_g.add_metric([], failed)
         return [states, depth, overdue_g, oldest_g, backlog_g, pending_g, failed_g]
 

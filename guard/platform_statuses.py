@@ -4,6 +4,7 @@ One table, in one place, so an ERP syncing from AliExpress can forward what it
 sees without writing a mapping. An unknown main status is refused, never
 ignored: it could be a new risk state.
 """
+
 from __future__ import annotations
 
 import re

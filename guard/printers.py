@@ -4,6 +4,7 @@ A page in a browser cannot open a printer socket, so for thermal printers on the
 warehouse network the server sends the label itself, right after it is issued.
 Configured per station: GUARD_STATION_PRINTERS="pack-01=10.0.0.21:9100,pack-02=10.0.0.22".
 """
+
 from __future__ import annotations
 
 import socket

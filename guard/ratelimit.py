@@ -4,6 +4,7 @@ A token bucket per API key, in each API process (so with N replicas a key gets
 up to N times the rate; size it per replica). Refusals are 429 RATE_LIMITED
 with `Retry-After`, never a verdict.
 """
+
 from __future__ import annotations
 
 import math

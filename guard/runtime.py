@@ -7,14 +7,15 @@ Three shapes, one set of service functions:
   the re-check sweep, so `make run` alone shows automatic release.
 - The worker: delivers directly, in-process.
 """
+
 from __future__ import annotations
 
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy.engine import Engine
 

@@ -5,13 +5,15 @@ replica can serve any station's stream. Without it (embedded mode) the bus is
 in-process. Delivery to a station is live only: a station that is not listening
 learns the state on its next scan, which always re-checks.
 """
+
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 CHANNEL_PREFIX = "guard:station:"
 
@@ -36,7 +38,7 @@ class _QueueSubscription:
     async def next(self, timeout: float) -> bytes | None:
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
 

@@ -3,6 +3,7 @@
 `Guard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, one
 `v1=` per configured secret, so a receiver can rotate keys without a gap.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,11 @@ class WebhookSender:
         self._client = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
 
     def send(self, notification_id: str, body: bytes, timestamp: int) -> Delivery:
-        headers = {"Content-Type": "application/json", "User-Agent": "dispatch-guard",
-                   "Guard-Notification-Id": notification_id}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "dispatch-guard",
+            "Guard-Notification-Id": notification_id,
+        }
         if self.secrets:
             headers[SIGNATURE_HEADER] = sign(body, self.secrets, timestamp)
         try:

@@ -4,14 +4,16 @@ PostgreSQL comes from GUARD_TEST_DATABASE_URL (an admin URL; a scratch database 
 created and dropped per run). Locally, a missing server skips those tests with
 the reason; under CI=true a missing server fails the run.
 """
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -83,8 +85,15 @@ def empty_tables(url: str) -> None:
 def settings(database_url: str) -> Settings:
     # No key cache in tests, so a revoked key is refused on the very next call; no rate
     # limit and a generous deadline, so a loaded CI machine does not fail closed on us.
-    return Settings(database_url=database_url, key_cache_s=0, redis_url=None, webhook_url=None, rules_file=None,
-                    rate_limit_per_s=0, request_timeout_s=30)
+    return Settings(
+        database_url=database_url,
+        key_cache_s=0,
+        redis_url=None,
+        webhook_url=None,
+        rules_file=None,
+        rate_limit_per_s=0,
+        request_timeout_s=30,
+    )
 
 
 def assert_error(response, status: int, code: str) -> dict:
@@ -126,8 +135,13 @@ class Guard:
 
     def event(self, order_id: str, type: str, status: str, minute: float = 0, **extra: Any) -> dict:
         self._counter += 1
-        event = {"event_id": f"ev-{self._counter}-{uuid.uuid4().hex[:6]}", "order_id": order_id,
-                 "type": type, "status": status, "occurred_at": at(minute)}
+        event = {
+            "event_id": f"ev-{self._counter}-{uuid.uuid4().hex[:6]}",
+            "order_id": order_id,
+            "type": type,
+            "status": status,
+            "occurred_at": at(minute),
+        }
         event.update(extra)
         return event
 

@@ -5,6 +5,7 @@ Hold timers are not Celery ETAs: they live in the database (`holds.recheck_at`)
 and a periodic sweep takes what is due — Redis would redeliver a long ETA after
 its visibility timeout, running it twice, or lose it with the broker.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,12 +37,15 @@ app.conf.update(
     # intervals; losing the file only means the first sweep runs at once). One per
     # process, so two workers on one machine never fight over its lock.
     beat_schedule_filename=os.environ.get(
-        "GUARD_BEAT_SCHEDULE_FILE", os.path.join(tempfile.gettempdir(), f"guard-celerybeat-{os.getpid()}")),
+        "GUARD_BEAT_SCHEDULE_FILE", os.path.join(tempfile.gettempdir(), f"guard-celerybeat-{os.getpid()}")
+    ),
     beat_schedule={
         # Catches what the API could not hand over (Redis was down) and retries.
-        "outbox-sweep": {"task": "guard.outbox.sweep", "schedule": OUTBOX_SWEEP_S,
-                         "options": {"expires": OUTBOX_SWEEP_S}},
-        "holds-sweep": {"task": "guard.holds.sweep", "schedule": HOLDS_SWEEP_S,
-                        "options": {"expires": HOLDS_SWEEP_S}},
+        "outbox-sweep": {
+            "task": "guard.outbox.sweep",
+            "schedule": OUTBOX_SWEEP_S,
+            "options": {"expires": OUTBOX_SWEEP_S},
+        },
+        "holds-sweep": {"task": "guard.holds.sweep", "schedule": HOLDS_SWEEP_S, "options": {"expires": HOLDS_SWEEP_S}},
     },
 )

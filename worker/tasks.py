@@ -6,12 +6,13 @@ sweep takes only holds that are due, each under a row lock.
 Each run logs one line (logger `guard.job`: job, task id as request_id,
 duration_ms, and what it did) and counts into the job metrics.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from celery import current_task
 from sqlalchemy.exc import OperationalError
@@ -62,7 +63,7 @@ def job(name: str, *, periodic: bool = False, **fields: object) -> Iterator[dict
         logs.unbind(token)
 
 
-TRANSIENT = dict(autoretry_for=(OperationalError,), retry_backoff=2, retry_backoff_max=60, max_retries=5)
+TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": 2, "retry_backoff_max": 60, "max_retries": 5}
 
 
 @app.task(name="guard.outbox.deliver", **TRANSIENT)

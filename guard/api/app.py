@@ -1,4 +1,5 @@
 """The FastAPI application: the JSON API, the station page and the hold board."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,16 +22,15 @@ from guard.errors import Unavailable
 from guard.ratelimit import RateLimiter
 from guard.runtime import build_runtime
 from guard.services.apikeys import KeyRing
-from guard.web import pages
 from guard.services.health import readiness
-
+from guard.web import pages
 
 GC_YOUNG_THRESHOLD = 20_000
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    settings.rules  # fail at start on a bad rules file, not on the first check
+    settings.rules  # noqa: B018 - fail at start on a bad rules file, not on the first check
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -75,19 +75,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(labels.router)
     pages.install(app)
 
-    @app.get("/healthz", summary="The process is up",
-             **doc.documented(ok=doc.Health, keyed=False, database=False, invalid=False))
+    @app.get(
+        "/healthz",
+        summary="The process is up",
+        **doc.documented(ok=doc.Health, keyed=False, database=False, invalid=False),
+    )
     async def healthz():
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="The database answers (Redis and the outbox are reported)",
-             **doc.documented(ok=doc.Ready, keyed=False, invalid=False,
-                              errors={503: "`UNAVAILABLE`: the database does not answer (the report in `details`)."}))
+    @app.get(
+        "/readyz",
+        summary="The database answers (Redis and the outbox are reported)",
+        **doc.documented(
+            ok=doc.Ready,
+            keyed=False,
+            invalid=False,
+            errors={503: "`UNAVAILABLE`: the database does not answer (the report in `details`)."},
+        ),
+    )
     async def readyz(rt: RuntimeDep):
         try:
-            report = await asyncio.wait_for(run_in_threadpool(readiness, rt.engine, rt.settings),
-                                            rt.settings.request_timeout_s)
-        except asyncio.TimeoutError:
+            report = await asyncio.wait_for(
+                run_in_threadpool(readiness, rt.engine, rt.settings), rt.settings.request_timeout_s
+            )
+        except TimeoutError:
             report = {"database": "down", "redis": None, "outbox_backlog": None}
         if report["database"] != "up":
             raise Unavailable("the database does not answer", details=[report])

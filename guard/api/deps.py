@@ -1,10 +1,12 @@
 """What every route needs: the app's context and the caller's key, checked for a scope."""
+
 from __future__ import annotations
 
 import asyncio
 import inspect
 import threading
-from typing import Annotated, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Request
@@ -15,7 +17,6 @@ from guard.errors import Unavailable, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.runtime import Runtime
 from guard.services.apikeys import Principal
-
 
 T = TypeVar("T")
 

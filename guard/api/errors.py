@@ -1,4 +1,5 @@
 """One place that turns every failure into the contract's error envelope."""
+
 from __future__ import annotations
 
 import logging

@@ -1,9 +1,11 @@
 """Request body size limit (413 TOO_LARGE), enforced while the body streams in."""
+
 from __future__ import annotations
 
 import orjson
-from guard.errors import TooLarge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from guard.errors import TooLarge
 
 
 def _too_large(limit: int) -> TooLarge:
@@ -59,9 +61,11 @@ class BodyLimit:
 
     async def _reject(self, send: Send) -> None:
         body = orjson.dumps(_too_large(self.max_bytes).envelope())
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -6,6 +6,7 @@ its verdict and reasons, a label its label id (`guard.logs.annotate`).
 `X-Request-ID` is taken from the caller when it is a sane id (a load balancer
 or ERP may set one), else made here, and is echoed on the response.
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,10 +84,21 @@ def install(app: FastAPI) -> None:
     """Add the observation middleware (outermost but for Starlette's error handler) and `/metrics`."""
     app.add_middleware(Observe)
 
-    @app.get("/metrics", summary="Prometheus metrics (no key)", response_class=Response, response_model=None,
-             responses={200: {"description": "Prometheus text, or OpenMetrics when the Accept header asks for it",
-                              "content": {"text/plain": {"schema": {"type": "string"}},
-                                          "application/openmetrics-text": {"schema": {"type": "string"}}}}})
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics (no key)",
+        response_class=Response,
+        response_model=None,
+        responses={
+            200: {
+                "description": "Prometheus text, or OpenMetrics when the Accept header asks for it",
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "application/openmetrics-text": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    )
     async def prometheus_metrics(request: Request) -> Response:
         exporter = getattr(request.app.state, "metrics_exporter", None)
         if exporter is None:

@@ -10,6 +10,7 @@ against this document and fails on any answer it does not describe.
 Every response object allows fields it does not list (the contract: clients
 ignore fields they do not know; the guard may add some).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -44,17 +45,21 @@ class _Open(BaseModel):
 
 # --- request bodies ----------------------------------------------------------------
 
+
 class _EventBase(_Open):
     event_id: Id = Field(description="Unique across all orders; a repeat is a `duplicate`. " + ID_RULE)
     order_id: Id
     occurred_at: datetime = Field(
         description="RFC 3339 with an offset: when the fact became true at the source (never the sync time); "
-                    "at most 5 minutes in the future.")
+        "at most 5 minutes in the future."
+    )
     store_id: Id | None = Field(None, description="Set once per order; it never changes afterwards.")
     ship_by: datetime | None = Field(None, description="The platform's shipping deadline (RFC 3339).")
     tracking_number: str | None = Field(None, min_length=1, pattern=Text, max_length=128)
     carrier: str | None = Field(None, min_length=1, pattern=Text, max_length=128)
-    reason: str | None = Field(None, min_length=1, pattern=Text, max_length=1000, description="Free text, kept with the fact.")
+    reason: str | None = Field(
+        None, min_length=1, pattern=Text, max_length=1000, description="Free text, kept with the fact."
+    )
 
 
 def _fact_event(fact_type: str, statuses: tuple[str, ...], *, tracked: bool = False) -> type[_EventBase]:
@@ -63,8 +68,15 @@ def _fact_event(fact_type: str, statuses: tuple[str, ...], *, tracked: bool = Fa
         "status": (Literal[statuses], ...),  # type: ignore[valid-type]
     }
     if tracked:
-        fields["tracking_number"] = (str, Field(min_length=1, max_length=128, pattern=Text,
-                                                description="Required for a tracking_assigned or recorded notice."))
+        fields["tracking_number"] = (
+            str,
+            Field(
+                min_length=1,
+                max_length=128,
+                pattern=Text,
+                description="Required for a tracking_assigned or recorded notice.",
+            ),
+        )
     name = "".join(part.title() for part in fact_type.split("_")) + ("TrackedEvent" if tracked else "Event")
     return create_model(name, __base__=_EventBase, **fields)
 
@@ -82,17 +94,21 @@ class PlatformStatusEvent(_EventBase):
     type: Literal["platform_status"]
     platform: Literal[PLATFORMS]  # type: ignore[valid-type]
     status: Literal[tuple(MAIN_STATUS)]  # type: ignore[valid-type]
-    logistics_status: str | None = Field(None, pattern=WORD_REGEX,
-                                         description="`init` sets the notice to awaiting_tracking.")
+    logistics_status: str | None = Field(
+        None, pattern=WORD_REGEX, description="`init` sets the notice to awaiting_tracking."
+    )
     end_reason: str | None = Field(None, pattern=WORD_REGEX, examples=sorted(END_REASON))
 
 
-Event = Union[tuple(_FACT_EVENTS + [PlatformStatusEvent])]  # type: ignore[misc]
+Event = Union[tuple(_FACT_EVENTS + [PlatformStatusEvent])]  # type: ignore[misc]  # noqa: UP007 - built at run time
 
 
 class EventBatch(_Open):
-    events: list[Event] = Field(min_length=1, max_length=MAX_EVENTS,  # type: ignore[valid-type]
-                                description="Applied in input order, all or nothing.")
+    events: list[Event] = Field(
+        min_length=1,
+        max_length=MAX_EVENTS,  # type: ignore[valid-type]
+        description="Applied in input order, all or nothing.",
+    )
 
 
 class CheckRequest(_Open):
@@ -102,14 +118,20 @@ class CheckRequest(_Open):
 
 
 class BatchCheckRequest(_Open):
-    order_ids: list[Id] = Field(min_length=1, max_length=MAX_BATCH_IDS,
-                                description="Answered in input order; a repeated id is answered each time.")
+    order_ids: list[Id] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_IDS,
+        description="Answered in input order; a repeated id is answered each time.",
+    )
 
 
 class CarrierLabelUpload(_Open):
     format: Literal["pdf", "zpl"]
-    content_base64: str = Field(min_length=4, pattern=BASE64_REGEX,
-                                description="The carrier's document, base64; at most 2 MiB decoded (else 413).")
+    content_base64: str = Field(
+        min_length=4,
+        pattern=BASE64_REGEX,
+        description="The carrier's document, base64; at most 2 MiB decoded (else 413).",
+    )
     tracking_number: str = Field(min_length=1, pattern=Text, max_length=128)
     parcel_id: Id = "1"
 
@@ -124,15 +146,20 @@ class ReprintRequest(_Open):
 
 
 class HandoverRequest(_Open):
-    code: str = Field(min_length=1, pattern=Text, max_length=128, description="An order id or a label's tracking number.")
+    code: str = Field(
+        min_length=1, pattern=Text, max_length=128, description="An order id or a label's tracking number."
+    )
     station_id: Id | None = None
 
 
 class ReleaseRequest(_Open):
-    reason: str = Field(min_length=1, pattern=Text, max_length=1000, description="Written reason (required, non-empty).")
+    reason: str = Field(
+        min_length=1, pattern=Text, max_length=1000, description="Written reason (required, non-empty)."
+    )
 
 
 # --- responses ---------------------------------------------------------------------
+
 
 class Reason(_Open):
     code: ReasonCode
@@ -350,7 +377,8 @@ class ErrorBody(_Open):
     details: list[dict[str, Any]] = Field(
         default_factory=list,
         description='Optional. For VALIDATION_ERROR one {"index": int | null, "field": str, "message": str} per '
-                    "problem; for ORDER_NOT_CLEAR the current reasons; for NOT_WAIVABLE the codes.")
+        "problem; for ORDER_NOT_CLEAR the current reasons; for NOT_WAIVABLE the codes.",
+    )
 
 
 class ErrorEnvelope(_Open):

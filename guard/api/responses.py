@@ -1,4 +1,5 @@
 """A lean JSON path: orjson writes datetimes as RFC 3339 natively and is several times faster."""
+
 from typing import Any
 
 import orjson

@@ -1,7 +1,9 @@
 """`GET /v1/stations/{station_id}/stream`: Server-Sent Events for one packing station."""
+
 from __future__ import annotations
 
-from typing import Annotated, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends
@@ -18,14 +20,23 @@ KEEPALIVE_S = 15.0  # proxies close idle streams; a comment line keeps this one 
 
 
 def sse(notification: dict) -> bytes:
-    return (f"id: {notification['id']}\nevent: {notification['type']}\n".encode()
-            + b"data: " + orjson.dumps(notification) + b"\n\n")
+    return (
+        f"id: {notification['id']}\nevent: {notification['type']}\n".encode()
+        + b"data: "
+        + orjson.dumps(notification)
+        + b"\n\n"
+    )
 
 
-@router.get("/stations/{station_id}/stream", summary="Live notifications for the orders held at a station",
-            response_class=StreamingResponse,
-            **doc.documented(ok_media={"text/event-stream": {"schema": {"type": "string"}}},
-                             ok_description="Server-Sent Events: `event:` the type, `id:`, `data:` the notification"))
+@router.get(
+    "/stations/{station_id}/stream",
+    summary="Live notifications for the orders held at a station",
+    response_class=StreamingResponse,
+    **doc.documented(
+        ok_media={"text/event-stream": {"schema": {"type": "string"}}},
+        ok_description="Server-Sent Events: `event:` the type, `id:`, `data:` the notification",
+    ),
+)
 async def station_stream(station_id: str, rt: RuntimeDep, principal: CheckKey):
     checked_id(station_id, "station_id")
 
@@ -41,5 +52,6 @@ async def station_stream(station_id: str, rt: RuntimeDep, principal: CheckKey):
                 if principal.sees(notification.get("data", {}).get("store_id")):
                     yield sse(notification)
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -1,4 +1,5 @@
 """The `/v1` routes: parse, call one service function, render. Nothing else."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -19,8 +20,11 @@ EventsKey = Annotated[Principal, Depends(require("events"))]
 CheckKey = Annotated[Principal, Depends(require("check"))]
 
 
-@router.post("/events", summary="Push order facts (1 to 1,000 events, all or nothing)",
-             **doc.documented(ok=doc.EventsResponse, body=doc.EventBatch))
+@router.post(
+    "/events",
+    summary="Push order facts (1 to 1,000 events, all or nothing)",
+    **doc.documented(ok=doc.EventsResponse, body=doc.EventBatch),
+)
 async def post_events(request: Request, rt: RuntimeDep, principal: EventsKey):
     body = await json_body(request)
     now = utcnow()
@@ -29,31 +33,44 @@ async def post_events(request: Request, rt: RuntimeDep, principal: EventsKey):
     return GuardJSONResponse(await call(rt, ingest.ingest, rt, principal, events, now, batch=True))
 
 
-@router.post("/orders/{order_id}/check", summary="Check one parcel before its label prints",
-             **doc.documented(ok=doc.CheckResponse, body=doc.CheckRequest, body_required=False))
+@router.post(
+    "/orders/{order_id}/check",
+    summary="Check one parcel before its label prints",
+    **doc.documented(ok=doc.CheckResponse, body=doc.CheckRequest, body_required=False),
+)
 async def post_check(order_id: str, request: Request, rt: RuntimeDep, principal: CheckKey):
     body = await json_body(request, optional=True)
     check = checks.parse_check_request(checked_id(order_id), body)
     return GuardJSONResponse(await call(rt, checks.check_parcel, rt, principal, check, utcnow()))
 
 
-@router.post("/checks", summary="Pre-check a wave of up to 20,000 orders (read-only)",
-             **doc.documented(ok=doc.BatchCheckResponse, body=doc.BatchCheckRequest))
+@router.post(
+    "/checks",
+    summary="Pre-check a wave of up to 20,000 orders (read-only)",
+    **doc.documented(ok=doc.BatchCheckResponse, body=doc.BatchCheckRequest),
+)
 async def post_checks(request: Request, rt: RuntimeDep, principal: CheckKey):
     order_ids = checks.parse_batch_ids(await json_body(request))
     return GuardJSONResponse(await call(rt, checks.check_batch, rt, principal, order_ids, utcnow(), batch=True))
 
 
-@router.get("/orders/{order_id}", summary="An order's facts, verdict, hold and labels",
-            **doc.documented(ok=doc.Order, errors={404: "`ORDER_NOT_FOUND`: no such order (or not this key's store)."}))
+@router.get(
+    "/orders/{order_id}",
+    summary="An order's facts, verdict, hold and labels",
+    **doc.documented(ok=doc.Order, errors={404: "`ORDER_NOT_FOUND`: no such order (or not this key's store)."}),
+)
 async def get_order(order_id: str, rt: RuntimeDep, principal: CheckKey):
     return await call(rt, orders.get_order, rt, principal, checked_id(order_id), utcnow())
 
 
-@router.get("/orders/{order_id}/decisions", summary="An order's decisions, newest first",
-            **doc.documented(ok=doc.DecisionsPage,
-                             errors={404: "`ORDER_NOT_FOUND`: no such order and no decision on record."}))
-async def get_decisions(order_id: str, rt: RuntimeDep, principal: CheckKey,
-                  limit: str | None = None, cursor: str | None = None):
-    return await call(rt, orders.list_decisions, rt.engine, principal, checked_id(order_id),
-                      orders.parse_limit(limit), cursor)
+@router.get(
+    "/orders/{order_id}/decisions",
+    summary="An order's decisions, newest first",
+    **doc.documented(ok=doc.DecisionsPage, errors={404: "`ORDER_NOT_FOUND`: no such order and no decision on record."}),
+)
+async def get_decisions(
+    order_id: str, rt: RuntimeDep, principal: CheckKey, limit: str | None = None, cursor: str | None = None
+):
+    return await call(
+        rt, orders.list_decisions, rt.engine, principal, checked_id(order_id), orders.parse_limit(limit), cursor
+    )

@@ -1,4 +1,5 @@
 """Alembic environment: the same migrations run on SQLite and PostgreSQL."""
+
 from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel

@@ -1,4 +1,5 @@
 """Cancellation (seed point 3): a pending request may still be accepted."""
+
 from guard.facts import Facts
 
 

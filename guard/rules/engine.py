@@ -4,11 +4,12 @@
 single check, the batch check, ingest's hold re-evaluation and the re-check
 sweep, and is tested exhaustively without a database.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Mapping
 
 from guard.facts import FACT_STATUSES, Facts
 from guard.rules.cancellation import cancellation
@@ -104,8 +105,10 @@ def evaluate(
             continue
         for finding in found:
             code = finding.code
-            if code in waivers and REASONS[code].waivable and waivers[code] == fact_stamp(
-                facts, REASONS[code].fact_type
+            if (
+                code in waivers
+                and REASONS[code].waivable
+                and waivers[code] == fact_stamp(facts, REASONS[code].fact_type)
             ):
                 waived.append(finding)
             else:

@@ -6,10 +6,11 @@ deduction must be run again or the logistics provider called. And any hold
 close to the platform's shipping deadline (`ship_by`) is overdue whatever its
 reason: missing the deadline costs the seller too.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from guard.facts import Facts
 from guard.rules.settings import StoreRules

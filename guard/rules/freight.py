@@ -1,4 +1,5 @@
 """Freight (seed point 7): the logistics charge must be deducted before hand-over."""
+
 from guard.facts import Facts
 
 

@@ -6,10 +6,11 @@ buyer-message tool: they reassure and say what happens next, and never name
 risk control, fraud checks or the guard itself, because a buyer with a stolen
 card must not learn that the order was flagged.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # AliExpress buyers are worldwide; these are the quick-reply languages kept ready.
 BUYER_LANGUAGES: tuple[str, ...] = ("en", "es", "ru", "pt", "fr", "de", "zh")
@@ -123,7 +124,8 @@ MESSAGES: dict[str, ReasonText] = {
     ),
     # The platform's WAIT_SELLER_EXAMINE_MONEY: the seller, not the buyer, must act.
     "PAYMENT_AWAITING_CONFIRMATION": ReasonText(
-        _HOLD + "the payment amount is waiting for the seller's confirmation. Ask customer service to confirm it on the platform.",
+        _HOLD
+        + "the payment amount is waiting for the seller's confirmation. Ask customer service to confirm it on the platform.",
         _HOLD_ZH + "付款金额待卖家确认。请客服在平台上确认收款金额。",
         {
             "en": "We are confirming the payment amount for your order. It will ship as soon as this is done.",
@@ -165,7 +167,8 @@ MESSAGES: dict[str, ReasonText] = {
     # Seed point 2: shipping during review is how goods and money are both lost.
     # The buyer hears "standard security check", never "risk control".
     "RISK_REVIEW": ReasonText(
-        _HOLD + "the order is under platform risk review. Do not ship; it is released automatically when the review clears.",
+        _HOLD
+        + "the order is under platform risk review. Do not ship; it is released automatically when the review clears.",
         _HOLD_ZH + "订单正在接受平台风控审核。不要发货，审核通过后系统会自动放行。",
         {
             "en": "Your order is going through a standard security check. It will ship as soon as the check is complete.",
@@ -192,7 +195,8 @@ MESSAGES: dict[str, ReasonText] = {
     ),
     # Seed point 8: international tracking numbers come back late on some routes.
     "TRACKING_NUMBER_PENDING": ReasonText(
-        _HOLD + "the tracking number is not back from the carrier yet, and the shipping notice cannot be recorded without it. Wait and refresh; it is re-checked automatically.",
+        _HOLD
+        + "the tracking number is not back from the carrier yet, and the shipping notice cannot be recorded without it. Wait and refresh; it is re-checked automatically.",
         _HOLD_ZH + "物流商尚未返回运单号，没有运单号无法填写发货通知。请稍等片刻再刷新，系统会自动复查。",
         {
             "en": "We are waiting for the carrier to issue the tracking number for your order. It will ship as soon as we have it.",
@@ -220,7 +224,8 @@ MESSAGES: dict[str, ReasonText] = {
     ),
     # Seed point 7, in its own words: wait 10 minutes, refresh, re-run the deduction, call Cainiao.
     "FREIGHT_UNPAID": ReasonText(
-        _HOLD + "freight shows unpaid. Wait 10 minutes and refresh; if it is still unpaid, run the freight deduction again or contact the logistics provider (Cainiao).",
+        _HOLD
+        + "freight shows unpaid. Wait 10 minutes and refresh; if it is still unpaid, run the freight deduction again or contact the logistics provider (Cainiao).",
         _HOLD_ZH + "运费显示未支付。请等待10分钟后刷新；如仍未扣款成功，请重新执行代扣或联系物流商（菜鸟）客服。",
         {
             "en": "We are arranging shipment of your order with the carrier. It will ship shortly.",

@@ -1,4 +1,5 @@
 """Order state: a closed order never ships."""
+
 from guard.facts import Facts
 
 

@@ -1,4 +1,5 @@
 """Payment (seed point 1): ship only what the platform has actually collected."""
+
 from guard.facts import Facts
 
 _HOLDS = {

@@ -4,6 +4,7 @@ Each reason knows its verdict, whether a supervisor may waive it, which fact it
 rests on (a waiver is tied to that fact), and its default timers. Messages live
 in `messages.py`; they are rendered only when a reason is shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Risk control (seed point 2): the platform closes and refunds risky unshipped orders."""
+
 from guard.facts import Facts
 
 

@@ -15,13 +15,15 @@ tries is refused at start, loudly, rather than half-applied.
     [stores."shop-42".FREIGHT_UNPAID]
     enabled = false            # this store prepays freight by contract
 """
+
 from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from guard.rules.reasons import REASONS, ReasonSpec
 
@@ -61,12 +63,7 @@ _LONGEST = timedelta(days=366)
 
 
 def _duration(where: str, key: str, value: Any, unit: str) -> timedelta:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise RulesFileError(f"{where}: {key} must be a positive number, got {value!r}")
     try:
         duration = timedelta(**{unit: value})
@@ -122,13 +119,10 @@ def parse_rules(text: str) -> RulesConfig:
         raise RulesFileError(f"not valid TOML: {exc}") from exc
     unknown = set(data) - {"defaults", "stores"}
     if unknown:
-        raise RulesFileError(f"unknown top-level table(s) {sorted(unknown)}; use [defaults] and [stores.\"ID\"]")
+        raise RulesFileError(f'unknown top-level table(s) {sorted(unknown)}; use [defaults] and [stores."ID"]')
     defaults = _apply(StoreRules(), data.get("defaults", {}), "defaults")
     stores_table = data.get("stores", {})
     if not isinstance(stores_table, dict):
         raise RulesFileError("stores: expected a table of store ids")
-    stores = {
-        str(store_id): _apply(defaults, table, f"stores.{store_id}")
-        for store_id, table in stores_table.items()
-    }
+    stores = {str(store_id): _apply(defaults, table, f"stores.{store_id}") for store_id, table in stores_table.items()}
     return RulesConfig(defaults=defaults, stores=stores)

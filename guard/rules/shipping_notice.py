@@ -3,6 +3,7 @@
 "Unshipped" on the platform means "no shipping notice recorded", and only an
 unshipped order can be closed by risk control after the fact.
 """
+
 from guard.facts import Facts
 
 

@@ -1,4 +1,5 @@
 """API keys: created with a secret shown once, stored as a hash, checked on every call."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from guard.db import reading
 from guard.clock import utcnow
+from guard.db import reading
 from guard.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed, problem
 from guard.ids import ID_PATTERN
 from guard.models import ApiKey
@@ -54,7 +55,9 @@ def create_key(engine: Engine, name: str, scopes: list[str], stores: list[str] |
         problems.append(problem("name", "1-64 characters of A-Z a-z 0-9 _ - . :"))
     unknown = sorted(set(scopes) - set(SCOPES))
     if not scopes or unknown:
-        problems.append(problem("scope", f"choose from {', '.join(SCOPES)}" + (f"; unknown: {unknown}" if unknown else "")))
+        problems.append(
+            problem("scope", f"choose from {', '.join(SCOPES)}" + (f"; unknown: {unknown}" if unknown else ""))
+        )
     for store in stores or []:
         if not ID_PATTERN.fullmatch(store):
             problems.append(problem("store", f"bad store id {store!r}"))
@@ -147,8 +150,15 @@ class KeyRing:
         now = utcnow()
         with self._engine.begin() as conn:
             row = conn.execute(
-                sa.select(_keys.c.id, _keys.c.name, _keys.c.key_hash, _keys.c.scopes, _keys.c.stores,
-                          _keys.c.revoked_at, _keys.c.last_used_at).where(_keys.c.key_hash == digest)
+                sa.select(
+                    _keys.c.id,
+                    _keys.c.name,
+                    _keys.c.key_hash,
+                    _keys.c.scopes,
+                    _keys.c.stores,
+                    _keys.c.revoked_at,
+                    _keys.c.last_used_at,
+                ).where(_keys.c.key_hash == digest)
             ).first()
             if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
                 raise Unauthenticated("unknown or revoked key")

@@ -1,4 +1,5 @@
 """Decisions: every verdict that mattered, with what it saw, readable newest first."""
+
 from __future__ import annotations
 
 import base64
@@ -6,7 +7,7 @@ import binascii
 import random
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,11 +45,27 @@ def record_decision(
     note: str | None = None,
 ) -> str:
     decision_id = new_id("dec")
-    write(conn, Insert(decisions_t, {
-        "decision_id": decision_id, "order_id": order_id, "parcel_id": parcel_id, "kind": kind, "verdict": verdict,
-        "reasons": reasons, "waived": waived or [], "station_id": station_id, "operator": operator,
-        "key_name": key_name, "facts": facts, "note": note, "decided_at": now,
-    }))
+    write(
+        conn,
+        Insert(
+            decisions_t,
+            {
+                "decision_id": decision_id,
+                "order_id": order_id,
+                "parcel_id": parcel_id,
+                "kind": kind,
+                "verdict": verdict,
+                "reasons": reasons,
+                "waived": waived or [],
+                "station_id": station_id,
+                "operator": operator,
+                "key_name": key_name,
+                "facts": facts,
+                "note": note,
+                "decided_at": now,
+            },
+        ),
+    )
     return decision_id
 
 
@@ -91,7 +108,7 @@ def page_of_decisions(conn: Connection, order_id: str, limit: int, cursor: str |
         if not DECISION_ID.fullmatch(decision_id):
             raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
         try:
-            at = datetime.fromisoformat(at_text).astimezone(timezone.utc)
+            at = datetime.fromisoformat(at_text).astimezone(UTC)
             if at.utcoffset() is None or at.tzinfo is None or "+" not in at_text[10:]:
                 raise ValueError
         except (ValueError, OverflowError):

@@ -1,4 +1,5 @@
 """Checks: the single check a station or ERP asks before a label, and the wave pre-check."""
+
 from __future__ import annotations
 
 import secrets
@@ -10,8 +11,8 @@ import psycopg
 from starlette.concurrency import run_in_threadpool
 
 from guard import metrics
-from guard.db import reading
 from guard.config import Settings
+from guard.db import reading
 from guard.errors import ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Clearance
@@ -20,8 +21,16 @@ from guard.rules.messages import MESSAGES
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
-from guard.services.store import (PARCEL_VIEW_SQL, OrderState, ParcelView, facts_snapshot, load_for_check, load_shapes,
-                                  parcel_view, parcel_view_params)
+from guard.services.store import (
+    PARCEL_VIEW_SQL,
+    OrderState,
+    ParcelView,
+    facts_snapshot,
+    load_for_check,
+    load_shapes,
+    parcel_view,
+    parcel_view_params,
+)
 from guard.services.writes import Insert, Staged, VoidClearances, one_statement, send, write
 
 if TYPE_CHECKING:
@@ -124,8 +133,9 @@ def counted(response: dict) -> dict:
     return response
 
 
-def decide(view: ParcelView, principal: Principal, settings: Settings, request: CheckRequest,
-           now: datetime) -> tuple[dict, Staged]:
+def decide(
+    view: ParcelView, principal: Principal, settings: Settings, request: CheckRequest, now: datetime
+) -> tuple[dict, Staged]:
     """Judge one parcel from what was read of it: the answer, and the writes that make it so —
     the decision, the hold brought in line, and a single-use clearance if the order is clear.
 
@@ -154,9 +164,18 @@ def decide(view: ParcelView, principal: Principal, settings: Settings, request: 
     response["waived"] = waived_codes = waived(view.waivers, evaluation)
     response["label"] = view.label
     response["decision_id"] = record_decision(
-        writes, order_id=request.order_id, parcel_id=request.parcel_id, kind="check",
-        verdict=evaluation.verdict, reasons=evaluation.codes, waived=waived_codes, facts=facts_snapshot(state.facts),
-        now=now, station_id=request.station_id, operator=request.operator, key_name=principal.name,
+        writes,
+        order_id=request.order_id,
+        parcel_id=request.parcel_id,
+        kind="check",
+        verdict=evaluation.verdict,
+        reasons=evaluation.codes,
+        waived=waived_codes,
+        facts=facts_snapshot(state.facts),
+        now=now,
+        station_id=request.station_id,
+        operator=request.operator,
+        key_name=principal.name,
     )
     rules = settings.rules.for_store(state.store_id)
     hold = holds.settle(writes, state, view.hold, evaluation, now, rules=rules, station_id=request.station_id)
@@ -166,14 +185,27 @@ def decide(view: ParcelView, principal: Principal, settings: Settings, request: 
     return response, writes
 
 
-def _issue_clearance(writes: Staged, request: CheckRequest, decision_id: str, settings: Settings,
-                     now: datetime) -> dict:
+def _issue_clearance(
+    writes: Staged, request: CheckRequest, decision_id: str, settings: Settings, now: datetime
+) -> dict:
     # One live clearance per parcel: a new one voids any earlier unredeemed one.
     write(writes, VoidClearances(request.order_id, request.parcel_id, now))
     token = "clr_" + secrets.token_urlsafe(24)
     expires_at = now + timedelta(seconds=settings.clearance_ttl_s)
-    write(writes, Insert(clearances_t, {"token": token, "order_id": request.order_id, "parcel_id": request.parcel_id,
-                                      "decision_id": decision_id, "issued_at": now, "expires_at": expires_at}))
+    write(
+        writes,
+        Insert(
+            clearances_t,
+            {
+                "token": token,
+                "order_id": request.order_id,
+                "parcel_id": request.parcel_id,
+                "decision_id": decision_id,
+                "issued_at": now,
+                "expires_at": expires_at,
+            },
+        ),
+    )
     return {"token": token, "expires_at": expires_at}
 
 

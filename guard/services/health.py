@@ -1,12 +1,13 @@
 """Readiness: the database decides; Redis and the outbox backlog are reported."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from guard.db import reading
 from guard.config import Settings
+from guard.db import reading
 from guard.models import Notification
 
 outbox_t = Notification.__table__
@@ -33,9 +34,7 @@ def readiness(engine: Engine, settings: Settings) -> dict:
     try:
         with reading(engine) as conn:
             report["outbox_backlog"] = conn.execute(
-                sa.select(sa.func.count()).select_from(outbox_t).where(
-                    outbox_t.c.next_attempt_at.is_not(None)
-                )
+                sa.select(sa.func.count()).select_from(outbox_t).where(outbox_t.c.next_attempt_at.is_not(None))
             ).scalar_one()
     except SQLAlchemyError:
         report["database"] = "down"

@@ -4,13 +4,15 @@ A manual release is narrow (design, "Fail closed"): it waives only the waivable
 reasons holding the order at that moment, each tied to the fact it saw, so a
 newer fact of that type — or any new reason — holds the order again.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -78,13 +80,17 @@ def _has_reason(conn: Connection, code: str) -> sa.ColumnElement[bool]:
     # `reasons` is a JSON list; each backend has its own way to look inside.
     if conn.dialect.name == "postgresql":
         return sa.cast(holds_t.c.reasons, postgresql.JSONB).contains([code])
-    return sa.exists(sa.select(sa.literal(1)).select_from(sa.func.json_each(holds_t.c.reasons).table_valued("value"))
-                     .where(sa.column("value") == code))
+    return sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(sa.func.json_each(holds_t.c.reasons).table_valued("value"))
+        .where(sa.column("value") == code)
+    )
 
 
 def _filtered(conn: Connection, principal: Principal, flt: HoldFilter) -> sa.Select:
     query = sa.select(holds_t, orders_t.c.ship_by).select_from(
-        holds_t.outerjoin(orders_t, orders_t.c.order_id == holds_t.c.order_id))
+        holds_t.outerjoin(orders_t, orders_t.c.order_id == holds_t.c.order_id)
+    )
     if flt.state:
         query = query.where(holds_t.c.state == flt.state)
     if flt.reason:
@@ -99,9 +105,17 @@ def _filtered(conn: Connection, principal: Principal, flt: HoldFilter) -> sa.Sel
 
 
 def _item(row) -> dict:
-    return {"order_id": row.order_id, "state": row.state, "reasons": row.reasons, "since": row.since,
-            "station_id": row.station_id, "recheck_at": row.recheck_at, "ship_by": row.ship_by,
-            "overdue": row.overdue, "store_id": row.store_id}
+    return {
+        "order_id": row.order_id,
+        "state": row.state,
+        "reasons": row.reasons,
+        "since": row.since,
+        "station_id": row.station_id,
+        "recheck_at": row.recheck_at,
+        "ship_by": row.ship_by,
+        "overdue": row.overdue,
+        "store_id": row.store_id,
+    }
 
 
 def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
@@ -111,11 +125,12 @@ def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
         if flt.cursor:
             since_text, order_id = decode_cursor(flt.cursor, 2)
             try:
-                since = datetime.fromisoformat(since_text).astimezone(timezone.utc)
+                since = datetime.fromisoformat(since_text).astimezone(UTC)
             except (ValueError, OverflowError):
                 raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
-            query = query.where(sa.or_(holds_t.c.since > since,
-                                       sa.and_(holds_t.c.since == since, holds_t.c.order_id > order_id)))
+            query = query.where(
+                sa.or_(holds_t.c.since > since, sa.and_(holds_t.c.since == since, holds_t.c.order_id > order_id))
+            )
         rows = conn.execute(query.limit(flt.limit + 1)).all()
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
@@ -137,11 +152,19 @@ def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[s
             writer = csv.writer(buffer, lineterminator="\r\n")
             for row in rows:
                 item = _item(row)
-                writer.writerow([
-                    item["order_id"], item["state"], " ".join(item["reasons"]), _iso(item["since"]),
-                    item["station_id"] or "", _iso(item["recheck_at"]), _iso(item["ship_by"]),
-                    "true" if item["overdue"] else "false", item["store_id"] or "",
-                ])
+                writer.writerow(
+                    [
+                        item["order_id"],
+                        item["state"],
+                        " ".join(item["reasons"]),
+                        _iso(item["since"]),
+                        item["station_id"] or "",
+                        _iso(item["recheck_at"]),
+                        _iso(item["ship_by"]),
+                        "true" if item["overdue"] else "false",
+                        item["store_id"] or "",
+                    ]
+                )
             yield buffer.getvalue()
 
 
@@ -154,8 +177,9 @@ def summary(rt: Runtime, principal: Principal, now: datetime) -> dict:
     stores = sorted(principal.stores) if principal.stores is not None else None
     scope = holds_t.c.store_id.in_(stores) if stores is not None else sa.true()
     with rt.engine.connect() as conn:
-        by_state = dict(conn.execute(
-            sa.select(holds_t.c.state, sa.func.count()).where(scope).group_by(holds_t.c.state)).all())
+        by_state = dict(
+            conn.execute(sa.select(holds_t.c.state, sa.func.count()).where(scope).group_by(holds_t.c.state)).all()
+        )
         held = sa.and_(scope, holds_t.c.state == "held")
         overdue = conn.execute(sa.select(sa.func.count()).where(held, holds_t.c.overdue.is_(True))).scalar_one()
         oldest = conn.execute(sa.select(sa.func.min(holds_t.c.since)).where(held)).scalar_one()
@@ -163,16 +187,25 @@ def summary(rt: Runtime, principal: Principal, now: datetime) -> dict:
             code = sa.func.jsonb_array_elements_text(sa.cast(holds_t.c.reasons, postgresql.JSONB)).table_valued("value")
         else:
             code = sa.func.json_each(holds_t.c.reasons).table_valued("value")
-        by_reason = dict(conn.execute(
-            sa.select(code.c.value, sa.func.count()).select_from(holds_t).join(code, sa.true())
-            .where(held).group_by(code.c.value)).all())
+        by_reason = dict(
+            conn.execute(
+                sa.select(code.c.value, sa.func.count())
+                .select_from(holds_t)
+                .join(code, sa.true())
+                .where(held)
+                .group_by(code.c.value)
+            ).all()
+        )
     if isinstance(oldest, datetime) and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=timezone.utc)
+        oldest = oldest.replace(tzinfo=UTC)
     return {
-        "held": by_state.get("held", 0), "blocked": by_state.get("blocked", 0),
-        "released": by_state.get("released", 0), "overdue": overdue,
+        "held": by_state.get("held", 0),
+        "blocked": by_state.get("blocked", 0),
+        "released": by_state.get("released", 0),
+        "overdue": overdue,
         "by_reason": dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
-        "oldest_since": oldest, "as_of": now,
+        "oldest_since": oldest,
+        "as_of": now,
     }
 
 
@@ -187,9 +220,12 @@ def parse_release(body: object) -> str:
 
 def _upsert_waiver(conn: Connection, values: dict) -> None:
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(waivers_t).values(**values)
-    conn.execute(insert.on_conflict_do_update(
-        index_elements=["order_id", "code"],
-        set_={key: insert.excluded[key] for key in values if key not in ("order_id", "code")}))
+    conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=["order_id", "code"],
+            set_={key: insert.excluded[key] for key in values if key not in ("order_id", "code")},
+        )
+    )
 
 
 def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, now: datetime) -> dict:
@@ -205,8 +241,11 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
         rules = rt.settings.rules.for_store(state.store_id)
         evaluation = evaluate(state.facts, now, rules, state.waivers)
         if evaluation.verdict == "block":
-            raise Conflict("this order is blocked: pull the parcel and return it to stock", code="ORDER_BLOCKED",
-                           details=[{"code": f.code} for f in evaluation.reasons if f.verdict == "block"])
+            raise Conflict(
+                "this order is blocked: pull the parcel and return it to stock",
+                code="ORDER_BLOCKED",
+                details=[{"code": f.code} for f in evaluation.reasons if f.verdict == "block"],
+            )
         refused = [f.code for f in evaluation.reasons if not REASONS[f.code].waivable]
         if refused:
             raise Conflict(
@@ -215,18 +254,38 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
                 details=[{"code": code, "waivable": False} for code in refused],
             )
         decision_id = record_decision(
-            conn, order_id=order_id, kind="release", verdict="clear", reasons=[], now=now,
-            waived=[{"code": f.code, "note": note, "key_name": principal.name, "at": now.isoformat()}
-                    for f in evaluation.reasons],
-            facts=facts_snapshot(state.facts), key_name=principal.name, note=note,
+            conn,
+            order_id=order_id,
+            kind="release",
+            verdict="clear",
+            reasons=[],
+            now=now,
+            waived=[
+                {"code": f.code, "note": note, "key_name": principal.name, "at": now.isoformat()}
+                for f in evaluation.reasons
+            ],
+            facts=facts_snapshot(state.facts),
+            key_name=principal.name,
+            note=note,
         )
         for finding in evaluation.reasons:
             stamp = fact_stamp(state.facts, REASONS[finding.code].fact_type)
-            _upsert_waiver(conn, {"order_id": order_id, "code": finding.code, "fact_stamp": stamp, "note": note,
-                                  "key_name": principal.name, "granted_at": now, "decision_id": decision_id})
+            _upsert_waiver(
+                conn,
+                {
+                    "order_id": order_id,
+                    "code": finding.code,
+                    "fact_stamp": stamp,
+                    "note": note,
+                    "key_name": principal.name,
+                    "granted_at": now,
+                    "decision_id": decision_id,
+                },
+            )
             state.waivers[finding.code] = stamp
-        released = holds.settle(conn, state, current, evaluate(state.facts, now, rules, state.waivers), now,
-                                rules=rules)
+        released = holds.settle(
+            conn, state, current, evaluate(state.facts, now, rules, state.waivers), now, rules=rules
+        )
         notifications = take_written(conn)
     rt.dispatch(notifications)
     return {

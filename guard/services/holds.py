@@ -4,6 +4,7 @@ Called inside a use case's transaction. Every state change writes its outbox
 row in that same transaction, so a station or ERP is told exactly what was
 committed — never a release that rolled back, never a block that was lost.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,8 +35,9 @@ def _upsert(conn: Target, values: dict) -> None:
     write(conn, Upsert(holds_t, values))  # every hold write passes all of the hold's columns
 
 
-def notify(conn: Target, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime,
-           **extra: object) -> None:
+def notify(
+    conn: Target, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime, **extra: object
+) -> None:
     """Queue a notification in the outbox (contract, "Notifications")."""
     notification_id = new_id("ntf")
     body = {
@@ -51,11 +53,23 @@ def notify(conn: Target, kind: str, hold: dict, state: OrderState, reasons: list
             **extra,
         },
     }
-    write(conn, Insert(outbox_t, {
-        "notification_id": notification_id, "type": kind, "order_id": state.order_id, "store_id": state.store_id,
-        "station_id": hold.get("station_id"), "body": body, "created_at": now, "next_attempt_at": now,
-        "give_up_at": now + GIVE_UP_AFTER,
-    }))
+    write(
+        conn,
+        Insert(
+            outbox_t,
+            {
+                "notification_id": notification_id,
+                "type": kind,
+                "order_id": state.order_id,
+                "store_id": state.store_id,
+                "station_id": hold.get("station_id"),
+                "body": body,
+                "created_at": now,
+                "next_attempt_at": now,
+                "give_up_at": now + GIVE_UP_AFTER,
+            },
+        ),
+    )
     written(conn, notification_id)
 
 
@@ -89,13 +103,28 @@ def settle(
     if evaluation.verdict == "clear":
         if previous != "held":
             return current
-        released = {**current, "state": "released", "since": now, "reasons": [], "recheck_at": None,
-                    "overdue": False, "updated_at": now}
+        released = {
+            **current,
+            "state": "released",
+            "since": now,
+            "reasons": [],
+            "recheck_at": None,
+            "overdue": False,
+            "updated_at": now,
+        }
         _upsert(conn, released)
         notify(conn, "hold.released", released, state, current["reasons"], now)
         if automatic:
-            record_decision(conn, order_id=state.order_id, kind="release", verdict="clear", reasons=[],
-                            facts=facts_snapshot(state.facts), now=now, note="automatic")
+            record_decision(
+                conn,
+                order_id=state.order_id,
+                kind="release",
+                verdict="clear",
+                reasons=[],
+                facts=facts_snapshot(state.facts),
+                now=now,
+                note="automatic",
+            )
         return released
 
     target = "blocked" if evaluation.verdict == "block" else "held"
@@ -106,8 +135,13 @@ def settle(
     # not the hours the hold spent waiting on a payment before that.
     unchanged = continuing and current["reasons"] == codes
     rechecks = (current["recheck_count"] if unchanged else 0) + (1 if recheck and continuing else 0)
-    overdue_why = [] if target == "blocked" else overdue_because(
-        codes, state.facts, since=since, rechecks=rechecks, ship_by=state.ship_by, now=now, store=rules)
+    overdue_why = (
+        []
+        if target == "blocked"
+        else overdue_because(
+            codes, state.facts, since=since, rechecks=rechecks, ship_by=state.ship_by, now=now, store=rules
+        )
+    )
     hold = {
         "order_id": state.order_id,
         "store_id": state.store_id,

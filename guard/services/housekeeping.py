@@ -11,11 +11,12 @@ Rows go in chunks, each in its own short transaction, so a purge during
 business hours does not hold locks for long; every delete repeats its
 condition, so a row that changed since it was picked stays.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -60,15 +61,27 @@ def _no_open_hold(order_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
 def _targets(cutoff: datetime) -> dict[str, tuple[sa.Table, sa.Column, sa.ColumnElement[bool]]]:
     """Per kind: the table, its key, and which rows may go."""
     return {
-        "events": (events_t, events_t.c.event_id,
-                   sa.and_(events_t.c.received_at < cutoff, _no_open_hold(events_t.c.order_id))),
-        "decisions": (decisions_t, decisions_t.c.decision_id,
-                      sa.and_(decisions_t.c.decided_at < cutoff, _no_open_hold(decisions_t.c.order_id))),
+        "events": (
+            events_t,
+            events_t.c.event_id,
+            sa.and_(events_t.c.received_at < cutoff, _no_open_hold(events_t.c.order_id)),
+        ),
+        "decisions": (
+            decisions_t,
+            decisions_t.c.decision_id,
+            sa.and_(decisions_t.c.decided_at < cutoff, _no_open_hold(decisions_t.c.order_id)),
+        ),
         # next_attempt_at is NULL exactly when a row needs nothing more (delivered or failed for good).
-        "notifications": (outbox_t, outbox_t.c.id,
-                          sa.and_(outbox_t.c.created_at < cutoff, outbox_t.c.next_attempt_at.is_(None))),
-        "released_holds": (holds_t, holds_t.c.order_id,
-                           sa.and_(holds_t.c.state == "released", holds_t.c.since < cutoff)),
+        "notifications": (
+            outbox_t,
+            outbox_t.c.id,
+            sa.and_(outbox_t.c.created_at < cutoff, outbox_t.c.next_attempt_at.is_(None)),
+        ),
+        "released_holds": (
+            holds_t,
+            holds_t.c.order_id,
+            sa.and_(holds_t.c.state == "released", holds_t.c.since < cutoff),
+        ),
     }
 
 
@@ -76,13 +89,15 @@ def count_purgeable(engine: Engine, cutoff: datetime) -> PurgeCounts:
     counts = PurgeCounts()
     with reading(engine) as conn:
         for kind, (table, _, condition) in _targets(cutoff).items():
-            setattr(counts, kind, conn.execute(sa.select(sa.func.count()).select_from(table).where(condition))
-                    .scalar_one())
+            setattr(
+                counts, kind, conn.execute(sa.select(sa.func.count()).select_from(table).where(condition)).scalar_one()
+            )
     return counts
 
 
-def purge(engine: Engine, cutoff: datetime, progress: Callable[[int], None] = lambda done: None,
-          chunk: int = CHUNK) -> PurgeCounts:
+def purge(
+    engine: Engine, cutoff: datetime, progress: Callable[[int], None] = lambda done: None, chunk: int = CHUNK
+) -> PurgeCounts:
     """Delete what retention allows, older than `cutoff`; returns how many rows of each kind went."""
     counts = PurgeCounts()
     for kind, (table, key, condition) in _targets(cutoff).items():

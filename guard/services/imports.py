@@ -5,13 +5,15 @@ Exports carry no per-row modification time, so each row's facts take `--as-of`
 id, the row's content and that time: importing the same file twice is harmless.
 Rows go in chunks, each all-or-nothing through the same ingest as the API.
 """
+
 from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from guard.errors import ValidationFailed
 from guard.events import PLATFORM_STATUS, parse_batch
@@ -44,12 +46,22 @@ def _event(row: dict[str, str], as_of: str) -> dict:
     occurred_at = values.pop("modified_at", as_of)
     content = "\x1f".join(f"{k}={values[k]}" for k in sorted(values))
     digest = hashlib.sha256(f"{values.get('order_id', '')}\x1e{content}\x1e{occurred_at}".encode()).hexdigest()
-    return {"event_id": f"imp-{digest[:48]}", "type": PLATFORM_STATUS, "platform": "aliexpress",
-            "occurred_at": occurred_at, **values}
+    return {
+        "event_id": f"imp-{digest[:48]}",
+        "type": PLATFORM_STATUS,
+        "platform": "aliexpress",
+        "occurred_at": occurred_at,
+        **values,
+    }
 
 
-def import_csv(rt: Runtime, stream: TextIO, as_of: str, now: Callable[[], datetime],
-               progress: Callable[[int], None] = lambda n: None) -> ImportReport:
+def import_csv(
+    rt: Runtime,
+    stream: TextIO,
+    as_of: str,
+    now: Callable[[], datetime],
+    progress: Callable[[int], None] = lambda n: None,
+) -> ImportReport:
     report = ImportReport()
     reader = csv.DictReader(stream)
     header = [name.strip() for name in (reader.fieldnames or [])]

@@ -4,6 +4,7 @@ A batch is applied in input order inside one transaction. It is set-based: a
 fixed number of queries per batch (lock orders, load facts, load seen event
 ids, write events, upsert facts, update orders, settle holds), not per event.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -62,7 +63,10 @@ def _lock_orders(conn: Connection, order_ids: list[str], now: datetime) -> dict[
         )
         if conn.dialect.name == "postgresql":
             conn.execute(
-                sa.select(orders_t.c.order_id).where(orders_t.c.order_id.in_(part)).order_by(orders_t.c.order_id).with_for_update()
+                sa.select(orders_t.c.order_id)
+                .where(orders_t.c.order_id.in_(part))
+                .order_by(orders_t.c.order_id)
+                .with_for_update()
             )
     return load_states(conn, order_ids)
 
@@ -91,7 +95,9 @@ def _check_stores(principal: Principal, events: list[IncomingEvent], states: dic
         raise ValidationFailed(problems)
 
 
-def _apply(conn: Connection, settings: Settings, principal: Principal, events: list[IncomingEvent], now: datetime) -> dict:
+def _apply(
+    conn: Connection, settings: Settings, principal: Principal, events: list[IncomingEvent], now: datetime
+) -> dict:
     order_ids = sorted({event.order_id for event in events})
     states = _lock_orders(conn, order_ids, now)
     _check_stores(principal, events, states)
@@ -107,8 +113,13 @@ def _apply(conn: Connection, settings: Settings, principal: Principal, events: l
     changed_orders: dict[str, dict] = {}
     for event in events:
         if event.event_id in seen:
-            results.append({"event_id": event.event_id, "outcome": "duplicate",
-                            "facts": {kind: "duplicate" for kind, _ in event.facts}})
+            results.append(
+                {
+                    "event_id": event.event_id,
+                    "outcome": "duplicate",
+                    "facts": {kind: "duplicate" for kind, _ in event.facts},
+                }
+            )
             continue
         seen.add(event.event_id)
         state = states[event.order_id]
@@ -119,18 +130,30 @@ def _apply(conn: Connection, settings: Settings, principal: Principal, events: l
             if outcome == "applied":
                 state.facts[kind] = incoming
                 changed_facts[(event.order_id, kind)] = {
-                    "order_id": event.order_id, "fact_type": kind, "status": incoming.status,
-                    "occurred_at": incoming.occurred_at, "event_id": event.event_id,
-                    "tracking_number": incoming.tracking_number, "carrier": incoming.carrier,
-                    "note": event.reason, "updated_at": now,
+                    "order_id": event.order_id,
+                    "fact_type": kind,
+                    "status": incoming.status,
+                    "occurred_at": incoming.occurred_at,
+                    "event_id": event.event_id,
+                    "tracking_number": incoming.tracking_number,
+                    "carrier": incoming.carrier,
+                    "note": event.reason,
+                    "updated_at": now,
                 }
         outcome = _event_outcome(fact_outcomes.values())
         _note_order_fields(state, event, changed_orders, now)
-        event_rows.append({
-            "event_id": event.event_id, "order_id": event.order_id, "fact_type": event.type,
-            "status": event.status, "occurred_at": event.occurred_at, "received_at": now,
-            "outcome": outcome, "payload": event.raw,
-        })
+        event_rows.append(
+            {
+                "event_id": event.event_id,
+                "order_id": event.order_id,
+                "fact_type": event.type,
+                "status": event.status,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "outcome": outcome,
+                "payload": event.raw,
+            }
+        )
         results.append({"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes})
 
     if event_rows:
@@ -139,15 +162,21 @@ def _apply(conn: Connection, settings: Settings, principal: Principal, events: l
         upsert = _insert(conn, facts_t)
         upsert = upsert.on_conflict_do_update(
             index_elements=["order_id", "fact_type"],
-            set_={column: upsert.excluded[column] for column in
-                  ("status", "occurred_at", "event_id", "tracking_number", "carrier", "note", "updated_at")},
+            set_={
+                column: upsert.excluded[column]
+                for column in ("status", "occurred_at", "event_id", "tracking_number", "carrier", "note", "updated_at")
+            },
         )
         conn.execute(upsert, list(changed_facts.values()))
     if changed_orders:
         conn.execute(
-            orders_t.update().where(orders_t.c.order_id == sa.bindparam("b_order_id")).values(
-                store_id=sa.bindparam("store_id"), ship_by=sa.bindparam("ship_by"),
-                ship_by_at=sa.bindparam("ship_by_at"), updated_at=sa.bindparam("updated_at"),
+            orders_t.update()
+            .where(orders_t.c.order_id == sa.bindparam("b_order_id"))
+            .values(
+                store_id=sa.bindparam("store_id"),
+                ship_by=sa.bindparam("ship_by"),
+                ship_by_at=sa.bindparam("ship_by_at"),
+                updated_at=sa.bindparam("updated_at"),
             ),
             list(changed_orders.values()),
         )
@@ -167,16 +196,17 @@ def _event_outcome(outcomes) -> str:
 def _note_order_fields(state: OrderState, event: IncomingEvent, changed: dict[str, dict], now: datetime) -> None:
     store_changed = event.store_id is not None and state.store_id is None
     # ship_by follows the newest source time, so a lagging view cannot move it back.
-    ship_by_changed = event.ship_by is not None and (
-        state.ship_by_at is None or event.occurred_at >= state.ship_by_at
-    )
+    ship_by_changed = event.ship_by is not None and (state.ship_by_at is None or event.occurred_at >= state.ship_by_at)
     if not (store_changed or ship_by_changed):
         return
     entry = changed.get(state.order_id)
     if entry is None:
         entry = changed[state.order_id] = {
-            "b_order_id": state.order_id, "store_id": state.store_id, "ship_by": state.ship_by,
-            "ship_by_at": state.ship_by_at, "updated_at": now,
+            "b_order_id": state.order_id,
+            "store_id": state.store_id,
+            "ship_by": state.ship_by,
+            "ship_by_at": state.ship_by_at,
+            "updated_at": now,
         }
     if store_changed:
         state.store_id = entry["store_id"] = event.store_id
@@ -185,7 +215,9 @@ def _note_order_fields(state: OrderState, event: IncomingEvent, changed: dict[st
         state.ship_by_at = entry["ship_by_at"] = event.occurred_at
 
 
-def _settle_holds(conn: Connection, settings: Settings, states: dict[str, OrderState], order_ids: set[str], now: datetime) -> None:
+def _settle_holds(
+    conn: Connection, settings: Settings, states: dict[str, OrderState], order_ids: set[str], now: datetime
+) -> None:
     """Re-evaluate the open holds of orders whose facts changed (contract, "Holds")."""
     if not order_ids:
         return

@@ -5,13 +5,14 @@
   one label per order and parcel; the spend is committed whatever follows.
 - `reprint` and `handover` re-evaluate too, and are audited like every decision.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -50,11 +51,15 @@ class NotClear(GuardError):
 
 
 def _not_clear(evaluation: Evaluation, order_id: str) -> NotClear:
-    return NotClear(f"the order is no longer clear ({evaluation.verdict}): do not ship",
-                    details=[render_reason(finding) for finding in evaluation.reasons], order_id=order_id)
+    return NotClear(
+        f"the order is no longer clear ({evaluation.verdict}): do not ship",
+        details=[render_reason(finding) for finding in evaluation.reasons],
+        order_id=order_id,
+    )
 
 
 # --- escrow ---------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class CarrierLabelUpload:
@@ -102,27 +107,45 @@ def _visible(conn: Connection, principal: Principal, order_id: str) -> OrderStat
     return state
 
 
-def put_carrier_label(rt: Runtime, principal: Principal, order_id: str, upload: CarrierLabelUpload, now: datetime) -> None:
+def put_carrier_label(
+    rt: Runtime, principal: Principal, order_id: str, upload: CarrierLabelUpload, now: datetime
+) -> None:
     with rt.engine.begin() as conn:
         _visible(conn, principal, order_id)
-        issued = conn.execute(sa.select(labels_t.c.label_id).where(
-            labels_t.c.order_id == order_id, labels_t.c.parcel_id == upload.parcel_id)).first()
+        issued = conn.execute(
+            sa.select(labels_t.c.label_id).where(
+                labels_t.c.order_id == order_id, labels_t.c.parcel_id == upload.parcel_id
+            )
+        ).first()
         if issued is not None:
-            raise Conflict("this parcel's label was issued already; it can no longer be replaced",
-                           code="LABEL_ALREADY_ISSUED")
-        values = {"order_id": order_id, "parcel_id": upload.parcel_id, "format": upload.format,
-                  "content": upload.content, "tracking_number": upload.tracking_number, "received_at": now}
+            raise Conflict(
+                "this parcel's label was issued already; it can no longer be replaced", code="LABEL_ALREADY_ISSUED"
+            )
+        values = {
+            "order_id": order_id,
+            "parcel_id": upload.parcel_id,
+            "format": upload.format,
+            "content": upload.content,
+            "tracking_number": upload.tracking_number,
+            "received_at": now,
+        }
         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(escrow_t).values(**values)
-        conn.execute(insert.on_conflict_do_update(
-            index_elements=["order_id", "parcel_id"],
-            set_={key: insert.excluded[key] for key in ("format", "content", "tracking_number", "received_at")}))
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["order_id", "parcel_id"],
+                set_={key: insert.excluded[key] for key in ("format", "content", "tracking_number", "received_at")},
+            )
+        )
 
 
 # --- issuing --------------------------------------------------------------
 
+
 def parse_label_request(body: object) -> tuple[str, str | None]:
     if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"clearance": "...", "station_id": "..."}')])
+        raise ValidationFailed(
+            [problem("", 'the body must be a JSON object: {"clearance": "...", "station_id": "..."}')]
+        )
     problems = []
     token, station_id = body.get("clearance"), body.get("station_id")
     if not isinstance(token, str) or not token or len(token) > 64:
@@ -137,8 +160,13 @@ def parse_label_request(body: object) -> tuple[str, str | None]:
 def _document(row) -> dict:
     text = row.format == "zpl"
     return {
-        "order_id": row.order_id, "parcel_id": row.parcel_id, "label_id": row.label_id, "source": row.source,
-        "format": row.format, "tracking_number": row.tracking_number, "issued_at": row.issued_at,
+        "order_id": row.order_id,
+        "parcel_id": row.parcel_id,
+        "label_id": row.label_id,
+        "source": row.source,
+        "format": row.format,
+        "tracking_number": row.tracking_number,
+        "issued_at": row.issued_at,
         "station_id": row.station_id,
         "content": row.content.decode("utf-8", "replace") if text else None,
         "content_base64": None if text else base64.b64encode(row.content).decode(),
@@ -157,8 +185,12 @@ def _spend(conn: Connection, principal: Principal, token: str, now: datetime) ->
         raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")  # another store's reads as unknown
     won = conn.execute(
         clearances_t.update()
-        .where(clearances_t.c.token == token, clearances_t.c.used_at.is_(None),
-               clearances_t.c.voided_at.is_(None), clearances_t.c.expires_at > now)
+        .where(
+            clearances_t.c.token == token,
+            clearances_t.c.used_at.is_(None),
+            clearances_t.c.voided_at.is_(None),
+            clearances_t.c.expires_at > now,
+        )
         .values(used_at=now)
     ).rowcount
     if won != 1:
@@ -169,8 +201,9 @@ def _spend(conn: Connection, principal: Principal, token: str, now: datetime) ->
 
 
 @metrics.label_outcomes("issue")  # issued by source and format; refusals by code
-def issue_label(rt: Runtime, principal: Principal, token: str, station_id: str | None, want_pdf: bool,
-                now: datetime) -> dict:
+def issue_label(
+    rt: Runtime, principal: Principal, token: str, station_id: str | None, want_pdf: bool, now: datetime
+) -> dict:
     refusal: GuardError | None = None
     with rt.engine.begin() as conn:
         clearance, state = _spend(conn, principal, token, now)
@@ -178,9 +211,17 @@ def issue_label(rt: Runtime, principal: Principal, token: str, station_id: str |
         rules = rt.settings.rules.for_store(state.store_id)
         evaluation = evaluate(state.facts, now, rules, state.waivers)
         decision_id = record_decision(
-            conn, order_id=order_id, parcel_id=parcel_id, kind="label", verdict=evaluation.verdict,
-            reasons=evaluation.codes, facts=facts_snapshot(state.facts), now=now, station_id=station_id,
-            key_name=principal.name)
+            conn,
+            order_id=order_id,
+            parcel_id=parcel_id,
+            kind="label",
+            verdict=evaluation.verdict,
+            reasons=evaluation.codes,
+            facts=facts_snapshot(state.facts),
+            now=now,
+            station_id=station_id,
+            key_name=principal.name,
+        )
         current = holds.current_holds(conn, [order_id], lock=True).get(order_id)
         holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=station_id)
         if evaluation.verdict != "clear":
@@ -201,35 +242,62 @@ def _print(rt: Runtime, station_id: str | None, zpl: bytes | None) -> dict | Non
     if address is None:
         return None
     if zpl is None:
-        return {"address": f"{address[0]}:{address[1]}", "sent": False,
-                "error": "the carrier's label is a PDF; print it from the browser"}
+        return {
+            "address": f"{address[0]}:{address[1]}",
+            "sent": False,
+            "error": "the carrier's label is a PDF; print it from the browser",
+        }
     error = send_zpl(address, zpl)
     return {"address": f"{address[0]}:{address[1]}", "sent": error is None, "error": error}
 
 
-def _write_label(conn: Connection, state: OrderState, parcel_id: str, station_id: str | None, token: str,
-                 want_pdf: bool, now: datetime):
-    escrow = conn.execute(sa.select(escrow_t).where(
-        escrow_t.c.order_id == state.order_id, escrow_t.c.parcel_id == parcel_id)).first()
+def _write_label(
+    conn: Connection,
+    state: OrderState,
+    parcel_id: str,
+    station_id: str | None,
+    token: str,
+    want_pdf: bool,
+    now: datetime,
+):
+    escrow = conn.execute(
+        sa.select(escrow_t).where(escrow_t.c.order_id == state.order_id, escrow_t.c.parcel_id == parcel_id)
+    ).first()
     if escrow is not None:
         source, fmt, content, tracking = "carrier", escrow.format, escrow.content, escrow.tracking_number
         zpl = content if fmt == "zpl" else None
     else:
         notice = state.facts.get("shipping_notice")
-        fields = LabelFields(state.order_id, parcel_id, notice.tracking_number if notice else "",
-                             notice.carrier if notice else None, station_id, now)
+        fields = LabelFields(
+            state.order_id,
+            parcel_id,
+            notice.tracking_number if notice else "",
+            notice.carrier if notice else None,
+            station_id,
+            now,
+        )
         source, tracking = "guard", fields.tracking_number
         zpl = render_zpl(fields).encode()  # what a thermal printer takes, whatever the caller asked for
         fmt, content = ("pdf", render_pdf(fields)) if want_pdf else ("zpl", zpl)
-    values = {"label_id": new_id("lbl"), "order_id": state.order_id, "parcel_id": parcel_id, "source": source,
-              "format": fmt, "tracking_number": tracking, "station_id": station_id, "clearance_token": token,
-              "issued_at": now, "content": content}
+    values = {
+        "label_id": new_id("lbl"),
+        "order_id": state.order_id,
+        "parcel_id": parcel_id,
+        "source": source,
+        "format": fmt,
+        "tracking_number": tracking,
+        "station_id": station_id,
+        "clearance_token": token,
+        "issued_at": now,
+        "content": content,
+    }
     try:
         with conn.begin_nested():
             conn.execute(labels_t.insert().values(**values))
     except IntegrityError:
-        raise Conflict("this parcel has a label already; a reprint needs a supervisor",
-                       code="LABEL_ALREADY_ISSUED") from None
+        raise Conflict(
+            "this parcel has a label already; a reprint needs a supervisor", code="LABEL_ALREADY_ISSUED"
+        ) from None
     return SimpleNamespace(**values), zpl  # the row, read like a fetched one, and the printer's ZPL
 
 
@@ -252,9 +320,18 @@ def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: da
             raise NotFound(f"no label {label_id!r}", code="LABEL_NOT_FOUND")
         evaluation = evaluate(state.facts, now, rt.settings.rules.for_store(state.store_id), state.waivers)
         decision_id = record_decision(
-            conn, order_id=label.order_id, parcel_id=label.parcel_id, kind="reprint", verdict=evaluation.verdict,
-            reasons=evaluation.codes, facts=facts_snapshot(state.facts), now=now, station_id=label.station_id,
-            key_name=principal.name, note=note)
+            conn,
+            order_id=label.order_id,
+            parcel_id=label.parcel_id,
+            kind="reprint",
+            verdict=evaluation.verdict,
+            reasons=evaluation.codes,
+            facts=facts_snapshot(state.facts),
+            now=now,
+            station_id=label.station_id,
+            key_name=principal.name,
+            note=note,
+        )
         if evaluation.verdict != "clear":
             refusal = _not_clear(evaluation, label.order_id)  # the refused reprint stays on record
     if refusal is not None:
@@ -264,6 +341,7 @@ def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: da
 
 
 # --- hand-over ------------------------------------------------------------
+
 
 def parse_handover(body: object) -> tuple[str, str | None]:
     if not isinstance(body, dict):
@@ -290,8 +368,9 @@ def handover(rt: Runtime, principal: Principal, code: str, station_id: str | Non
         if state is not None:  # an order id match wins over a tracking number
             labels = conn.execute(sa.select(labels_t.c.label_id).where(labels_t.c.order_id == code)).all()
         else:
-            for row in conn.execute(sa.select(labels_t.c.order_id, labels_t.c.label_id)
-                                    .where(labels_t.c.tracking_number == code)):
+            for row in conn.execute(
+                sa.select(labels_t.c.order_id, labels_t.c.label_id).where(labels_t.c.tracking_number == code)
+            ):
                 candidate = load_states(conn, [row.order_id]).get(row.order_id)
                 if candidate is not None and principal.sees(candidate.store_id):
                     state, labels = candidate, [row]
@@ -301,20 +380,38 @@ def handover(rt: Runtime, principal: Principal, code: str, station_id: str | Non
         lock_order(conn, state.order_id)
         rules = rt.settings.rules.for_store(state.store_id)
         evaluation = evaluate(state.facts, now, rules, state.waivers)
-        record_decision(conn, order_id=state.order_id, kind="handover", verdict=evaluation.verdict,
-                        reasons=evaluation.codes, facts=facts_snapshot(state.facts), now=now,
-                        station_id=station_id, key_name=principal.name, note=f"scanned {code}")
+        record_decision(
+            conn,
+            order_id=state.order_id,
+            kind="handover",
+            verdict=evaluation.verdict,
+            reasons=evaluation.codes,
+            facts=facts_snapshot(state.facts),
+            now=now,
+            station_id=station_id,
+            key_name=principal.name,
+            note=f"scanned {code}",
+        )
         current = holds.current_holds(conn, [state.order_id], lock=True).get(state.order_id)
         hold = holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=station_id)
         if evaluation.verdict != "clear":
             # A parcel at the dock whose order turned bad: tell everyone to pull it.
             pull = hold or {"state": "held", "since": now, "station_id": station_id}
-            holds.notify(conn, "order.pull", {**pull, "station_id": station_id or pull.get("station_id")},
-                         state, evaluation.codes, now)
+            holds.notify(
+                conn,
+                "order.pull",
+                {**pull, "station_id": station_id or pull.get("station_id")},
+                state,
+                evaluation.codes,
+                now,
+            )
             refusal = _not_clear(evaluation, state.order_id)
         elif not labels:
-            refusal = Conflict("this parcel was never labelled by the guard: scan it at a packing station first",
-                               code="NOT_LABELLED", order_id=state.order_id)
+            refusal = Conflict(
+                "this parcel was never labelled by the guard: scan it at a packing station first",
+                code="NOT_LABELLED",
+                order_id=state.order_id,
+            )
         notifications = take_written(conn)
     rt.dispatch(notifications)
     if refusal is not None:

@@ -1,4 +1,5 @@
 """Reading an order back: its facts, its verdict now, its hold, labels and decision history."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,13 +41,21 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
         fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
         facts = {
             row.fact_type: {
-                "status": row.status, "occurred_at": row.occurred_at, "event_id": row.event_id,
-                "tracking_number": row.tracking_number, "carrier": row.carrier, "reason": row.note,
+                "status": row.status,
+                "occurred_at": row.occurred_at,
+                "event_id": row.event_id,
+                "tracking_number": row.tracking_number,
+                "carrier": row.carrier,
+                "reason": row.note,
             }
             for row in fact_rows
         }
         hold = holds.current_holds(conn, [order_id]).get(order_id)
-        labels = conn.execute(sa.select(*[c for c in labels_t.c if c.name != "content"]).where(labels_t.c.order_id == order_id).order_by(labels_t.c.issued_at))
+        labels = conn.execute(
+            sa.select(*[c for c in labels_t.c if c.name != "content"])
+            .where(labels_t.c.order_id == order_id)
+            .order_by(labels_t.c.issued_at)
+        )
         return {
             "order_id": order_id,
             "store_id": state.store_id,
@@ -57,8 +66,15 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
             "waived": waived(waiver_notes(conn, order_id), evaluation),
             "hold": holds.hold_view(hold),
             "labels": [
-                {"label_id": row.label_id, "parcel_id": row.parcel_id, "source": row.source, "format": row.format,
-                 "tracking_number": row.tracking_number, "station_id": row.station_id, "issued_at": row.issued_at}
+                {
+                    "label_id": row.label_id,
+                    "parcel_id": row.parcel_id,
+                    "source": row.source,
+                    "format": row.format,
+                    "tracking_number": row.tracking_number,
+                    "station_id": row.station_id,
+                    "issued_at": row.issued_at,
+                }
                 for row in labels
             ],
         }

@@ -6,6 +6,7 @@ POSTed to the webhook. It is done only after a 2xx; otherwise it is retried with
 backoff for 24 hours, then marked failed — visible, and retryable by hand.
 `next_attempt_at` is NULL exactly when a row needs nothing more.
 """
+
 from __future__ import annotations
 
 import logging
@@ -106,8 +107,9 @@ def relay(
     return report
 
 
-def _deliver_one(engine: Engine, bus: StationBus | None, sender: Sender | None, now: datetime, row,
-                 report: RelayReport) -> None:
+def _deliver_one(
+    engine: Engine, bus: StationBus | None, sender: Sender | None, now: datetime, row, report: RelayReport
+) -> None:
     body = orjson.dumps(row.body)
     changes: dict = {}
     published = row.published_at is not None or row.station_id is None
@@ -147,9 +149,16 @@ def _deliver_one(engine: Engine, bus: StationBus | None, sender: Sender | None, 
 
 def _view(row) -> dict:
     return {
-        "id": row.notification_id, "type": row.type, "order_id": row.order_id, "station_id": row.station_id,
-        "created_at": row.created_at, "attempts": row.attempts, "last_error": row.last_error,
-        "next_attempt_at": row.next_attempt_at, "delivered_at": row.delivered_at, "failed_at": row.failed_at,
+        "id": row.notification_id,
+        "type": row.type,
+        "order_id": row.order_id,
+        "station_id": row.station_id,
+        "created_at": row.created_at,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "next_attempt_at": row.next_attempt_at,
+        "delivered_at": row.delivered_at,
+        "failed_at": row.failed_at,
         "body": row.body,
     }
 
@@ -187,7 +196,8 @@ def retry_failed(engine: Engine, now: datetime, notification_id: str | None = No
             raise NotFound(f"no failed notification {notification_id!r}", code="NOTIFICATION_NOT_FOUND")
         if rows:
             conn.execute(
-                outbox_t.update().where(outbox_t.c.id.in_([row.id for row in rows]))
+                outbox_t.update()
+                .where(outbox_t.c.id.in_([row.id for row in rows]))
                 .values(failed_at=None, next_attempt_at=now, attempts=0, give_up_at=now + GIVE_UP_AFTER)
             )
     return [row.notification_id for row in rows]

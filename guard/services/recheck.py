@@ -4,11 +4,12 @@ Timers live in the database, not in the broker: a periodic job takes due holds
 in chunks (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers share the
 work without taking the same hold twice) and settles each one.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,13 +35,17 @@ def recheck_due(engine: Engine, settings: Settings, now: datetime, limit: int = 
     """Re-check one chunk of due holds; call again while `checked == limit`."""
     report = SweepReport()
     with engine.begin() as conn:
-        due = conn.execute(
-            sa.select(holds_t)
-            .where(holds_t.c.state == "held", holds_t.c.recheck_at <= now)
-            .order_by(holds_t.c.recheck_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).mappings().all()
+        due = (
+            conn.execute(
+                sa.select(holds_t)
+                .where(holds_t.c.state == "held", holds_t.c.recheck_at <= now)
+                .order_by(holds_t.c.recheck_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .mappings()
+            .all()
+        )
         if not due:
             return report
         states = load_states(conn, [row["order_id"] for row in due])
@@ -56,8 +61,14 @@ def recheck_due(engine: Engine, settings: Settings, now: datetime, limit: int = 
     return report
 
 
-def sweep(engine: Engine, settings: Settings, clock: Callable[[], datetime], dispatch: Callable[[list[str]], None],
-          chunk: int = 500, max_chunks: int = 100) -> int:
+def sweep(
+    engine: Engine,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    dispatch: Callable[[list[str]], None],
+    chunk: int = 500,
+    max_chunks: int = 100,
+) -> int:
     """Re-check every due hold, chunk by chunk; returns how many were checked."""
     total = 0
     for _ in range(max_chunks):

@@ -2,12 +2,13 @@
 
 Helpers here never commit; the use case that calls them owns the transaction.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
@@ -64,8 +65,15 @@ class OrderState:
 
 
 _ORDER_COLUMNS = (orders_t.c.order_id, orders_t.c.store_id, orders_t.c.ship_by, orders_t.c.ship_by_at)
-_FACT_COLUMNS = (facts_t.c.order_id, facts_t.c.fact_type, facts_t.c.status, facts_t.c.occurred_at,
-                 facts_t.c.event_id, facts_t.c.tracking_number, facts_t.c.carrier)
+_FACT_COLUMNS = (
+    facts_t.c.order_id,
+    facts_t.c.fact_type,
+    facts_t.c.status,
+    facts_t.c.occurred_at,
+    facts_t.c.event_id,
+    facts_t.c.tracking_number,
+    facts_t.c.carrier,
+)
 _WAIVER_COLUMNS = (waivers_t.c.order_id, waivers_t.c.code, waivers_t.c.fact_stamp)
 
 
@@ -121,7 +129,7 @@ def load_states(conn: Connection, order_ids: Iterable[str], *, with_waivers: boo
 
 
 # The wave check judges verdicts only: rules read statuses, waivers read event ids.
-_NOT_LOADED = datetime.min.replace(tzinfo=timezone.utc)
+_NOT_LOADED = datetime.min.replace(tzinfo=UTC)
 _ORDERS_SQL = "SELECT order_id, store_id FROM orders WHERE order_id {among}"
 _FACTS_SQL = "SELECT order_id, fact_type, status, event_id FROM facts WHERE order_id {among}"
 _WAIVERS_SQL = "SELECT order_id, code, fact_stamp FROM waivers WHERE order_id {among}"
@@ -208,8 +216,10 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
             params = {"ids": pack(part)}
             cursor.execute(_SHAPES_SQL[dialect], params)
             for store_id, statuses, ids in cursor.fetchall():
-                facts = {fact_type: Fact(status, _NOT_LOADED, "")
-                         for fact_type, status in orjson.loads(statuses or "{}").items()}
+                facts = {
+                    fact_type: Fact(status, _NOT_LOADED, "")
+                    for fact_type, status in orjson.loads(statuses or "{}").items()
+                }
                 shapes.append(Shape(store_id, facts, ids_of(ids)))
             cursor.execute(_WAIVED_SQL[dialect], params)
             waived += [order_id for (order_id,) in cursor.fetchall()]
@@ -244,9 +254,11 @@ _HOLD_COLUMNS = tuple(column.name for column in holds_t.c)
 _HOLD_TIMES = tuple(i for i, column in enumerate(holds_t.c) if isinstance(column.type, UTCDateTime))
 HOLD_ONE = sa.select(holds_t).where(holds_t.c.order_id == _ONE)  # also holds.current_holds
 _LABEL_ONE = sa.select(labels_t.c.label_id, labels_t.c.issued_at, labels_t.c.station_id).where(
-    labels_t.c.order_id == _ONE, labels_t.c.parcel_id == sa.bindparam("parcel_id"))
-_WAIVERS_NOTED_ONE = sa.select(waivers_t.c.code, waivers_t.c.fact_stamp, waivers_t.c.note, waivers_t.c.key_name,
-                               waivers_t.c.granted_at).where(waivers_t.c.order_id == _ONE)
+    labels_t.c.order_id == _ONE, labels_t.c.parcel_id == sa.bindparam("parcel_id")
+)
+_WAIVERS_NOTED_ONE = sa.select(
+    waivers_t.c.code, waivers_t.c.fact_stamp, waivers_t.c.note, waivers_t.c.key_name, waivers_t.c.granted_at
+).where(waivers_t.c.order_id == _ONE)
 
 # PostgreSQL: the whole view in one statement, locking the order row, then the hold row
 # (the order every writer locks them in). Child rows come back as JSON text, parsed by orjson.
@@ -290,8 +302,10 @@ def load_for_check(conn: Connection, order_id: str, parcel_id: str) -> ParcelVie
 
 def waiver_notes(conn: Connection, order_id: str) -> dict[str, dict]:
     """Who waived what on this order, and why: code → {"code", "note", "key_name", "at"}."""
-    return {row.code: _waiver_note(row.code, row.note, row.key_name, row.granted_at)
-            for row in conn.execute(_WAIVERS_NOTED_ONE, {"order_id": order_id})}
+    return {
+        row.code: _waiver_note(row.code, row.note, row.key_name, row.granted_at)
+        for row in conn.execute(_WAIVERS_NOTED_ONE, {"order_id": order_id})
+    }
 
 
 def parcel_view(order_id: str, row: tuple) -> ParcelView:
@@ -324,7 +338,7 @@ def _waiver_note(code: str, note: str, key_name: str | None, granted_at: datetim
 
 def _utc(text: str | None) -> datetime | None:
     # JSON renders timestamptz in the session's time zone, with its offset.
-    return None if text is None else datetime.fromisoformat(text).astimezone(timezone.utc)
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
 
 
 def lock_order(conn: Connection, order_id: str) -> None:

@@ -10,10 +10,11 @@ CTEs), elsewhere one statement after another. Given a connection, they execute
 at once, so use cases that read their own writes back work unchanged. Nothing
 here commits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
@@ -94,24 +95,33 @@ def send(conn: Connection, ops: list[Write]) -> None:
 
 # --- one at a time (any database) -------------------------------------------------------------------------
 
-_VOID = clearances_t.update().where(
-    clearances_t.c.order_id == sa.bindparam("b_order_id"), clearances_t.c.parcel_id == sa.bindparam("b_parcel_id"),
-    clearances_t.c.used_at.is_(None), clearances_t.c.voided_at.is_(None),
-).values(voided_at=sa.bindparam("b_now"))
+_VOID = (
+    clearances_t.update()
+    .where(
+        clearances_t.c.order_id == sa.bindparam("b_order_id"),
+        clearances_t.c.parcel_id == sa.bindparam("b_parcel_id"),
+        clearances_t.c.used_at.is_(None),
+        clearances_t.c.voided_at.is_(None),
+    )
+    .values(voided_at=sa.bindparam("b_now"))
+)
 
 
-def _upsert_statement(insert, table: sa.Table):  # noqa: ANN001 - a dialect's insert construct
+def _upsert_statement(insert, table: sa.Table):
     statement = insert(table)
     keys = [column.name for column in table.primary_key]
     return statement.on_conflict_do_update(
         index_elements=keys,
-        set_={column.name: statement.excluded[column.name] for column in table.c if column.name not in keys})
+        set_={column.name: statement.excluded[column.name] for column in table.c if column.name not in keys},
+    )
 
 
 # Built once per dialect and table; every upsert passes all of the row's columns.
-_UPSERTS = {(dialect, table.name): _upsert_statement(insert, table)
-            for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-            for table in (holds_t,)}
+_UPSERTS = {
+    (dialect, table.name): _upsert_statement(insert, table)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for table in (holds_t,)
+}
 _INSERTS: dict[str, sa.Insert] = {}
 
 
@@ -128,6 +138,7 @@ def _execute(conn: Connection, op: Write) -> None:
 
 
 # --- all at once (PostgreSQL) -----------------------------------------------------------------------------
+
 
 def one_statement(ops: list[Write]) -> tuple[str, list[object]]:
     """Every staged write as one PostgreSQL statement: `WITH w0 AS (...), w1 AS (...) <last write>`.
@@ -154,8 +165,10 @@ _FRAGMENTS: dict[tuple, str] = {}
 
 def _fragment(op: Write) -> tuple[str, list[object]]:
     if isinstance(op, VoidClearances):
-        sql = ("UPDATE clearances SET voided_at = %s WHERE order_id = %s AND parcel_id = %s"
-               " AND used_at IS NULL AND voided_at IS NULL")
+        sql = (
+            "UPDATE clearances SET voided_at = %s WHERE order_id = %s AND parcel_id = %s"
+            " AND used_at IS NULL AND voided_at IS NULL"
+        )
         return sql, [op.now, op.order_id, op.parcel_id]
     table = op.table
     values = {**_scalar_defaults(table), **op.values}
@@ -182,8 +195,10 @@ def _scalar_defaults(table: sa.Table) -> dict:
     defaults = _DEFAULTS.get(table.name)
     if defaults is None:
         defaults = _DEFAULTS[table.name] = {
-            column.name: column.default.arg for column in table.c
-            if column.default is not None and column.default.is_scalar}
+            column.name: column.default.arg
+            for column in table.c
+            if column.default is not None and column.default.is_scalar
+        }
     return defaults
 
 
@@ -196,5 +211,5 @@ def _bound(column: sa.Column, value: object) -> object:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     return value

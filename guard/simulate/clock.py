@@ -11,16 +11,17 @@ step at a time, between requests; the guard process reads it wherever the
 service layer asks `guard.clock.utcnow()`. So every hold's age, re-check and
 escalation runs on simulated time, and a replay is the same on a slow machine.
 """
+
 from __future__ import annotations
 
 import mmap
 import os
 import struct
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8))
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FORMAT = "<q"
 
 
@@ -31,11 +32,11 @@ class Timeline:
     start: datetime
 
     @classmethod
-    def on_day(cls, day: str) -> "Timeline":
+    def on_day(cls, day: str) -> Timeline:
         return cls(datetime.combine(date.fromisoformat(day), datetime.min.time(), BEIJING))
 
     @classmethod
-    def ending_before(cls, moment: datetime, horizon_minutes: int) -> "Timeline":
+    def ending_before(cls, moment: datetime, horizon_minutes: int) -> Timeline:
         """The whole replay in the past of `moment` (whole minutes, Beijing time)."""
         start = (moment - timedelta(minutes=horizon_minutes + 1)).astimezone(BEIJING).replace(second=0, microsecond=0)
         return cls(start)
@@ -55,7 +56,7 @@ class FileClock:
         self._map = mmap.mmap(self._file.fileno(), self.SIZE)
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], moment: datetime) -> "FileClock":
+    def create(cls, path: str | os.PathLike[str], moment: datetime) -> FileClock:
         with open(path, "wb") as handle:
             handle.write(struct.pack(_FORMAT, _micros(moment)))
         return cls(path)
@@ -73,5 +74,5 @@ class FileClock:
 
 
 def _micros(moment: datetime) -> int:
-    delta = moment.astimezone(timezone.utc) - EPOCH
+    delta = moment.astimezone(UTC) - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -6,6 +6,7 @@ The replay also plays the guard's worker: it runs the re-check sweep (what
 simulated moments, between requests. A sweep that ran whenever a background
 thread woke would make two replays of one seed differ.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
@@ -80,14 +81,15 @@ def embedded_guard(start: datetime) -> Iterator[EmbeddedGuard]:
     workdir = Path(tempfile.mkdtemp(prefix="guard-simulate-"))
     database_url = f"sqlite:///{workdir / 'guard.db'}"
     env = _environment(database_url)
-    settings = Settings(database_url=database_url, redis_url=None, webhook_url=None, webhook_secret=None,
-                        embedded_jobs=False)
+    settings = Settings(
+        database_url=database_url, redis_url=None, webhook_url=None, webhook_secret=None, embedded_jobs=False
+    )
     process: subprocess.Popen | None = None
     clock: FileClock | None = None
     engine = None
     log = workdir / "guard.log"
     try:
-        settings.rules  # a bad GUARD_RULES_FILE stops the replay here, with its reason
+        settings.rules  # noqa: B018 - a bad GUARD_RULES_FILE stops the replay here, with its reason
         upgrade(settings)
         engine = make_engine(settings)
         key = create_key(engine, "simulate", SCOPES, None)
@@ -96,7 +98,10 @@ def embedded_guard(start: datetime) -> Iterator[EmbeddedGuard]:
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "guard.simulate.server", "--port", str(port), "--clock", str(workdir / "clock")],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_healthy(base_url, process, log)

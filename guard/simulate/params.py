@@ -5,6 +5,7 @@ number picks one day out of them. Ranges are `(low, high)` and drawn
 uniformly. A field can be changed from the command line with
 `guard simulate --set NAME=VALUE` (a range as `--set tracking_minutes=5,60`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -147,7 +148,7 @@ class Parameters:
     def as_dict(self) -> dict[str, Any]:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
-    def with_overrides(self, overrides: dict[str, str]) -> "Parameters":
+    def with_overrides(self, overrides: dict[str, str]) -> Parameters:
         """`{"tracking_minutes": "5,60"}` → a copy with those fields changed (ValueError if bad)."""
         changes: dict[str, Any] = {}
         known = {f.name: f for f in fields(self)}
@@ -162,16 +163,14 @@ def describe() -> list[tuple[str, str, str]]:
     """(name, default, doc) for every parameter, from the docstrings above."""
     docs = _field_docs()
     defaults = Parameters()
-    return [(f.name, _show(getattr(defaults, f.name)), docs.get(f.name, ""))
-            for f in fields(Parameters)]
+    return [(f.name, _show(getattr(defaults, f.name)), docs.get(f.name, "")) for f in fields(Parameters)]
 
 
 def _problems(p: Parameters) -> list[str]:
     problems = []
     if p.orders < 1:
         problems.append("orders must be at least 1")
-    if min(p.stations, p.shelf_round_minutes, p.pickup_every_minutes, p.sweep_every_minutes,
-           p.push_every_minutes) < 1:
+    if min(p.stations, p.shelf_round_minutes, p.pickup_every_minutes, p.sweep_every_minutes, p.push_every_minutes) < 1:
         problems.append("stations and the *_minutes intervals must be at least 1")
     if not 0 <= p.tail_hours <= 72:
         problems.append("tail_hours must be between 0 and 72")
@@ -227,8 +226,12 @@ def _field_docs() -> dict[str, str]:
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
     for node, following in zip(body, body[1:]):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
-                and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant) \
-                and isinstance(following.value.value, str):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
             docs[node.target.id] = " ".join(following.value.value.split())
     return docs

@@ -14,13 +14,15 @@ Everything the replay decides depends only on the drawn day and the guard's
 answers, and the answers only on the facts pushed so far (and, embedded, on the
 simulated clock), so one seed replays the same day decision for decision.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import orjson
@@ -59,8 +61,9 @@ class GuardClient:
                 self._clients.append(client)
         return client
 
-    def call(self, method: str, path: str, body: Any = None, params: dict | None = None,
-             ok: tuple[int, ...] = (200,)) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, params: dict | None = None, ok: tuple[int, ...] = (200,)
+    ) -> tuple[int, Any]:
         content = orjson.dumps(body) if body is not None else None
         for attempt in range(RETRIES):
             try:
@@ -68,12 +71,12 @@ class GuardClient:
             except httpx.TransportError as exc:
                 if attempt == RETRIES - 1:
                     raise ReplayError(f"{method} {path}: cannot reach the guard at {self.base_url} ({exc})") from None
-                time.sleep(0.2 * 2 ** attempt)
+                time.sleep(0.2 * 2**attempt)
                 continue
             with self._lock:
                 self.requests += 1
             if response.status_code in (429, 503) and attempt < RETRIES - 1:
-                time.sleep(_retry_after(response.headers.get("Retry-After"), 0.2 * 2 ** attempt))
+                time.sleep(_retry_after(response.headers.get("Retry-After"), 0.2 * 2**attempt))
                 continue
             data = orjson.loads(response.content) if response.content else None
             if response.status_code in ok:
@@ -95,11 +98,14 @@ def _retry_after(header: str | None, fallback: float) -> float:
 
 def _explain(method: str, path: str, status: int, data: Any) -> str:
     error = (data or {}).get("error", {}) if isinstance(data, dict) else {}
-    hint = {401: " (is the key right? --key or GUARD_SIM_KEY)",
-            403: " (the key needs the scopes events, check, labels, holds and supervise)"}.get(status, "")
+    hint = {
+        401: " (is the key right? --key or GUARD_SIM_KEY)",
+        403: " (the key needs the scopes events, check, labels, holds and supervise)",
+    }.get(status, "")
     details = error.get("details")
-    return (f"{method} {path} answered {status} {error.get('code', '')}: {error.get('message', data)}{hint}"
-            + (f"\n  details: {details[:5]}" if details else ""))
+    return f"{method} {path} answered {status} {error.get('code', '')}: {error.get('message', data)}{hint}" + (
+        f"\n  details: {details[:5]}" if details else ""
+    )
 
 
 @dataclass(slots=True)
@@ -111,12 +117,12 @@ class Parcel:
     first_reasons: tuple[str, ...] = ()
     scans: int = 0
     on_shelf: bool = False
-    shelved_at: float | None = None   # first time on the hold shelf
+    shelved_at: float | None = None  # first time on the hold shelf
     off_shelf_at: float | None = None
     released_by_hand: bool = False
     labelled_at: float | None = None
     docked: bool = False
-    left_at: float | None = None      # handed over to the carrier
+    left_at: float | None = None  # handed over to the carrier
     returned_at: float | None = None  # blocked: back to stock
     pulled: int = 0
 
@@ -130,7 +136,11 @@ class Sample:
 
 # Why a hold is overdue (contract, "Holds"); the hold list says only that it is.
 SHIP_BY_NEAR, PROCESSING_TOO_LONG, FREIGHT_RECHECKED, OTHER = (
-    "ship-by within 12 h", "payment processing 6 h", "freight unpaid after re-checks", "other")
+    "ship-by within 12 h",
+    "payment processing 6 h",
+    "freight unpaid after re-checks",
+    "other",
+)
 
 
 def overdue_cause(reasons: list[str], ship_by_minute: float | None, minute: int) -> str:
@@ -146,8 +156,9 @@ def overdue_cause(reasons: list[str], ship_by_minute: float | None, minute: int)
 
 @dataclass
 class Tally:
-    events: dict[str, int] = field(default_factory=lambda: {"sent": 0, "applied": 0, "stale": 0, "final": 0,
-                                                             "duplicate": 0})
+    events: dict[str, int] = field(
+        default_factory=lambda: {"sent": 0, "applied": 0, "stale": 0, "final": 0, "duplicate": 0}
+    )
     checks: int = 0
     verdicts: dict[str, int] = field(default_factory=lambda: {"clear": 0, "hold": 0, "block": 0})
     labels: int = 0
@@ -171,9 +182,17 @@ class Outcome:
 
 
 class Replay:
-    def __init__(self, day: Day, client: GuardClient, timeline: Timeline, *, clock: FileClock | None = None,
-                 sweep: Callable[[], int] | None = None, threads: int = 4,
-                 progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        day: Day,
+        client: GuardClient,
+        timeline: Timeline,
+        *,
+        clock: FileClock | None = None,
+        sweep: Callable[[], int] | None = None,
+        threads: int = 4,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.day, self.p, self.client, self.timeline = day, day.params, client, timeline
         self.clock, self.sweep, self.progress = clock, sweep, progress
         self.threads = max(1, threads)
@@ -222,8 +241,9 @@ class Replay:
                     self.tally.sweeps_rechecked += self.sweep()
                 if self.progress is not None and minute % 60 == 0:
                     self.progress(self._progress_line(minute))
-        return Outcome(self.day, self.timeline, self.parcels, self.samples, self.escalations, self.tally,
-                       self.client.requests)
+        return Outcome(
+            self.day, self.timeline, self.parcels, self.samples, self.escalations, self.tally, self.client.requests
+        )
 
     def _map(self, function: Callable[[Any], Any], items: list) -> list:
         if len(items) < 2:
@@ -242,7 +262,7 @@ class Replay:
     def _push(self, deliveries: list[Delivery]) -> None:
         # In delivery order, one call after another: the guard applies a batch in input order.
         for start in range(0, len(deliveries), MAX_EVENTS):
-            batch = [self._render(d) for d in deliveries[start:start + MAX_EVENTS]]
+            batch = [self._render(d) for d in deliveries[start : start + MAX_EVENTS]]
             _, answer = self.client.call("POST", "/v1/events", {"events": batch})
             self.tally.events["sent"] += len(batch)
             for result in answer["results"]:
@@ -252,15 +272,20 @@ class Replay:
 
     def _check_and_label(self, parcel: Parcel) -> tuple[str, tuple[str, ...]]:
         order = parcel.order
-        _, answer = self.client.call("POST", f"/v1/orders/{order.order_id}/check",
-                                     {"station_id": order.station, "operator": "packer"})
+        _, answer = self.client.call(
+            "POST", f"/v1/orders/{order.order_id}/check", {"station_id": order.station, "operator": "packer"}
+        )
         verdict, codes = answer["verdict"], tuple(reason["code"] for reason in answer["reasons"])
         if verdict != "clear":
             return verdict, codes
         if answer.get("clearance") is None:  # labelled before (a parcel pulled at the dock, now clear again)
             return ("docked" if answer.get("label") else "hold"), codes
-        status, label = self.client.call("POST", "/v1/labels", {"clearance": answer["clearance"]["token"],
-                                                                "station_id": order.station}, ok=(201, 409))
+        status, label = self.client.call(
+            "POST",
+            "/v1/labels",
+            {"clearance": answer["clearance"]["token"], "station_id": order.station},
+            ok=(201, 409),
+        )
         if status == 201:
             return "labelled", codes
         # Risk control acted between the check and the print: the print re-checks.
@@ -329,15 +354,17 @@ class Replay:
                 if order_id not in self.escalated:
                     self.escalated.add(order_id)
                     self.escalations.append((minute, cause))
-                if (item["reasons"] == ["FREIGHT_UNPAID"] and order.supervisor_delay is not None
-                        and order.index not in self.supervised):
+                if (
+                    item["reasons"] == ["FREIGHT_UNPAID"]
+                    and order.supervisor_delay is not None
+                    and order.index not in self.supervised
+                ):
                     self.supervised.add(order.index)
                     when = minute + max(1, round(order.supervisor_delay))
                     self.supervisor_queue.setdefault(when, []).append(order)
         self.samples.append(Sample(minute, by_reason, overdue))
         # Released, or turned into a block: the clerk takes the parcel back to a station.
-        return [parcel for parcel in self.parcels.values()
-                if parcel.on_shelf and parcel.order.order_id not in held]
+        return [parcel for parcel in self.parcels.values() if parcel.on_shelf and parcel.order.order_id not in held]
 
     def _supervise(self, minute: int) -> None:
         orders = self.supervisor_queue.pop(minute, [])
@@ -345,8 +372,9 @@ class Replay:
             return
 
         def release(order: Order) -> int:
-            status, _ = self.client.call("POST", f"/v1/holds/{order.order_id}/release", {"reason": RELEASE_NOTE},
-                                         ok=(200, 404, 409))
+            status, _ = self.client.call(
+                "POST", f"/v1/holds/{order.order_id}/release", {"reason": RELEASE_NOTE}, ok=(200, 404, 409)
+            )
             return status
 
         for order, status in zip(orders, self._map(release, orders)):
@@ -381,5 +409,7 @@ class Replay:
         shelf = sum(1 for parcel in self.parcels.values() if parcel.on_shelf)
         left = sum(1 for parcel in self.parcels.values() if parcel.left_at is not None)
         clock = Timeline.on_day(self.p.day).at(minute)
-        return (f"{clock:%d %b %H:%M}  orders {placed:>7,}  scanned {len(self.parcels):>7,}  "
-                f"on the hold shelf {shelf:>6,}  left {left:>7,}  requests {self.client.requests:>8,}")
+        return (
+            f"{clock:%d %b %H:%M}  orders {placed:>7,}  scanned {len(self.parcels):>7,}  "
+            f"on the hold shelf {shelf:>6,}  left {left:>7,}  requests {self.client.requests:>8,}"
+        )

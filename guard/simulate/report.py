@@ -3,6 +3,7 @@
 The page is one self-contained file (no CDN, no scripts): the charts are
 matplotlib figures rendered to SVG and written inline.
 """
+
 from __future__ import annotations
 
 import html
@@ -17,14 +18,14 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: figures are only ever written to SVG
 
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from guard.simulate.clock import Timeline  # noqa: E402
-from guard.simulate.params import describe  # noqa: E402
-from guard.simulate.replay import FREIGHT_RECHECKED, OTHER, PROCESSING_TOO_LONG, SHIP_BY_NEAR, Outcome  # noqa: E402
-from guard.simulate.summary import CAUSES, shelf_hours  # noqa: E402
-from guard.simulate.world import CANCELLED, PAYMENT_FAILED, RISK_CLOSED  # noqa: E402
+from guard.simulate.clock import Timeline
+from guard.simulate.params import describe
+from guard.simulate.replay import FREIGHT_RECHECKED, OTHER, PROCESSING_TOO_LONG, SHIP_BY_NEAR, Outcome
+from guard.simulate.summary import CAUSES, shelf_hours
+from guard.simulate.world import CANCELLED, PAYMENT_FAILED, RISK_CLOSED
 
 # One colour per reason, the same in every chart (in the engine's order of concerns).
 REASON_COLOURS = {
@@ -41,13 +42,28 @@ REASON_COLOURS = {
     "FREIGHT_UNPAID": "#2ca02c",
     "RULE_ERROR": "#e377c2",
 }
-CAUSE_NAMES = {RISK_CLOSED: "closed by risk control", PAYMENT_FAILED: "card payment failed",
-               CANCELLED: "cancelled by the buyer"}
-CAUSE_COLOURS = {SHIP_BY_NEAR: "#6a1b9a", PROCESSING_TOO_LONG: "#ff7f0e", FREIGHT_RECHECKED: "#2ca02c",
-                 OTHER: "#9e9e9e"}
+CAUSE_NAMES = {
+    RISK_CLOSED: "closed by risk control",
+    PAYMENT_FAILED: "card payment failed",
+    CANCELLED: "cancelled by the buyer",
+}
+CAUSE_COLOURS = {
+    SHIP_BY_NEAR: "#6a1b9a",
+    PROCESSING_TOO_LONG: "#ff7f0e",
+    FREIGHT_RECHECKED: "#2ca02c",
+    OTHER: "#9e9e9e",
+}
 GREEN, AMBER, RED, GREY = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e"
-STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-         "axes.titlesize": 10, "axes.titleweight": "bold", "legend.fontsize": 8, "legend.frameon": False}
+STYLE = {
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+}
 
 
 def reason_name(code: str) -> str:
@@ -73,11 +89,12 @@ def write_report(outcome: Outcome, summary: dict[str, Any], out: Path) -> tuple[
 
 # --- charts ---------------------------------------------------------------------------------------
 
+
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]  # inline: no XML prolog or doctype
+    text = text[text.index("<svg") :]  # inline: no XML prolog or doctype
     return re.sub(r'\s(width|height)="[\d.]+pt"', "", text, count=2)
 
 
@@ -87,8 +104,9 @@ def _hour_axis(ax, outcome: Outcome) -> None:
     ticks = list(range(0, int(horizon_h) + 1, 3))
     ax.set_xticks(ticks)
     day = _day_clock(outcome)
-    ax.set_xticklabels([f"{day.at(h * 60):%H:%M}" + (f"\n{day.at(h * 60):%d %b}" if day.at(h * 60).hour == 0 else "")
-                        for h in ticks])
+    ax.set_xticklabels(
+        [f"{day.at(h * 60):%H:%M}" + (f"\n{day.at(h * 60):%d %b}" if day.at(h * 60).hour == 0 else "") for h in ticks]
+    )
     ax.axvline(24, color=GREY, lw=0.8, ls=":")
     ax.grid(axis="y", color="#eeeeee", lw=0.6)
     ax.set_axisbelow(True)
@@ -123,9 +141,13 @@ def _day_chart(outcome: Outcome) -> Figure:
     if peak > 2.5 * rest:
         top = rest * 1.6
         ax.set_ylim(0, top)
-        ax.annotate(f"{peak:,}/h at {_day_clock(outcome).at(placed.index(max(placed)) * 10):%H:%M}",
-                    xy=(x[placed.index(max(placed))], top), xytext=(1.2, top * 0.93), fontsize=8,
-                    arrowprops={"arrowstyle": "->", "color": "#546e7a", "lw": 0.8})
+        ax.annotate(
+            f"{peak:,}/h at {_day_clock(outcome).at(placed.index(max(placed)) * 10):%H:%M}",
+            xy=(x[placed.index(max(placed))], top),
+            xytext=(1.2, top * 0.93),
+            fontsize=8,
+            arrowprops={"arrowstyle": "->", "color": "#546e7a", "lw": 0.8},
+        )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return figure
 
@@ -135,13 +157,14 @@ def _hourly_rate(counts: list[int], buckets: int) -> list[float]:
     rates = []
     for i in range(buckets):
         hour = i // 6
-        rates.append(float(sum(counts[hour * 6:hour * 6 + 6])))
+        rates.append(float(sum(counts[hour * 6 : hour * 6 + 6])))
     return rates
 
 
 def _reason_order(counts: Counter) -> list[str]:
-    return [code for code in REASON_COLOURS if counts.get(code)] + \
-        sorted(code for code in counts if code not in REASON_COLOURS and counts[code])
+    return [code for code in REASON_COLOURS if counts.get(code)] + sorted(
+        code for code in counts if code not in REASON_COLOURS and counts[code]
+    )
 
 
 def _holds_chart(outcome: Outcome) -> Figure:
@@ -154,9 +177,14 @@ def _holds_chart(outcome: Outcome) -> Figure:
     ax = figure.subplots()
     if samples and codes:
         x = [s.minute / 60 for s in samples]
-        ax.stackplot(x, *[[s.held_by_reason.get(code, 0) for s in samples] for code in codes],
-                     labels=[reason_name(code) for code in codes],
-                     colors=[REASON_COLOURS.get(code, GREY) for code in codes], alpha=0.9, lw=0)
+        ax.stackplot(
+            x,
+            *[[s.held_by_reason.get(code, 0) for s in samples] for code in codes],
+            labels=[reason_name(code) for code in codes],
+            colors=[REASON_COLOURS.get(code, GREY) for code in codes],
+            alpha=0.9,
+            lw=0,
+        )
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_ylabel("parcels on the hold shelf")
     ax.set_title("The hold queue over the day, by first reason (GET /v1/holds?state=held)")
@@ -182,7 +210,7 @@ def _shelf_chart(outcome: Outcome) -> Figure:
     ax = figure.subplots()
     longest = max((max(v) for v in groups.values() if v), default=1.0)
     bins = [i * 0.25 for i in range(int(min(longest, 36) / 0.25) + 2)]
-    data = [values for values in groups.values()]
+    data = list(groups.values())
     if any(data):
         ax.hist(data, bins=bins, stacked=True, color=[GREEN, RED, AMBER], label=list(groups), lw=0)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -198,12 +226,20 @@ def _overdue_chart(outcome: Outcome) -> Figure:
     figure = Figure(figsize=(9, 3.8))
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1], "hspace": 0.3})
     samples = outcome.samples
-    causes = [cause for cause in CAUSE_COLOURS
-              if any(s.overdue_by_cause.get(cause) for s in samples) or any(c == cause for _, c in outcome.escalations)]
+    causes = [
+        cause
+        for cause in CAUSE_COLOURS
+        if any(s.overdue_by_cause.get(cause) for s in samples) or any(c == cause for _, c in outcome.escalations)
+    ]
     if samples and causes:
-        top.stackplot([s.minute / 60 for s in samples],
-                      *[[s.overdue_by_cause.get(cause, 0) for s in samples] for cause in causes],
-                      labels=causes, colors=[CAUSE_COLOURS[cause] for cause in causes], alpha=0.9, lw=0)
+        top.stackplot(
+            [s.minute / 60 for s in samples],
+            *[[s.overdue_by_cause.get(cause, 0) for s in samples] for cause in causes],
+            labels=causes,
+            colors=[CAUSE_COLOURS[cause] for cause in causes],
+            alpha=0.9,
+            lw=0,
+        )
         top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     top.set_ylabel("overdue now")
     top.set_title("Overdue escalations: holds a supervisor must look at, by why they are overdue")
@@ -228,18 +264,20 @@ def _overdue_chart(outcome: Outcome) -> Figure:
 def _lost_chart(summary: dict[str, Any]) -> Figure:
     figure = Figure(figsize=(9, 2.1))
     ax = figure.subplots()
-    rows = [("with the guard", summary["lost_with_guard_by_cause"]),
-            ("without the guard", summary["lost_without_guard_by_cause"])]
+    rows = [
+        ("with the guard", summary["lost_with_guard_by_cause"]),
+        ("without the guard", summary["lost_without_guard_by_cause"]),
+    ]
     colours = {RISK_CLOSED: RED, PAYMENT_FAILED: "#ef6c00", CANCELLED: "#8e24aa"}
     for y, (_, counts) in enumerate(rows):
         left = 0
         for cause in CAUSES:
             value = counts.get(cause, 0)
-            ax.barh(y, value, left=left, color=colours[cause], height=0.55,
-                    label=CAUSE_NAMES[cause] if y == 1 else None)
+            ax.barh(
+                y, value, left=left, color=colours[cause], height=0.55, label=CAUSE_NAMES[cause] if y == 1 else None
+            )
             left += value
-        ax.text(left + max(1, 0.01 * summary["lost_without_guard"]), y, f"{left:,}", va="center",
-                fontweight="bold")
+        ax.text(left + max(1, 0.01 * summary["lost_without_guard"]), y, f"{left:,}", va="center", fontweight="bold")
     ax.set_yticks([0, 1])
     ax.set_yticklabels([label for label, _ in rows])
     ax.set_xlim(0, max(1, summary["lost_without_guard"]) * 1.12)
@@ -250,6 +288,7 @@ def _lost_chart(summary: dict[str, Any]) -> Figure:
 
 
 # --- the page --------------------------------------------------------------------------------------
+
 
 def _page(outcome: Outcome, summary: dict[str, Any], charts: dict[str, str]) -> str:
     s, floor, shelf, run = summary, summary["floor"], summary["hold_shelf"], summary.get("run", {})
@@ -263,19 +302,24 @@ def _page(outcome: Outcome, summary: dict[str, Any], charts: dict[str, str]) -> 
     replayed_from = f"{timeline.at(0):%H:%M %d %b %Y}"
     replayed_to = f"{timeline.at(outcome.day.params.horizon_minutes):%H:%M %d %b}"
     peak_at = timeline.at(shelf["peak_at_minute"]).strftime("%H:%M %d %b") if shelf["peak_at_minute"] else "–"
-    causes = ", ".join(f"{count:,} {CAUSE_NAMES[cause]}" for cause, count in s["lost_without_guard_by_cause"].items()
-                       if count)
-    parameters = "".join(f"<tr><td><code>{e(name)}</code></td><td>{e(_value(s['parameters'][name]))}</td>"
-                         f"<td>{e(doc)}</td></tr>" for name, _, doc in describe())
+    causes = ", ".join(
+        f"{count:,} {CAUSE_NAMES[cause]}" for cause, count in s["lost_without_guard_by_cause"].items() if count
+    )
+    parameters = "".join(
+        f"<tr><td><code>{e(name)}</code></td><td>{e(_value(s['parameters'][name]))}</td><td>{e(doc)}</td></tr>"
+        for name, _, doc in describe()
+    )
     clock_note = ""
     if run.get("clock") == "wall":
-        clock_note = ('<p class="note">This replay ran against a guard on the wall clock, with the day laid into '
-                      "the past. Verdicts and the headline are unaffected, but the guard judged the age of each "
-                      "fact against the real time, so escalations (and re-check timing) do not follow the "
-                      "simulated day. Use the embedded guard to see them as they would happen.</p>")
+        clock_note = (
+            '<p class="note">This replay ran against a guard on the wall clock, with the day laid into '
+            "the past. Verdicts and the headline are unaffected, but the guard judged the age of each "
+            "fact against the real time, so escalations (and re-check timing) do not follow the "
+            "simulated day. Use the embedded guard to see them as they would happen.</p>"
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<title>Dispatch Guard — a simulated Double 11 (seed {s['seed']})</title>
+<title>Dispatch Guard — a simulated Double 11 (seed {s["seed"]})</title>
 <style>
 body {{ font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: #212121;
        max-width: 980px; margin: 2rem auto; padding: 0 1rem; }}
@@ -297,64 +341,64 @@ table {{ border-collapse: collapse; font-size: .85rem; }} td {{ border-top: 1px 
 code {{ font-size: .85em; }}
 </style></head><body>
 <h1>A Double 11 through Dispatch Guard</h1>
-<p class="sub">{s['orders']:,} orders, replayed minute by minute from {e(replayed_from)} to {e(replayed_to)}
-(Beijing time) against {e(run.get('guard', 'the guard'))}{e(_shifted(outcome, run))}. Seed {s['seed']}.</p>
+<p class="sub">{s["orders"]:,} orders, replayed minute by minute from {e(replayed_from)} to {e(replayed_to)}
+(Beijing time) against {e(run.get("guard", "the guard"))}{e(_shifted(outcome, run))}. Seed {s["seed"]}.</p>
 
 <div class="headline">
-{card(s['lost_without_guard'], LOST_WITHOUT, "bad")}
-{card(s['lost_with_guard'], _with_guard_label(s), "good" if s['lost_with_guard'] == 0 else "bad")}
+{card(s["lost_without_guard"], LOST_WITHOUT, "bad")}
+{card(s["lost_with_guard"], _with_guard_label(s), "good" if s["lost_with_guard"] == 0 else "bad")}
 </div>
-<p>Without the guard, {s['shipped_without_guard']:,} parcels would have left the moment they were packed;
-{s['lost_without_guard']:,} of them for orders the platform closed and refunded ({e(causes) or 'none'}) — goods and
-money both gone. With the guard, {s['shipped_with_guard']:,} left through the hand-over scan and
-{s['lost_with_guard']:,} were lost.</p>
-<figure>{charts['lost']}</figure>
+<p>Without the guard, {s["shipped_without_guard"]:,} parcels would have left the moment they were packed;
+{s["lost_without_guard"]:,} of them for orders the platform closed and refunded ({e(causes) or "none"}) — goods and
+money both gone. With the guard, {s["shipped_with_guard"]:,} left through the hand-over scan and
+{s["lost_with_guard"]:,} were lost.</p>
+<figure>{charts["lost"]}</figure>
 
 <div class="cards">
-{card(s['labels'], "labels printed")}
-{card(s['holds'], "parcels put on the hold shelf")}
-{card(s['releases'], "released and shipped")}
-{card(s['blocks'], "blocked: back to stock")}
-{card(s['still_on_shelf'], "still on the shelf at the end")}
-{card(s['overdue_escalations'], "overdue escalations")}
-{card(floor['manual_releases'], "released by a supervisor")}
-{card(floor['handovers_refused'], "pulled at hand-over")}
+{card(s["labels"], "labels printed")}
+{card(s["holds"], "parcels put on the hold shelf")}
+{card(s["releases"], "released and shipped")}
+{card(s["blocks"], "blocked: back to stock")}
+{card(s["still_on_shelf"], "still on the shelf at the end")}
+{card(s["overdue_escalations"], "overdue escalations")}
+{card(floor["manual_releases"], "released by a supervisor")}
+{card(floor["handovers_refused"], "pulled at hand-over")}
 </div>
 
 <h2>The day</h2>
-<figure>{charts['day']}</figure>
+<figure>{charts["day"]}</figure>
 
 <h2>The hold queue</h2>
 <p>Parcels on the hold shelf, sampled every {outcome.day.params.shelf_round_minutes} simulated minutes from the
-guard's hold queue, coloured by the first reason the guard gives. At its fullest, {shelf['peak']:,} parcels
+guard's hold queue, coloured by the first reason the guard gives. At its fullest, {shelf["peak"]:,} parcels
 ({e(peak_at)}).</p>
-<figure>{charts['holds']}</figure>
+<figure>{charts["holds"]}</figure>
 
 <h2>Time on the shelf</h2>
-<p>Median {_hours(shelf['hours_median'])}, 90th percentile {_hours(shelf['hours_p90'])}, longest
-{_hours(shelf['hours_max'])}. A released parcel waits at most one shelf round
+<p>Median {_hours(shelf["hours_median"])}, 90th percentile {_hours(shelf["hours_p90"])}, longest
+{_hours(shelf["hours_max"])}. A released parcel waits at most one shelf round
 ({outcome.day.params.shelf_round_minutes} min) before a packer takes it back.</p>
-<figure>{charts['shelf']}</figure>
+<figure>{charts["shelf"]}</figure>
 
 <h2>Overdue escalations</h2>
 <p>A hold becomes overdue when a payment has been processing for 6 hours, when freight is still unpaid after
-repeated re-checks, or within 12 hours of the platform's ship-by deadline. {s['overdue_escalations']:,} holds were
-escalated ({e(_escalations(shelf))}); a supervisor released {floor['manual_releases']:,} freight holds by hand after
+repeated re-checks, or within 12 hours of the platform's ship-by deadline. {s["overdue_escalations"]:,} holds were
+escalated ({e(_escalations(shelf))}); a supervisor released {floor["manual_releases"]:,} freight holds by hand after
 calling the logistics provider. The hold list says only that a hold is overdue; the cause shown is the documented
 escalation that fits its reasons and ship-by.</p>
 {clock_note}
-<figure>{charts['overdue']}</figure>
+<figure>{charts["overdue"]}</figure>
 
 <h2>Facts and requests</h2>
 <div class="cards">
-{card(s['events']['sent'], "events pushed")}
-{card(s['events'].get('applied', 0), "applied")}
-{card(s['events'].get('stale', 0), "stale (older than what the guard knew)")}
-{card(s['events'].get('duplicate', 0), "duplicates")}
-{card(s['events'].get('final', 0), "after a final fact")}
-{card(floor['checks'], "checks")}
-{card(run.get('requests', 0), "HTTP requests")}
-{card(_seconds(run.get('wall_seconds')), "wall time")}
+{card(s["events"]["sent"], "events pushed")}
+{card(s["events"].get("applied", 0), "applied")}
+{card(s["events"].get("stale", 0), "stale (older than what the guard knew)")}
+{card(s["events"].get("duplicate", 0), "duplicates")}
+{card(s["events"].get("final", 0), "after a final fact")}
+{card(floor["checks"], "checks")}
+{card(run.get("requests", 0), "HTTP requests")}
+{card(_seconds(run.get("wall_seconds")), "wall time")}
 </div>
 
 <h2>Parameters</h2>
@@ -370,8 +414,10 @@ LOST_WITHOUT = "parcels lost without the guard: shipped as soon as packed, then 
 def _with_guard_label(s: dict[str, Any]) -> str:
     if s["lost_with_guard"] == 0 and s["floor"]["left_before_notice"] == 0:
         return "parcels lost with the guard: every parcel that left had its shipping notice recorded first"
-    return (f"parcels lost with the guard ({s['floor']['left_before_notice']:,} left before their shipping notice "
-            "was recorded): the guard let through what it should have held")
+    return (
+        f"parcels lost with the guard ({s['floor']['left_before_notice']:,} left before their shipping notice "
+        "was recorded): the guard let through what it should have held"
+    )
 
 
 def _day_clock(outcome: Outcome) -> Timeline:
@@ -382,8 +428,10 @@ def _day_clock(outcome: Outcome) -> Timeline:
 def _shifted(outcome: Outcome, run: dict[str, Any]) -> str:
     if outcome.timeline.start == _day_clock(outcome).start:
         return ""
-    return f", which saw the day laid onto {outcome.timeline.at(0):%H:%M %d %b} – " \
-           f"{outcome.timeline.at(outcome.day.params.horizon_minutes):%H:%M %d %b}"
+    return (
+        f", which saw the day laid onto {outcome.timeline.at(0):%H:%M %d %b} – "
+        f"{outcome.timeline.at(outcome.day.params.horizon_minutes):%H:%M %d %b}"
+    )
 
 
 def _escalations(shelf: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ variables), with one difference: `guard.clock.utcnow` — the one place the
 service layer reads the time — reads the replay's `FileClock`. It is swapped
 before any other guard module is imported, since they take `utcnow` by name.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     from guard.config import Settings
 
     app = create_app(Settings())
-    stale = sorted(name for name, module in list(sys.modules.items())
-                   if name.startswith(("guard", "worker")) and getattr(module, "utcnow", None) is original)
+    stale = sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if name.startswith(("guard", "worker")) and getattr(module, "utcnow", None) is original
+    )
     if stale:  # a module imported before the swap would judge holds on the wall clock
         raise SystemExit(f"these modules kept the wall clock: {', '.join(stale)}")
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

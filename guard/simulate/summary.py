@@ -5,6 +5,7 @@ a parcel is lost when it left the warehouse for an order the platform then close
 (or had already closed) and refunded — which, by the seed's rule, happens only to
 orders with no shipping notice recorded.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -36,8 +37,9 @@ def summarize(outcome: Outcome) -> dict[str, Any]:
     # With it: only what passed the hand-over scan left.
     left = [parcel for parcel in parcels if parcel.left_at is not None]
     lost_with = [parcel for parcel in left if parcel.order.ends_closed]
-    left_before_notice = [parcel for parcel in left
-                          if parcel.order.notice_at is None or parcel.order.notice_at > parcel.left_at]
+    left_before_notice = [
+        parcel for parcel in left if parcel.order.notice_at is None or parcel.order.notice_at > parcel.left_at
+    ]
 
     shelved = [parcel for parcel in parcels if parcel.shelved_at is not None]
     released = [parcel for parcel in shelved if parcel.labelled_at is not None]

@@ -11,6 +11,7 @@ pending. So an order either gets its notice or is closed, never both, and whethe
 closed does not depend on when the warehouse ships it. That lets one drawn day be
 replayed twice: once by a naive warehouse that ships what it packs, once through the guard.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -30,10 +31,35 @@ SECOND = 1 / 60
 PAYMENT_FAILED, RISK_CLOSED, CANCELLED = "payment_failed", "risk_closed", "cancelled"
 
 # Each order's fixed draws, by slot: adding a draw never reshuffles the others.
-(U_PROCESSING, U_CARD, U_PROC_HOURS, U_OVERRUN, U_FAIL, U_REVIEW, U_REVIEW_HOURS, U_RISK_CLOSE, U_LATE_RISK,
- U_LATE_RISK_HOURS, U_CANCEL, U_CANCEL_HOURS, U_CANCEL_DECISION, U_CANCEL_ACCEPT, U_LOGISTICS, U_LATE_TRACKING,
- U_TRACKING, U_NOTICE, U_FREIGHT, U_FREIGHT_FAIL, U_FREIGHT_RETRIES, U_FAST_SHIP, U_WAVE, U_BY_TRACKING,
- U_SUPERVISOR, U_SUPERVISOR_DELAY, U_PAYMENT_DELAY) = range(27)
+(
+    U_PROCESSING,
+    U_CARD,
+    U_PROC_HOURS,
+    U_OVERRUN,
+    U_FAIL,
+    U_REVIEW,
+    U_REVIEW_HOURS,
+    U_RISK_CLOSE,
+    U_LATE_RISK,
+    U_LATE_RISK_HOURS,
+    U_CANCEL,
+    U_CANCEL_HOURS,
+    U_CANCEL_DECISION,
+    U_CANCEL_ACCEPT,
+    U_LOGISTICS,
+    U_LATE_TRACKING,
+    U_TRACKING,
+    U_NOTICE,
+    U_FREIGHT,
+    U_FREIGHT_FAIL,
+    U_FREIGHT_RETRIES,
+    U_FAST_SHIP,
+    U_WAVE,
+    U_BY_TRACKING,
+    U_SUPERVISOR,
+    U_SUPERVISOR_DELAY,
+    U_PAYMENT_DELAY,
+) = range(27)
 SLOTS = 27
 
 
@@ -49,19 +75,19 @@ class Order:
     paid: float
     ship_by: float
     processing: bool = False
-    cleared: float | None = None          # payment cleared (None: it failed)
+    cleared: float | None = None  # payment cleared (None: it failed)
     review: tuple[float, float] | None = None
     cancel_requested: float | None = None
     cancel_decided: float | None = None
-    logistics_at: float | None = None     # the ERP created the logistics order
-    tracking_at: float | None = None      # its tracking number came back
-    notice_at: float | None = None        # shipping notice recorded at the platform
-    closed_at: float | None = None        # closed by the platform (and refunded)
+    logistics_at: float | None = None  # the ERP created the logistics order
+    tracking_at: float | None = None  # its tracking number came back
+    notice_at: float | None = None  # shipping notice recorded at the platform
+    closed_at: float | None = None  # closed by the platform (and refunded)
     close_cause: str | None = None
-    erp_sees_paid: float | None = None    # the ERP's first sight of the payment
+    erp_sees_paid: float | None = None  # the ERP's first sight of the payment
     erp_sees_closed: float | None = None
     enters_line: float | None = None
-    packed_at: float | None = None        # comes off the packing line (None: not packed in the replay)
+    packed_at: float | None = None  # comes off the packing line (None: not packed in the replay)
     handover_by_tracking: bool = False
     supervisor_delay: float | None = None  # minutes a supervisor takes to release an overdue freight hold
 
@@ -139,12 +165,19 @@ def _live(params: Parameters, index: int, placed: float, u: list[float], prefix:
     paid = placed + min(max(-p.payment_delay_minutes * _log1m(u[U_PAYMENT_DELAY]), 10 * SECOND), 120.0)
     fast = u[U_FAST_SHIP] < p.fast_ship_share
     order = Order(
-        index=index, order_id=f"{prefix}{index + 1:06d}", tracking_number=f"LP{tag}{index + 1:09d}CN",
-        station=f"pack-{index % p.stations + 1:02d}", placed=placed, paid=paid,
+        index=index,
+        order_id=f"{prefix}{index + 1:06d}",
+        tracking_number=f"LP{tag}{index + 1:09d}CN",
+        station=f"pack-{index % p.stations + 1:02d}",
+        placed=placed,
+        paid=paid,
         ship_by=placed + 60 * (p.fast_ship_hours if fast else p.handling_hours),
         handover_by_tracking=u[U_BY_TRACKING] < p.handover_by_tracking_share,
-        supervisor_delay=(_between(p.supervisor_delay_minutes, u[U_SUPERVISOR_DELAY])
-                          if u[U_SUPERVISOR] < p.supervisor_release_share else None),
+        supervisor_delay=(
+            _between(p.supervisor_delay_minutes, u[U_SUPERVISOR_DELAY])
+            if u[U_SUPERVISOR] < p.supervisor_release_share
+            else None
+        ),
     )
     closes: list[tuple[float, str]] = []
     blocked: list[tuple[float, float]] = []  # the notice cannot be recorded in these spans
@@ -168,9 +201,11 @@ def _live(params: Parameters, index: int, placed: float, u: list[float], prefix:
             closes.append((end, RISK_CLOSED))
 
     order.logistics_at = logistics = cleared + _between(p.logistics_order_minutes, u[U_LOGISTICS])
-    order.tracking_at = tracking = logistics + (60 * _between(p.late_tracking_hours, u[U_TRACKING])
-                                                if u[U_LATE_TRACKING] < p.late_tracking_share
-                                                else _between(p.tracking_minutes, u[U_TRACKING]))
+    order.tracking_at = tracking = logistics + (
+        60 * _between(p.late_tracking_hours, u[U_TRACKING])
+        if u[U_LATE_TRACKING] < p.late_tracking_share
+        else _between(p.tracking_minutes, u[U_TRACKING])
+    )
     retry = _between(p.notice_minutes, u[U_NOTICE])
     notice = _first_shippable(tracking + retry, blocked, retry)
     close = min(closes)[0] if closes else float("inf")
@@ -235,8 +270,15 @@ class _Feed:
         if not self._open_at(occurred):
             return None
         p, rng = self.p, self.rng
-        fields = {"event_id": self._id(), "order_id": self.order.order_id, "type": "platform_status",
-                  "platform": "aliexpress", "status": status, "store_id": STORE_ID, **extra}
+        fields = {
+            "event_id": self._id(),
+            "order_id": self.order.order_id,
+            "type": "platform_status",
+            "platform": "aliexpress",
+            "status": status,
+            "store_id": STORE_ID,
+            **extra,
+        }
         late = rng.random() < p.late_sync_share
         at = occurred + _between(p.late_sync_minutes if late else p.sync_lag_minutes, rng.random())
         self.out.append(Delivery(at, self._seq(), occurred, fields, self.order.ship_by))
@@ -251,8 +293,14 @@ class _Feed:
         """The ERP's own acknowledged write (its own, newer time): it reaches the guard fast."""
         if not self._open_at(occurred):
             return
-        fields = {"event_id": self._id(), "order_id": self.order.order_id, "type": kind, "status": status,
-                  "store_id": STORE_ID, **extra}
+        fields = {
+            "event_id": self._id(),
+            "order_id": self.order.order_id,
+            "type": kind,
+            "status": status,
+            "store_id": STORE_ID,
+            **extra,
+        }
         at = occurred + _between(self.p.erp_lag_seconds, self.rng.random()) / 60
         self.out.append(Delivery(at, self._seq(), occurred, fields))
 
@@ -279,8 +327,11 @@ def _feed(params: Parameters, order: Order, u: list[float], rng: random.Random) 
         feed.erp(o.notice_at, "shipping_notice", "recorded", tracking_number=o.tracking_number, carrier=CARRIER)
         feed.platform(o.notice_at + SECOND, "WAIT_BUYER_ACCEPT_GOODS", tracking_number=o.tracking_number)
     if o.closed_at is not None:
-        end_reason = {PAYMENT_FAILED: "buyer_pay_timeout", RISK_CLOSED: "risk_reject_closed",
-                      CANCELLED: "cancel_order_close_trade"}[o.close_cause or ""]
+        end_reason = {
+            PAYMENT_FAILED: "buyer_pay_timeout",
+            RISK_CLOSED: "risk_reject_closed",
+            CANCELLED: "cancel_order_close_trade",
+        }[o.close_cause or ""]
         o.erp_sees_closed = feed.platform(o.closed_at, "FINISH", end_reason=end_reason)
     return feed.out
 
@@ -291,8 +342,7 @@ def _logistics(p: Parameters, o: Order, u: list[float], feed: _Feed, rng: random
     created = o.logistics_at
     feed.erp(created, "shipping_notice", "awaiting_tracking")
     feed.erp(created, "freight", "pending")
-    feed.erp(o.tracking_at, "shipping_notice", "tracking_assigned", tracking_number=o.tracking_number,
-             carrier=CARRIER)
+    feed.erp(o.tracking_at, "shipping_notice", "tracking_assigned", tracking_number=o.tracking_number, carrier=CARRIER)
     moment = created + _between(p.freight_deduction_minutes, u[U_FREIGHT])
     if u[U_FREIGHT_FAIL] < p.freight_failure_share:
         low, high = p.freight_retries

@@ -3,6 +3,7 @@
 No key is needed to load a page (contract, "Authentication"); each page asks
 for one in the browser and sends it on every `/v1` call.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ A plain module, not `tests/e2e/conftest.py`: the other test folders say
 `from conftest import …`, and a second conftest.py without packages would take
 the name `conftest` from tests/conftest.py once the e2e folder is collected.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,15 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import sqlalchemy as sa
-
 from conftest import REDIS_URL, at, service_missing
 from test_quick_start import GUARD, _forget, free_port, guard_env
 
@@ -40,8 +41,12 @@ BROKER_DB = 13
 ALL_SCOPES = ["events", "check", "labels", "holds", "supervise"]
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 20.0, what: str = "the condition",
-               explain: Callable[[], str] = lambda: "") -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 20.0,
+    what: str = "the condition",
+    explain: Callable[[], str] = lambda: "",
+) -> T:
     """Poll until `predicate()` is truthy (and return it); fail with `explain()` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:
@@ -85,6 +90,7 @@ def _stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
 
 # --- the database ---------------------------------------------------------------------------
 
+
 def forget(database_url: str) -> None:
     """Empty every table: other tests share this PostgreSQL database and expect it empty."""
     _forget(database_url)
@@ -103,17 +109,24 @@ def outbox(database_url: str, order_id: str) -> list[dict]:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text("SELECT notification_id, type, attempts, last_error, next_attempt_at, delivered_at, "
-                        "failed_at FROM outbox WHERE order_id = :order_id ORDER BY id"),
-                {"order_id": order_id},
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    sa.text(
+                        "SELECT notification_id, type, attempts, last_error, next_attempt_at, delivered_at, "
+                        "failed_at FROM outbox WHERE order_id = :order_id ORDER BY id"
+                    ),
+                    {"order_id": order_id},
+                )
+                .mappings()
+                .all()
+            )
         return [dict(row) for row in rows]
     finally:
         engine.dispose()
 
 
 # --- Redis ----------------------------------------------------------------------------------
+
 
 def broker_url() -> str:
     """The shared Redis server, on a database of our own, emptied; skips (fails under CI) if absent."""
@@ -124,7 +137,7 @@ def broker_url() -> str:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
         client.flushdb()
         client.close()
-    except Exception as exc:  # noqa: BLE001 - any failure means the service is not there
+    except Exception as exc:
         service_missing("Redis", exc)
     return url
 
@@ -141,11 +154,23 @@ class RedisServer:
     def start(self) -> RedisServer:
         import redis
 
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--daemonize", "no"]
+        command = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]
         try:
-            self.process = subprocess.Popen(command, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                command, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+            )
         except OSError as exc:
             service_missing("redis-server", exc)
 
@@ -156,7 +181,7 @@ class RedisServer:
                     return bool(client.ping())
                 finally:
                     client.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 return False
 
         wait_until(answers, 10, "redis-server answering", lambda: _tail(self.log))
@@ -169,6 +194,7 @@ class RedisServer:
 
 
 # --- the webhook receiver -------------------------------------------------------------------
+
 
 @dataclass
 class Hook:
@@ -212,11 +238,11 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver._handle(self, body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -259,19 +285,23 @@ class Receiver:
         except OSError:  # the sender is gone (killed mid-delivery)
             pass
 
-    def about(self, order_id: str, type: str | None = None) -> list[Hook]:  # noqa: A002
+    def about(self, order_id: str, type: str | None = None) -> list[Hook]:
         with self._lock:
-            return [hook for hook in self.hooks
-                    if hook.order_id == order_id and (type is None or hook.type == type)]
+            return [hook for hook in self.hooks if hook.order_id == order_id and (type is None or hook.type == type)]
 
-    def wait_for(self, order_id: str, type: str, count: int = 1, timeout: float = 20.0,  # noqa: A002
-                 explain: Callable[[], str] = lambda: "") -> list[Hook]:
+    def wait_for(
+        self, order_id: str, type: str, count: int = 1, timeout: float = 20.0, explain: Callable[[], str] = lambda: ""
+    ) -> list[Hook]:
         def enough() -> list[Hook] | None:
             hooks = self.about(order_id, type)
             return hooks if len(hooks) >= count else None
 
-        return wait_until(enough, timeout, f"{count} × {type} for {order_id} at the receiver",
-                          lambda: f"received: {[(h.type, h.order_id, h.answered) for h in self.hooks]}\n{explain()}")
+        return wait_until(
+            enough,
+            timeout,
+            f"{count} × {type} for {order_id} at the receiver",
+            lambda: f"received: {[(h.type, h.order_id, h.answered) for h in self.hooks]}\n{explain()}",
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -284,6 +314,7 @@ class Receiver:
 
 # --- guard serve / guard worker -------------------------------------------------------------
 
+
 class Api:
     """`guard serve` on a free port, logging to a file (a pipe nobody reads would fill and stall it)."""
 
@@ -291,8 +322,14 @@ class Api:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"serve-{self.port}.log"
-        self.process = subprocess.Popen([*GUARD, "serve", "--port", str(self.port)], cwd=workdir, env=env,
-                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [*GUARD, "serve", "--port", str(self.port)],
+            cwd=workdir,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
         def healthy() -> bool:
             if self.process.poll() is not None:
@@ -350,10 +387,17 @@ class Worker:
         here = self.workdir / f"worker-{self._starts}"
         here.mkdir(parents=True, exist_ok=True)
         self.log = here / "worker.log"
-        command = [*GUARD, *self.ARGS] if lease_s is None else [
-            GUARD[0], "-c", _WORKER_WITH_LEASE, str(lease_s), *self.ARGS]
-        self.process = subprocess.Popen(command, cwd=here, env=self.env, stdout=self.log.open("ab"),
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        command = (
+            [*GUARD, *self.ARGS] if lease_s is None else [GUARD[0], "-c", _WORKER_WITH_LEASE, str(lease_s), *self.ARGS]
+        )
+        self.process = subprocess.Popen(
+            command,
+            cwd=here,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.ready_at = None
         self.frozen = False
         if wait:
@@ -388,14 +432,18 @@ class Worker:
 
 
 def stack_env(database_url: str, *, redis_url: str | None, webhook_url: str, webhook_secret: str) -> dict[str, str]:
-    values = {"GUARD_DATABASE_URL": database_url, "GUARD_WEBHOOK_URL": webhook_url,
-              "GUARD_WEBHOOK_SECRET": webhook_secret}
+    values = {
+        "GUARD_DATABASE_URL": database_url,
+        "GUARD_WEBHOOK_URL": webhook_url,
+        "GUARD_WEBHOOK_SECRET": webhook_secret,
+    }
     if redis_url:
         values["GUARD_REDIS_URL"] = redis_url
     return guard_env(**values)
 
 
 # --- HTTP clients ---------------------------------------------------------------------------
+
 
 class Erp:
     """The guard as the ERP and the packing stations see it: HTTP calls with a key."""
@@ -405,9 +453,14 @@ class Erp:
         self.key = key
         self.http = httpx.Client(base_url=base, timeout=10, headers={"Authorization": f"Bearer {key}"})
 
-    def event(self, order_id: str, type: str, status: str, minute: float = 0, **extra: Any) -> dict:  # noqa: A002
-        event = {"event_id": unique("ev"), "order_id": order_id, "type": type, "status": status,
-                 "occurred_at": at(minute)}
+    def event(self, order_id: str, type: str, status: str, minute: float = 0, **extra: Any) -> dict:
+        event = {
+            "event_id": unique("ev"),
+            "order_id": order_id,
+            "type": type,
+            "status": status,
+            "occurred_at": at(minute),
+        }
         if status in ("tracking_assigned", "recorded"):
             event["tracking_number"] = "LP00012345678CN"
         event.update(extra)
@@ -424,8 +477,9 @@ class Erp:
         return self.push(*(self.event(order_id, fact, status, minute, **extra) for fact, status in facts.items()))
 
     def check(self, order_id: str, station_id: str | None = None, expect: int = 200) -> dict:
-        response = self.http.post(f"/v1/orders/{order_id}/check",
-                                  json={"station_id": station_id} if station_id else None)
+        response = self.http.post(
+            f"/v1/orders/{order_id}/check", json={"station_id": station_id} if station_id else None
+        )
         assert response.status_code == expect, response.text
         return response.json()
 
@@ -454,10 +508,12 @@ class StationStream:
         self._connected = threading.Event()
         self._closing = False
         self._socket: Any = None
-        self._client = httpx.Client(base_url=base, timeout=httpx.Timeout(5.0, read=None),
-                                    headers={"Authorization": f"Bearer {key}"})
-        self._thread = threading.Thread(target=self._read, args=(f"/v1/stations/{station_id}/stream",),
-                                        name=f"sse-{station_id}", daemon=True)
+        self._client = httpx.Client(
+            base_url=base, timeout=httpx.Timeout(5.0, read=None), headers={"Authorization": f"Bearer {key}"}
+        )
+        self._thread = threading.Thread(
+            target=self._read, args=(f"/v1/stations/{station_id}/stream",), name=f"sse-{station_id}", daemon=True
+        )
         self._thread.start()
         if not self._connected.wait(10):
             self.close()
@@ -483,7 +539,7 @@ class StationStream:
                     elif "event" in fields:
                         self.events.append((fields["event"], json.loads(fields.get("data", "null"))))
                         fields = {}
-        except Exception:  # noqa: BLE001 - closed from the test thread, or the server went away
+        except Exception:
             if not self._closing:
                 raise
         finally:
@@ -496,8 +552,9 @@ class StationStream:
         def found() -> dict | None:
             return next((data for event, data in self.about(order_id) if event == kind), None)
 
-        return wait_until(found, timeout, f"{kind} for {order_id} on the stream",
-                          lambda: f"stream so far: {self.events}")
+        return wait_until(
+            found, timeout, f"{kind} for {order_id} on the stream", lambda: f"stream so far: {self.events}"
+        )
 
     def close(self) -> None:
         self._closing = True

@@ -15,6 +15,7 @@ Instead the guard is pointed at this proxy, and the test breaks the path:
 Threads, not asyncio: one accepting thread and two pumps per connection, each pump
 blocking on one socket with a short timeout so a mode change is seen promptly.
 """
+
 from __future__ import annotations
 
 import socket
@@ -66,8 +67,7 @@ class _Link:
                 return
             for sock in (self.client, upstream):
                 sock.settimeout(_POLL_S)
-            back = threading.Thread(target=self._pump, args=(upstream, self.client), name="pgproxy-down",
-                                    daemon=True)
+            back = threading.Thread(target=self._pump, args=(upstream, self.client), name="pgproxy-down", daemon=True)
             back.start()
             self._pump(self.client, upstream)
             back.join()
@@ -81,7 +81,7 @@ class _Link:
         while not self.closed.is_set():
             try:
                 data = source.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 break
@@ -101,8 +101,8 @@ class _Link:
             if self.closed.is_set():
                 return False
             try:
-                view = view[target.send(view):]
-            except socket.timeout:
+                view = view[target.send(view) :]
+            except TimeoutError:
                 continue
             except OSError:
                 return False
@@ -206,7 +206,7 @@ class PgProxy:
         while not self._stopped.is_set():
             try:
                 client, _ = self._listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

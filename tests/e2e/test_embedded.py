@@ -1,13 +1,13 @@
 """Embedded mode, for real: `guard serve` on a SQLite file with a webhook, no Redis, no worker.
 Delivery and re-checks run inside the API process (contract, "Running it"; guard/runtime.py).
 """
+
 from __future__ import annotations
 
 import time
 
 import httpx
 import pytest
-
 from e2e_stack import Api, Erp, Receiver, new_key, outbox, stack_env, unique
 
 SECRET = "whsec-embedded"

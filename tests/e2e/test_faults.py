@@ -13,6 +13,7 @@
 - Clock skew: a far-future source time cannot pin a fact; a clearance is good until its
   expiry and not a second after; webhook timestamps tolerate a receiver 5 minutes off.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,14 @@ import os
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS, Guard, empty_tables
 from e2e_stack import (
     Api,
@@ -76,8 +77,12 @@ def count(engine: sa.Engine, query: str, **params: Any) -> int:
 
 def busy_backends(engine: sa.Engine, app_name: str) -> int:
     """Connections of one guard process that are inside a transaction or running a query."""
-    return count(engine, "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                         "AND (state <> 'idle' OR xact_start IS NOT NULL)", name=app_name)
+    return count(
+        engine,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+        "AND (state <> 'idle' OR xact_start IS NOT NULL)",
+        name=app_name,
+    )
 
 
 def backends(engine: sa.Engine, app_name: str) -> int:
@@ -103,10 +108,13 @@ def latency_report():
     yield
     if LATENCIES:
         worst = max(seconds for *_, seconds in LATENCIES)
-        lines = [f"  {fault:<5} {what:<28} {status}  {seconds * 1000:7.1f} ms"
-                 for fault, what, status, seconds in LATENCIES]
-        print(f"\nanswers while the database was away ({len(LATENCIES)}, worst {worst * 1000:.0f} ms, "
-              f"bound {BOUND_S * 1000:.0f} ms):\n" + "\n".join(lines))
+        lines = [
+            f"  {fault:<5} {what:<28} {status}  {seconds * 1000:7.1f} ms" for fault, what, status, seconds in LATENCIES
+        ]
+        print(
+            f"\nanswers while the database was away ({len(LATENCIES)}, worst {worst * 1000:.0f} ms, "
+            f"bound {BOUND_S * 1000:.0f} ms):\n" + "\n".join(lines)
+        )
 
 
 # === PostgreSQL through a proxy ================================================================
@@ -170,14 +178,17 @@ def assert_unavailable(response: httpx.Response, what: str) -> None:
 
 def written_rows(engine: sa.Engine, order_ids: list[str]) -> dict[str, int]:
     """What the outage must not add to: clearances, labels and decisions of these orders."""
-    return {table: count(engine, f"SELECT count(*) FROM {table} WHERE order_id = ANY(:ids)", ids=order_ids)
-            for table in ("clearances", "labels", "decisions")}
+    return {
+        table: count(engine, f"SELECT count(*) FROM {table} WHERE order_id = ANY(:ids)", ids=order_ids)
+        for table in ("clearances", "labels", "decisions")
+    }
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("fault", ["cut", "hang"])
 def test_without_its_database_the_guard_answers_503_within_the_deadline_and_decides_again_once_it_is_back(
-        db, postgres_url, proxy, proxied_guard, fault):
+    db, postgres_url, proxy, proxied_guard, fault
+):
     erp = Erp(proxied_guard.base, new_key(postgres_url, unique("erp")))
     scanned, labelled = unique("pg-scan"), unique("pg-label")
     try:
@@ -193,12 +204,21 @@ def test_without_its_database_the_guard_answers_503_within_the_deadline_and_deci
             if round_:
                 time.sleep(2.2)
             answers = {
-                "check": timed(fault, "POST /v1/orders/{id}/check",
-                               lambda: erp.http.post(f"/v1/orders/{scanned}/check", json={"station_id": "pack-1"})),
-                "label": timed(fault, "POST /v1/labels",
-                               lambda: erp.http.post("/v1/labels", json={"clearance": token, "station_id": "pack-1"})),
-                "batch": timed(fault, "POST /v1/checks",
-                               lambda: erp.http.post("/v1/checks", json={"order_ids": [scanned, labelled]})),
+                "check": timed(
+                    fault,
+                    "POST /v1/orders/{id}/check",
+                    lambda: erp.http.post(f"/v1/orders/{scanned}/check", json={"station_id": "pack-1"}),
+                ),
+                "label": timed(
+                    fault,
+                    "POST /v1/labels",
+                    lambda: erp.http.post("/v1/labels", json={"clearance": token, "station_id": "pack-1"}),
+                ),
+                "batch": timed(
+                    fault,
+                    "POST /v1/checks",
+                    lambda: erp.http.post("/v1/checks", json={"order_ids": [scanned, labelled]}),
+                ),
                 "readyz": timed(fault, "GET /readyz", lambda: httpx.get(f"{proxied_guard.base}/readyz", timeout=10)),
             }
             for what, response in answers.items():
@@ -212,8 +232,12 @@ def test_without_its_database_the_guard_answers_503_within_the_deadline_and_deci
         resumed = time.monotonic()
         first = erp.http.post(f"/v1/orders/{scanned}/check", json={"station_id": "pack-1"})
         LATENCIES.append((fault, "first check after resume", first.status_code, time.monotonic() - resumed))
-        wait_until(lambda: httpx.get(f"{proxied_guard.base}/readyz", timeout=10).status_code == 200, 10,
-                   "/readyz 200 again", proxied_guard.logs)
+        wait_until(
+            lambda: httpx.get(f"{proxied_guard.base}/readyz", timeout=10).status_code == 200,
+            10,
+            "/readyz 200 again",
+            proxied_guard.logs,
+        )
         if fault == "hang":
             # Requests answered 503 may still finish behind the scenes now that their bytes
             # flow again (guard/api/deps.py `call`): let them, before judging the outcome.
@@ -238,8 +262,11 @@ def test_without_its_database_the_guard_answers_503_within_the_deadline_and_deci
                 assert late.json()["error"]["code"] == "CLEARANCE_USED"
         for order_id in (scanned, labelled):
             assert count(db, "SELECT count(*) FROM labels WHERE order_id = :o", o=order_id) == 1
-            live = count(db, "SELECT count(*) FROM clearances WHERE order_id = :o AND used_at IS NULL "
-                             "AND voided_at IS NULL", o=order_id)
+            live = count(
+                db,
+                "SELECT count(*) FROM clearances WHERE order_id = :o AND used_at IS NULL AND voided_at IS NULL",
+                o=order_id,
+            )
             assert live <= 1, "at most one live clearance per parcel, whatever finished late"
         assert proxied_guard.process.poll() is None, "no restart"
     finally:
@@ -248,7 +275,8 @@ def test_without_its_database_the_guard_answers_503_within_the_deadline_and_deci
 
 @pytest.mark.postgres
 def test_a_label_answered_503_during_a_hang_is_not_issued_when_the_database_comes_back(
-        db, postgres_url, proxy, proxied_guard):
+    db, postgres_url, proxy, proxied_guard
+):
     erp = Erp(proxied_guard.base, new_key(postgres_url, unique("erp")))
     order_id = unique("pg-late")
     try:
@@ -257,8 +285,11 @@ def test_a_label_answered_503_during_a_hang_is_not_issued_when_the_database_come
         time.sleep(2.2)  # let the key cache lapse, then refresh it: the label call below skips the key lookup
         erp.check(unique("pg-other"))
         proxy.hang()
-        answer = timed("hang", "POST /v1/labels (key cached)",
-                       lambda: erp.http.post("/v1/labels", json={"clearance": token, "station_id": "pack-1"}))
+        answer = timed(
+            "hang",
+            "POST /v1/labels (key cached)",
+            lambda: erp.http.post("/v1/labels", json={"clearance": token, "station_id": "pack-1"}),
+        )
         assert_unavailable(answer, "label")
         proxy.resume()
         settled(db, PROXIED_APP)
@@ -275,9 +306,10 @@ def test_a_label_answered_503_during_a_hang_is_not_issued_when_the_database_come
 @pytest.mark.postgres
 @pytest.mark.parametrize("fault", ["cut", "hang"])
 def test_the_station_page_shows_do_not_ship_while_the_database_is_away_and_clears_when_it_is_back(
-        db, postgres_url, proxy, proxied_guard, fault):
-    from test_pages import CHROMIUM, CHROMIUM_ARGS, PLAYWRIGHT_MISSING, SEEN_S, new_page, open_station, scan, verdict
+    db, postgres_url, proxy, proxied_guard, fault
+):
     from conftest import service_missing
+    from test_pages import CHROMIUM, CHROMIUM_ARGS, PLAYWRIGHT_MISSING, SEEN_S, new_page, open_station, scan, verdict
 
     if not CHROMIUM.exists():
         service_missing("Chromium", FileNotFoundError(f"{CHROMIUM} (apt-get install chromium)"))
@@ -332,9 +364,15 @@ def big_batch(tag: str) -> tuple[list[dict], list[str]]:
     events = []
     for order_id in order_ids:
         for fact_type, status in FACTS_PER_ORDER:
-            event = {"event_id": f"{order_id}-{fact_type}", "order_id": order_id, "type": fact_type,
-                     "status": status, "occurred_at": "2026-11-11T00:05:00+08:00", "store_id": "s1",
-                     "reason": "synced from the shop"}
+            event = {
+                "event_id": f"{order_id}-{fact_type}",
+                "order_id": order_id,
+                "type": fact_type,
+                "status": status,
+                "occurred_at": "2026-11-11T00:05:00+08:00",
+                "store_id": "s1",
+                "reason": "synced from the shop",
+            }
             if status == "recorded":
                 event["tracking_number"] = f"LP{abs(hash(order_id)) % 10**9:09d}CN"
             events.append(event)
@@ -366,9 +404,10 @@ class Poster:
 
     def _post(self, base: str, key: str, events: list[dict]) -> None:
         try:
-            self.result = httpx.post(f"{base}/v1/events", json={"events": events}, timeout=60,
-                                     headers={"Authorization": f"Bearer {key}"})
-        except Exception as exc:  # noqa: BLE001 - the server was killed under it
+            self.result = httpx.post(
+                f"{base}/v1/events", json={"events": events}, timeout=60, headers={"Authorization": f"Bearer {key}"}
+            )
+        except Exception as exc:
             self.result = exc
 
     def join(self) -> None:
@@ -383,15 +422,29 @@ def kill_api(api: Api) -> None:
 def ingest_in_flight(engine: sa.Engine, app_name: str) -> bool:
     """The batch's transaction is open in PostgreSQL (anything but the key lookup: these
     servers run no background jobs, so the batch is the only other thing they do)."""
-    return count(engine, "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                         "AND xact_start IS NOT NULL AND query NOT ILIKE '%api_keys%'", name=app_name) > 0
+    return (
+        count(
+            engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+            "AND xact_start IS NOT NULL AND query NOT ILIKE '%api_keys%'",
+            name=app_name,
+        )
+        > 0
+    )
 
 
 def events_written(engine: sa.Engine, app_name: str) -> bool:
     """Later still: the batch's events rows are written (uncommitted); facts, orders or holds are next."""
-    return count(engine, "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                         "AND xact_start IS NOT NULL AND (query ILIKE 'INSERT INTO facts%' "
-                         "OR query ILIKE 'UPDATE orders%' OR query ILIKE '%FROM holds%')", name=app_name) > 0
+    return (
+        count(
+            engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+            "AND xact_start IS NOT NULL AND (query ILIKE 'INSERT INTO facts%' "
+            "OR query ILIKE 'UPDATE orders%' OR query ILIKE '%FROM holds%')",
+            name=app_name,
+        )
+        > 0
+    )
 
 
 def ingest_api(workdir: Path, database_url: str, app_name: str | None = None) -> Api:
@@ -400,8 +453,7 @@ def ingest_api(workdir: Path, database_url: str, app_name: str | None = None) ->
 
 
 @pytest.mark.postgres
-def test_an_api_killed_during_a_1000_event_batch_stores_all_of_it_or_none_and_a_resend_is_safe(
-        tmp_path, postgres_url):
+def test_an_api_killed_during_a_1000_event_batch_stores_all_of_it_or_none_and_a_resend_is_safe(tmp_path, postgres_url):
     empty_tables(postgres_url)
     engine = direct(postgres_url)
     key = new_key(postgres_url, "erp")
@@ -423,7 +475,9 @@ def test_an_api_killed_during_a_1000_event_batch_stores_all_of_it_or_none_and_a_
         # Kill at fractions of that time, and twice at a moment seen in pg_stat_activity: as soon as
         # the batch's transaction is open, and once its events rows are written.
         plans: list[float | str] = [took * f for f in (0.15, 0.35, 0.55, 0.75, 0.95)] + [
-            "in-transaction", "events-written"]
+            "in-transaction",
+            "events-written",
+        ]
         for n, plan in enumerate(plans, start=1):
             app = f"guard-ingest-{n}"
             api = ingest_api(tmp_path, postgres_url, app)
@@ -442,8 +496,14 @@ def test_an_api_killed_during_a_1000_event_batch_stores_all_of_it_or_none_and_a_
             wait_until(lambda: backends(engine, app) == 0, 30, f"{app}'s connections gone")
             after = stored(engine, events, order_ids)
             answered = isinstance(poster.result, httpx.Response)
-            rounds.append({"plan": plan if isinstance(plan, str) else f"{plan * 1000:.0f} ms",
-                           "open_at_kill": seen_open, "answered": answered, "stored": after})
+            rounds.append(
+                {
+                    "plan": plan if isinstance(plan, str) else f"{plan * 1000:.0f} ms",
+                    "open_at_kill": seen_open,
+                    "answered": answered,
+                    "stored": after,
+                }
+            )
             assert after in (ALL, NONE), f"a killed batch was half stored: {after} (round {rounds[-1]})"
             if answered:
                 assert poster.result.status_code == 200 and after == ALL
@@ -451,8 +511,12 @@ def test_an_api_killed_during_a_1000_event_batch_stores_all_of_it_or_none_and_a_
             # The ERP did not get an answer (or did): it sends the batch again after the restart.
             api = ingest_api(tmp_path, postgres_url)
             try:
-                response = httpx.post(f"{api.base}/v1/events", json={"events": events}, timeout=60,
-                                      headers={"Authorization": f"Bearer {key}"})
+                response = httpx.post(
+                    f"{api.base}/v1/events",
+                    json={"events": events},
+                    timeout=60,
+                    headers={"Authorization": f"Bearer {key}"},
+                )
                 assert response.status_code == 200, response.text
                 outcomes = {result["outcome"] for result in response.json()["results"]}
                 assert outcomes == ({"duplicate"} if after == ALL else {"applied"}), outcomes
@@ -462,8 +526,9 @@ def test_an_api_killed_during_a_1000_event_batch_stores_all_of_it_or_none_and_a_
         print(f"\nbatch of 1,000 took {took * 1000:.0f} ms unkilled; kill rounds:")
         for entry in rounds:
             print(f"  {entry}")
-        assert any(entry["stored"] == NONE and entry["open_at_kill"] for entry in rounds), \
+        assert any(entry["stored"] == NONE and entry["open_at_kill"] for entry in rounds), (
             f"no kill landed inside the open transaction: the test proved nothing ({rounds})"
+        )
     finally:
         engine.dispose()
         empty_tables(postgres_url)
@@ -488,7 +553,8 @@ def send_sweep(broker: str) -> None:
 
 @pytest.mark.postgres
 def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_done_and_the_next_sweep_releases_once(
-        tmp_path, postgres_url):
+    tmp_path, postgres_url
+):
     empty_tables(postgres_url)
     engine = direct(postgres_url)
     redis_server = RedisServer(tmp_path).start()
@@ -497,8 +563,12 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
     api_env = stack_env(postgres_url, redis_url=redis_server.url, webhook_url=receiver.url, webhook_secret=secret)
     # The worker may wait on a lock for 20 s (GUARD_DB_TIMEOUT_S × 2) before giving up:
     # room for the test to see it waiting, and kill it there, on a loaded machine.
-    worker_env = stack_env(with_app_name(postgres_url, SWEEP_APP), redis_url=redis_server.url,
-                           webhook_url=receiver.url, webhook_secret=secret)
+    worker_env = stack_env(
+        with_app_name(postgres_url, SWEEP_APP),
+        redis_url=redis_server.url,
+        webhook_url=receiver.url,
+        webhook_secret=secret,
+    )
     worker_env["GUARD_DB_TIMEOUT_S"] = "10"
     api = Api(tmp_path, api_env)
     worker = Worker(tmp_path, worker_env)
@@ -506,22 +576,33 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
     blocker = None
     try:
         orders = [f"sw-{n:02d}-{unique('o')}" for n in range(SWEPT_ORDERS)]
-        releasing, staying = orders[: SWEPT_ORDERS // 2], orders[SWEPT_ORDERS // 2:]
-        erp.push(*(erp.event(order_id, fact, status, store_id="s1")
-                   for order_id in orders for fact, status in (("payment", "unpaid"), ("shipping_notice", "recorded"))))
+        releasing, staying = orders[: SWEPT_ORDERS // 2], orders[SWEPT_ORDERS // 2 :]
+        erp.push(
+            *(
+                erp.event(order_id, fact, status, store_id="s1")
+                for order_id in orders
+                for fact, status in (("payment", "unpaid"), ("shipping_notice", "recorded"))
+            )
+        )
         for order_id in orders:
             erp.hold_at(order_id, "pack-1")
         with engine.begin() as conn:
             # Payment arrived by a path that settled no hold (as if its event were lost and the
             # fact repaired by hand): only the sweep can release these now.
-            conn.execute(sa.text("UPDATE facts SET status = 'paid' WHERE fact_type = 'payment' "
-                                 "AND order_id = ANY(:ids)"), {"ids": releasing})
+            conn.execute(
+                sa.text("UPDATE facts SET status = 'paid' WHERE fact_type = 'payment' AND order_id = ANY(:ids)"),
+                {"ids": releasing},
+            )
             # Everything due; the unchanged holds first, so the sweep has worked through them
             # (uncommitted) by the time it reaches the first release.
-            conn.execute(sa.text("UPDATE holds SET recheck_at = now() - interval '10 minutes' "
-                                 "WHERE order_id = ANY(:ids)"), {"ids": staying})
-            conn.execute(sa.text("UPDATE holds SET recheck_at = now() - interval '5 minutes' "
-                                 "WHERE order_id = ANY(:ids)"), {"ids": releasing})
+            conn.execute(
+                sa.text("UPDATE holds SET recheck_at = now() - interval '10 minutes' WHERE order_id = ANY(:ids)"),
+                {"ids": staying},
+            )
+            conn.execute(
+                sa.text("UPDATE holds SET recheck_at = now() - interval '5 minutes' WHERE order_id = ANY(:ids)"),
+                {"ids": releasing},
+            )
 
         # A release writes its audit decision; hold the decisions table so the sweep stops there.
         blocker = engine.connect().execution_options(isolation_level="READ COMMITTED")
@@ -531,9 +612,20 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
         worker.start()
         send_sweep(redis_server.url)
         explain = lambda: f"--- worker log ---\n{worker.logs()}"  # noqa: E731
-        wait_until(lambda: count(engine, "SELECT count(*) FROM pg_stat_activity WHERE application_name = :n "
-                                         "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO decisions%'",
-                                 n=SWEEP_APP) > 0, 30, "the sweep waiting to record a release", explain)
+        wait_until(
+            lambda: (
+                count(
+                    engine,
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :n "
+                    "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO decisions%'",
+                    n=SWEEP_APP,
+                )
+                > 0
+            ),
+            30,
+            "the sweep waiting to record a release",
+            explain,
+        )
         worker.kill()  # mid-sweep: holds re-checked and notifications written, none of it committed
         blocker.rollback()
         blocker.close()
@@ -541,14 +633,20 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
         wait_until(lambda: backends(engine, SWEEP_APP) == 0, 30, "the killed worker's connections gone")
 
         with engine.connect() as conn:
-            holds = {row.order_id: row for row in conn.execute(
-                sa.text("SELECT order_id, state, recheck_count FROM holds WHERE order_id = ANY(:ids)"),
-                {"ids": orders})}
+            holds = {
+                row.order_id: row
+                for row in conn.execute(
+                    sa.text("SELECT order_id, state, recheck_count FROM holds WHERE order_id = ANY(:ids)"),
+                    {"ids": orders},
+                )
+            }
         assert {row.state for row in holds.values()} == {"held"}
         assert {row.recheck_count for row in holds.values()} == {0}, "a killed sweep left a re-check behind"
         assert count(engine, "SELECT count(*) FROM outbox WHERE order_id = ANY(:ids)", ids=orders) == 0
-        assert count(engine, "SELECT count(*) FROM decisions WHERE kind = 'release' AND order_id = ANY(:ids)",
-                     ids=orders) == 0
+        assert (
+            count(engine, "SELECT count(*) FROM decisions WHERE kind = 'release' AND order_id = ANY(:ids)", ids=orders)
+            == 0
+        )
 
         # The task died unacknowledged; the next periodic sweep (beat, every 15 s) redoes the work.
         worker.start()
@@ -563,8 +661,10 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
             rows = outbox(postgres_url, order_id)
             assert [row["type"] for row in rows] == ["hold.released"], rows
             assert {hook.id for hook in receiver.about(order_id)} == {rows[0]["notification_id"]}
-            assert count(engine, "SELECT count(*) FROM decisions WHERE kind = 'release' AND order_id = :o",
-                         o=order_id) == 1, "released exactly once"
+            assert (
+                count(engine, "SELECT count(*) FROM decisions WHERE kind = 'release' AND order_id = :o", o=order_id)
+                == 1
+            ), "released exactly once"
             assert erp.order(order_id)["hold"]["state"] == "released"
         for order_id in staying:
             rows = outbox(postgres_url, order_id)
@@ -572,8 +672,11 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
             hold = erp.order(order_id)["hold"]
             assert hold["state"] == "held"
         with engine.connect() as conn:
-            counts = conn.execute(sa.text("SELECT recheck_count FROM holds WHERE order_id = ANY(:ids)"),
-                                  {"ids": staying}).scalars().all()
+            counts = (
+                conn.execute(sa.text("SELECT recheck_count FROM holds WHERE order_id = ANY(:ids)"), {"ids": staying})
+                .scalars()
+                .all()
+            )
         assert counts == [1] * len(staying), "each unchanged hold re-checked exactly once"
     finally:
         if blocker is not None:
@@ -590,8 +693,9 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
 
 # === clock skew =================================================================================
 
+
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def test_a_source_time_more_than_5_minutes_ahead_is_refused_and_4_minutes_ahead_is_accepted(guard: Guard):
@@ -600,7 +704,8 @@ def test_a_source_time_more_than_5_minutes_ahead_is_refused_and_4_minutes_ahead_
     refused = guard.client.post("/v1/events", json={"events": [ahead]}, headers=guard.auth())
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["details"] == [
-        {"index": 0, "field": "occurred_at", "message": "is more than 5 minutes in the future"}]
+        {"index": 0, "field": "occurred_at", "message": "is more than 5 minutes in the future"}
+    ]
     assert guard.client.get("/v1/orders/o-skew", headers=guard.auth()).status_code == 404  # nothing stored
 
     close = guard.event("o-skew", "payment", "paid", occurred_at=(utc_now() + timedelta(minutes=4)).isoformat())
@@ -616,8 +721,9 @@ def test_a_skewed_client_cannot_pin_a_fact_by_sending_a_far_future_time(guard: G
     later = guard.push(guard.event("o-pin", "payment", "paid", occurred_at=now.isoformat()))
     assert later["results"][0]["outcome"] == "applied"
     # Within the tolerance a fast clock can hold a fact for at most those 5 minutes:
-    fast = guard.push(guard.event("o-pin", "payment", "processing",
-                                  occurred_at=(now + timedelta(minutes=4, seconds=50)).isoformat()))
+    fast = guard.push(
+        guard.event("o-pin", "payment", "processing", occurred_at=(now + timedelta(minutes=4, seconds=50)).isoformat())
+    )
     assert fast["results"][0]["outcome"] == "applied"
     behind = guard.push(guard.event("o-pin", "payment", "paid", occurred_at=(now + timedelta(minutes=1)).isoformat()))
     assert behind["results"][0]["outcome"] == "stale"
@@ -684,8 +790,14 @@ def hook_receiver() -> Iterator[Receiver]:
 
 def test_a_webhook_signature_is_accepted_by_a_receiver_4_minutes_off_and_rejected_6_minutes_off(hook_receiver):
     sender = WebhookSender(hook_receiver.url, [SKEW_SECRET])
-    body = json.dumps({"id": "ntf-skew", "type": "hold.released", "created_at": utc_now().isoformat(),
-                       "data": {"order_id": "o-skew-hook"}}).encode()
+    body = json.dumps(
+        {
+            "id": "ntf-skew",
+            "type": "hold.released",
+            "created_at": utc_now().isoformat(),
+            "data": {"order_id": "o-skew-hook"},
+        }
+    ).encode()
     sent_at = int(time.time())
     try:
         assert sender.send("ntf-skew", body, sent_at).ok
@@ -708,8 +820,9 @@ def test_a_notification_retried_hours_later_is_signed_with_the_time_it_is_sent(s
     from guard.db import make_engine
     from guard.services.apikeys import create_key
 
-    quiet = settings.model_copy(update={"embedded_jobs": False, "webhook_url": hook_receiver.url,
-                                        "webhook_secret": SKEW_SECRET})
+    quiet = settings.model_copy(
+        update={"embedded_jobs": False, "webhook_url": hook_receiver.url, "webhook_secret": SKEW_SECRET}
+    )
     engine = make_engine(quiet)
     key = create_key(engine, "erp", ["events", "check"], None)
     with TestClient(create_app(quiet), raise_server_exceptions=False) as client:

@@ -5,18 +5,18 @@ in embedded mode (a SQLite file, no Redis), keys made with the CLI. Each state a
 packer or supervisor sees is kept as a 1366×768 screenshot in docs/screenshots/.
 Without /usr/bin/chromium these tests skip locally and fail under CI=true.
 """
+
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
-
 from conftest import service_missing
 from e2e_stack import Erp, _stop_group, _tail, unique, wait_until
 from test_quick_start import GUARD, free_port, guard_env, run_guard
@@ -29,8 +29,13 @@ else:
     PLAYWRIGHT_MISSING = None
 
 CHROMIUM = Path(os.environ.get("GUARD_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
@@ -38,6 +43,7 @@ SEEN_S = 10_000  # ms: a verdict shows within a fraction of a second; this only 
 
 
 # --- the guard --------------------------------------------------------------------------------
+
 
 class Serve:
     """`guard serve` on a port of our choosing, so it can be stopped and started again on it."""
@@ -50,8 +56,14 @@ class Serve:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Serve:
-        self.process = subprocess.Popen([*GUARD, "serve", "--port", str(self.port)], cwd=self.workdir, env=self.env,
-                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [*GUARD, "serve", "--port", str(self.port)],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
         def up() -> bool:
             if self.process.poll() is not None:
@@ -116,6 +128,7 @@ def erp(guard: Serve, keys: Keys) -> Iterator[Erp]:
 
 # --- the browser ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
@@ -154,6 +167,7 @@ def shot(page: Page, name: str) -> None:
 
 # --- what a packer does -------------------------------------------------------------------------
 
+
 def open_station(page: Page, base: str, station: str, key: str, mode: str = "packing") -> None:
     page.goto(f"{base}/station")
     expect(page.locator("#setup")).to_be_visible()
@@ -181,13 +195,16 @@ def verdict(page: Page, kind: str):
 
 # --- the ERP's side -----------------------------------------------------------------------------
 
+
 def clock_in(hours: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat(timespec="seconds")
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
 def clear_order(erp: Erp, order_id: str, tracking: str, minute: float = 0) -> None:
-    erp.push(erp.event(order_id, "payment", "paid", minute, store_id="s1"),
-             erp.event(order_id, "shipping_notice", "recorded", minute, store_id="s1", tracking_number=tracking))
+    erp.push(
+        erp.event(order_id, "payment", "paid", minute, store_id="s1"),
+        erp.event(order_id, "shipping_notice", "recorded", minute, store_id="s1", tracking_number=tracking),
+    )
 
 
 def labelled_order(erp: Erp, order_id: str, tracking: str, station: str) -> None:
@@ -199,6 +216,7 @@ def labelled_order(erp: Erp, order_id: str, tracking: str, station: str) -> None
 
 
 # --- the station page ---------------------------------------------------------------------------
+
 
 def test_scanning_a_clear_order_turns_the_station_green_and_issues_its_label(page, guard, keys, erp):
     order, tracking = unique("CLR"), unique("LP").upper()
@@ -215,8 +233,11 @@ def test_scanning_a_clear_order_turns_the_station_green_and_issues_its_label(pag
     link = page.locator("#v-label-link")
     expect(link).to_be_visible()
     assert link.get_attribute("href").startswith("blob:")
-    head = page.evaluate("async (url) => { const b = await (await fetch(url)).arrayBuffer();"
-                         " return String.fromCharCode(...new Uint8Array(b).slice(0, 5)); }", link.get_attribute("href"))
+    head = page.evaluate(
+        "async (url) => { const b = await (await fetch(url)).arrayBuffer();"
+        " return String.fromCharCode(...new Uint8Array(b).slice(0, 5)); }",
+        link.get_attribute("href"),
+    )
     assert head == "%PDF-", "the station asks for the label as a PDF"
     assert page.evaluate("document.body.dataset.tone") == "clear"
     labels = erp.order(order)["labels"]
@@ -243,16 +264,19 @@ def test_scanning_a_held_order_turns_the_station_amber_with_what_to_do_in_chines
     expect(page.locator("#v-headline-2")).to_have_text("暂扣")
     expect(panel).to_contain_text("Put the parcel on the hold shelf")
     reason = page.locator("#v-reasons li[data-code=PAYMENT_PROCESSING]")
-    expect(reason).to_contain_text("payment is still processing")   # message, for the packer, in English
-    expect(reason).to_contain_text("付款处理中")                      # message_zh, in Chinese
+    expect(reason).to_contain_text("payment is still processing")  # message, for the packer, in English
+    expect(reason).to_contain_text("付款处理中")  # message_zh, in Chinese
     assert page.evaluate("document.body.dataset.tone") == "hold"
     shot(page, "station-hold")
 
     page.click("#lang-toggle")  # en → zh: the same verdict, Chinese first
     expect(page.locator("#v-headline")).to_have_text("暂扣")
     assert page.locator("#v-reasons li .msg").first.inner_text().startswith("放上暂扣货架")
-    held = httpx.get(f"{guard.base}/v1/holds", params={"station_id": "pack-01", "state": "held"},
-                     headers={"Authorization": f"Bearer {keys.board}"}).json()["items"]
+    held = httpx.get(
+        f"{guard.base}/v1/holds",
+        params={"station_id": "pack-01", "state": "held"},
+        headers={"Authorization": f"Bearer {keys.board}"},
+    ).json()["items"]
     assert order in [item["order_id"] for item in held], "the scan put the order in the hold queue, at this station"
 
 
@@ -405,13 +429,16 @@ def test_the_station_and_the_board_fit_the_screen_without_scrolling_sideways(bro
 
         open_board(page, guard.base, keys.board)
         expect(page.locator(f"#queue-body tr[data-order='{order}']")).to_be_visible(timeout=SEEN_S)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # the table scrolls, not the page
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= window.innerWidth"
+        )  # the table scrolls, not the page
         assert not page.errors, page.errors
     finally:
         page.context.close()
 
 
 # --- the hold board -------------------------------------------------------------------------------
+
 
 def open_board(page: Page, base: str, key: str) -> None:
     page.goto(f"{base}/holds")
@@ -422,14 +449,16 @@ def open_board(page: Page, base: str, key: str) -> None:
 
 def test_a_supervisor_releases_a_waivable_hold_from_the_board_and_sees_why_another_is_refused(page, guard, keys, erp):
     waivable, fixed, late, blocked = unique("W"), unique("R"), unique("L"), unique("B")
-    erp.push(erp.event(waivable, "payment", "processing", 5, store_id="s1", ship_by=clock_in(30)),
-             erp.event(waivable, "shipping_notice", "recorded", 5, store_id="s1"),
-             erp.event(fixed, "payment", "paid", 5, store_id="s1", ship_by=clock_in(50)),
-             erp.event(fixed, "shipping_notice", "recorded", 5, store_id="s1"),
-             erp.event(fixed, "risk", "reviewing", 5, store_id="s1"),
-             erp.event(late, "payment", "unpaid", 5, store_id="s2", ship_by=clock_in(5)),
-             erp.event(late, "shipping_notice", "recorded", 5, store_id="s2"),
-             erp.event(blocked, "order", "closed", 5, store_id="s1"))
+    erp.push(
+        erp.event(waivable, "payment", "processing", 5, store_id="s1", ship_by=clock_in(30)),
+        erp.event(waivable, "shipping_notice", "recorded", 5, store_id="s1"),
+        erp.event(fixed, "payment", "paid", 5, store_id="s1", ship_by=clock_in(50)),
+        erp.event(fixed, "shipping_notice", "recorded", 5, store_id="s1"),
+        erp.event(fixed, "risk", "reviewing", 5, store_id="s1"),
+        erp.event(late, "payment", "unpaid", 5, store_id="s2", ship_by=clock_in(5)),
+        erp.event(late, "shipping_notice", "recorded", 5, store_id="s2"),
+        erp.event(blocked, "order", "closed", 5, store_id="s1"),
+    )
     for order in (waivable, fixed, late):
         erp.hold_at(order, "pack-03")
     assert erp.check(blocked, "pack-03")["verdict"] == "block"
@@ -475,9 +504,11 @@ def test_a_supervisor_releases_a_waivable_hold_from_the_board_and_sees_why_anoth
 
 def test_the_board_filters_the_queue_and_exports_every_row_as_csv(page, guard, keys, erp):
     orders = [unique("X") for _ in range(3)]
-    erp.push(*(erp.event(order, "freight", "pending", 5, store_id="s1") for order in orders),
-             *(erp.event(order, "payment", "paid", 5, store_id="s1") for order in orders),
-             *(erp.event(order, "shipping_notice", "recorded", 5, store_id="s1") for order in orders))
+    erp.push(
+        *(erp.event(order, "freight", "pending", 5, store_id="s1") for order in orders),
+        *(erp.event(order, "payment", "paid", 5, store_id="s1") for order in orders),
+        *(erp.event(order, "shipping_notice", "recorded", 5, store_id="s1") for order in orders),
+    )
     for order in orders:
         erp.hold_at(order, "pack-07")
     open_board(page, guard.base, keys.board)
@@ -506,8 +537,12 @@ def test_the_board_asks_for_a_key_again_when_it_is_refused(page, guard):
 def test_the_pages_load_without_a_key_and_fetch_nothing_from_outside(browser, guard):
     page = new_page(browser)
     outside: list[str] = []
-    page.on("request", lambda request: outside.append(request.url)
-            if not request.url.startswith((guard.base, "blob:", "data:")) else None)
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith((guard.base, "blob:", "data:")) else None
+        ),
+    )
     try:
         for path in ("/station", "/holds"):
             response = page.goto(f"{guard.base}{path}")

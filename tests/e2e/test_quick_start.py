@@ -1,4 +1,5 @@
 """The README's quick start, for real: `guard serve` as a process, a key from the CLI, HTTP calls."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,14 @@ def run_guard(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
 
 def serve(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    process = subprocess.Popen([*GUARD, "serve", "--port", str(port)], cwd=cwd, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [*GUARD, "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -53,10 +60,21 @@ def serve(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
 def first_clear_verdict(base: str, secret: str) -> dict:
     auth = {"Authorization": f"Bearer {secret}"}
     events = [
-        {"event_id": "qs-1", "order_id": "8123456789", "type": "payment", "status": "paid",
-         "occurred_at": "2026-11-11T00:05:00+08:00"},
-        {"event_id": "qs-2", "order_id": "8123456789", "type": "shipping_notice", "status": "recorded",
-         "tracking_number": "LP00123456789CN", "occurred_at": "2026-11-11T00:20:00+08:00"},
+        {
+            "event_id": "qs-1",
+            "order_id": "8123456789",
+            "type": "payment",
+            "status": "paid",
+            "occurred_at": "2026-11-11T00:05:00+08:00",
+        },
+        {
+            "event_id": "qs-2",
+            "order_id": "8123456789",
+            "type": "shipping_notice",
+            "status": "recorded",
+            "tracking_number": "LP00123456789CN",
+            "occurred_at": "2026-11-11T00:20:00+08:00",
+        },
     ]
     assert httpx.post(f"{base}/v1/events", json={"events": events}, headers=auth).status_code == 200
     response = httpx.post(f"{base}/v1/orders/8123456789/check", json={"station_id": "pack-01"}, headers=auth)
@@ -86,7 +104,9 @@ def test_serve_on_postgresql(tmp_path, postgres_url):
     process, base = serve(tmp_path, env)
     try:
         assert not (tmp_path / "guard.db").exists()
-        created = run_guard("apikey", "create", "erp-pg", "--scope", "events", "--scope", "check", cwd=tmp_path, env=env)
+        created = run_guard(
+            "apikey", "create", "erp-pg", "--scope", "events", "--scope", "check", cwd=tmp_path, env=env
+        )
         result = first_clear_verdict(base, created.stdout.strip().splitlines()[-1])
         assert result["verdict"] == "clear"
     finally:

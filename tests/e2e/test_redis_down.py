@@ -2,13 +2,13 @@
 answering from the database, notifications wait in the outbox, and are delivered once Redis
 and a worker are back. The test runs a redis-server of its own, so it can stop it.
 """
+
 from __future__ import annotations
 
 import time
 
 import httpx
 import pytest
-
 from e2e_stack import (
     Api,
     Erp,
@@ -50,7 +50,8 @@ def database(postgres_url):
 
 
 def test_with_redis_down_the_guard_answers_from_the_database_and_notifies_once_it_is_back(
-        tmp_path, database, redis_server, receiver):
+    tmp_path, database, redis_server, receiver
+):
     env = stack_env(database, redis_url=redis_server.url, webhook_url=receiver.url, webhook_secret=SECRET)
     api = Api(tmp_path, env)
     worker = Worker(tmp_path, env)
@@ -64,9 +65,11 @@ def test_with_redis_down_the_guard_answers_from_the_database_and_notifies_once_i
         redis_server.stop()
 
         started = time.monotonic()
-        results = erp.push(erp.event(releasing, "payment", "paid", minute=5, store_id="s1"),
-                           erp.event(blocking, "risk", "closed", minute=5, store_id="s1"),
-                           erp.event(arriving, "payment", "unpaid", minute=5, store_id="s1"))["results"]
+        results = erp.push(
+            erp.event(releasing, "payment", "paid", minute=5, store_id="s1"),
+            erp.event(blocking, "risk", "closed", minute=5, store_id="s1"),
+            erp.event(arriving, "payment", "unpaid", minute=5, store_id="s1"),
+        )["results"]
         assert [result["outcome"] for result in results] == ["applied"] * 3
         assert erp.check(releasing, "pack-1")["verdict"] == "clear"
         assert erp.check(blocking, "pack-1")["verdict"] == "block"
@@ -95,8 +98,11 @@ def test_with_redis_down_the_guard_answers_from_the_database_and_notifies_once_i
         assert released.id == pending[releasing][0]["notification_id"]
         assert blocked.id == pending[blocking][0]["notification_id"]
         assert released.signed_with(SECRET) and blocked.signed_with(SECRET)
-        wait_until(lambda: httpx.get(f"{api.base}/readyz", timeout=5).json()["outbox_backlog"] == 0, 10,
-                   "the outbox backlog emptied")
+        wait_until(
+            lambda: httpx.get(f"{api.base}/readyz", timeout=5).json()["outbox_backlog"] == 0,
+            10,
+            "the outbox backlog emptied",
+        )
         assert httpx.get(f"{api.base}/readyz", timeout=5).json()["redis"] == "up"
     finally:
         erp.close()

@@ -4,15 +4,15 @@ in embedded mode (in-process bus) and in the production shape (Redis pub/sub, fe
 Each stream under test has a control stream (or the webhook) that does get the other
 orders' events, so "it did not show up" is judged after it demonstrably was sent.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import httpx
 import pytest
-
 from e2e_stack import (
     Api,
     Erp,
@@ -39,7 +39,9 @@ class Stack:
     worker: Worker | None = None
 
     def logs(self) -> str:
-        return (f"--- worker log ---\n{self.worker.logs()}\n" if self.worker else "") + f"--- serve log ---\n{self.api.logs()}"
+        return (
+            f"--- worker log ---\n{self.worker.logs()}\n" if self.worker else ""
+        ) + f"--- serve log ---\n{self.api.logs()}"
 
 
 @pytest.fixture(scope="module", params=["embedded", pytest.param("redis", marks=pytest.mark.postgres)])

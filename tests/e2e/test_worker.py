@@ -4,13 +4,13 @@ and an ERP's webhook endpoint (contract: "Holds", "Notifications"; design: "Fail
 One API, one worker and one receiver serve the whole module; each test truncates
 the database before and after itself and uses order ids of its own.
 """
+
 from __future__ import annotations
 
 import time
 
 import pytest
 import redis
-
 from e2e_stack import (
     Api,
     Erp,
@@ -33,10 +33,18 @@ NEW_SECRET, OLD_SECRET = "whsec-2026-new", "whsec-2025-old"
 CLEARING_FACTS = [
     pytest.param({"payment": "unpaid"}, ("payment", "paid"), "PAYMENT_UNPAID", id="payment-paid"),
     pytest.param({"payment": "paid", "risk": "reviewing"}, ("risk", "cleared"), "RISK_REVIEW", id="risk-cleared"),
-    pytest.param({"payment": "paid", "cancellation": "requested"}, ("cancellation", "rejected"), "CANCEL_REQUESTED",
-                 id="cancellation-rejected"),
-    pytest.param({"payment": "paid", "shipping_notice": "awaiting_tracking"}, ("shipping_notice", "recorded"),
-                 "TRACKING_NUMBER_PENDING", id="notice-recorded"),
+    pytest.param(
+        {"payment": "paid", "cancellation": "requested"},
+        ("cancellation", "rejected"),
+        "CANCEL_REQUESTED",
+        id="cancellation-rejected",
+    ),
+    pytest.param(
+        {"payment": "paid", "shipping_notice": "awaiting_tracking"},
+        ("shipping_notice", "recorded"),
+        "TRACKING_NUMBER_PENDING",
+        id="notice-recorded",
+    ),
     pytest.param({"payment": "paid", "freight": "pending"}, ("freight", "paid"), "FREIGHT_UNPAID", id="freight-paid"),
 ]
 
@@ -55,8 +63,9 @@ def broker(postgres_url) -> str:
 
 @pytest.fixture(scope="module")
 def env(postgres_url, broker, receiver) -> dict[str, str]:
-    return stack_env(postgres_url, redis_url=broker, webhook_url=receiver.url,
-                     webhook_secret=f"{NEW_SECRET},{OLD_SECRET}")
+    return stack_env(
+        postgres_url, redis_url=broker, webhook_url=receiver.url, webhook_secret=f"{NEW_SECRET},{OLD_SECRET}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +104,10 @@ def erp(api, postgres_url):
 @pytest.fixture
 def explain(api, worker, postgres_url):
     """What to show when a notification does not come: the worker's and the API's logs."""
-    return lambda order_id=None: (f"outbox: {outbox(postgres_url, order_id) if order_id else '-'}\n"
-                                  f"--- worker log ---\n{worker.logs()}\n--- serve log ---\n{api.logs()}")
+    return lambda order_id=None: (
+        f"outbox: {outbox(postgres_url, order_id) if order_id else '-'}\n"
+        f"--- worker log ---\n{worker.logs()}\n--- serve log ---\n{api.logs()}"
+    )
 
 
 def hold_order(erp: Erp, order_id: str, station_id: str = "pack-1", **facts: str) -> list[str]:
@@ -107,6 +118,7 @@ def hold_order(erp: Erp, order_id: str, station_id: str = "pack-1", **facts: str
 
 def delivered_once(postgres_url: str, order_id: str, kind: str, notification_id: str) -> dict:
     """Exactly one outbox row of that kind for the order, with that id, marked delivered."""
+
     def settled():
         rows = [row for row in outbox(postgres_url, order_id) if row["type"] == kind]
         assert len(rows) == 1, rows
@@ -119,7 +131,8 @@ def delivered_once(postgres_url: str, order_id: str, kind: str, notification_id:
 
 @pytest.mark.parametrize(("holding", "clearing", "reason"), CLEARING_FACTS)
 def test_a_held_order_is_released_on_its_own_when_the_clearing_fact_arrives(
-        erp, running, receiver, postgres_url, explain, holding, clearing, reason):
+    erp, running, receiver, postgres_url, explain, holding, clearing, reason
+):
     order_id = unique("rel")
     assert hold_order(erp, order_id, **holding) == [reason]
 
@@ -161,15 +174,15 @@ def test_a_held_order_that_turns_bad_is_reported_blocked(erp, running, receiver,
 
 
 def test_a_refused_notification_is_sent_again_with_the_same_id_after_a_backoff(
-        erp, running, receiver, postgres_url, explain):
+    erp, running, receiver, postgres_url, explain
+):
     order_id = unique("retry")
     hold_order(erp, order_id, payment="unpaid")
     receiver.refuse(order_id, times=1)
 
     erp.push(erp.event(order_id, "payment", "paid", minute=5, store_id="s1"))
 
-    first, second = receiver.wait_for(order_id, "hold.released", count=2, timeout=25,
-                                      explain=lambda: explain(order_id))
+    first, second = receiver.wait_for(order_id, "hold.released", count=2, timeout=25, explain=lambda: explain(order_id))
     assert (first.answered, second.answered) == (500, 200)
     assert first.id == second.id
     # First retry 5 s (±20 % jitter) after the failure, taken by the outbox sweep (every 5 s).
@@ -191,13 +204,13 @@ def test_during_a_secret_rotation_every_secret_signs(erp, running, receiver, exp
     assert hook.signed_with(NEW_SECRET)
     assert hook.signed_with(OLD_SECRET)
     assert not hook.signed_with("whsec-someone-else")
-    tampered = type(hook)(hook.body.replace(order_id.encode(), b"rot-0000000000"), hook.headers,
-                          hook.received_at, hook.answered)
+    tampered = type(hook)(
+        hook.body.replace(order_id.encode(), b"rot-0000000000"), hook.headers, hook.received_at, hook.answered
+    )
     assert not tampered.signed_with(NEW_SECRET)
 
 
-def test_a_release_while_the_worker_is_down_is_delivered_when_it_starts(
-        erp, worker, receiver, postgres_url, explain):
+def test_a_release_while_the_worker_is_down_is_delivered_when_it_starts(erp, worker, receiver, postgres_url, explain):
     worker.stop()
     order_id = unique("down")
     hold_order(erp, order_id, payment="unpaid")
@@ -216,7 +229,8 @@ def test_a_release_while_the_worker_is_down_is_delivered_when_it_starts(
 
 
 def test_a_release_whose_task_the_broker_lost_is_delivered_by_the_outbox_sweep(
-        erp, worker, receiver, broker, postgres_url, explain):
+    erp, worker, receiver, broker, postgres_url, explain
+):
     worker.stop()
     order_id = unique("lost")
     hold_order(erp, order_id, payment="unpaid")
@@ -238,7 +252,8 @@ def test_a_release_whose_task_the_broker_lost_is_delivered_by_the_outbox_sweep(
 
 
 def test_a_worker_killed_right_after_the_event_is_replaced_and_the_release_still_arrives(
-        erp, running, receiver, postgres_url, explain):
+    erp, running, receiver, postgres_url, explain
+):
     order_id = unique("kill")
     hold_order(erp, order_id, payment="unpaid")
 
@@ -256,7 +271,8 @@ def test_a_worker_killed_right_after_the_event_is_replaced_and_the_release_still
 
 
 def test_a_worker_killed_mid_delivery_delivers_again_with_the_same_id_once_its_lease_runs_out(
-        erp, worker, receiver, postgres_url, explain):
+    erp, worker, receiver, postgres_url, explain
+):
     # The shipped lease is 60 s; this worker claims with a 3 s one so the test takes seconds.
     worker.stop()
     worker.start(lease_s=3)

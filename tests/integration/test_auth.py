@@ -3,25 +3,33 @@
 `Authorization: Bearer <secret>` on every /v1 call: missing, unknown or revoked key
 → 401; a key without the needed scope → 403. Only a hash of the secret is stored.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS, assert_error, at
+
 from guard.services.apikeys import SCOPES, revoke_key
 
 JSON = {"Content-Type": "application/json"}
 
 
-
-
 def events_body(order_id: str = "o-auth") -> dict:
-    return {"events": [{"event_id": f"ev-auth-{order_id}", "order_id": order_id, "type": "payment",
-                        "status": "paid", "occurred_at": at(0)}]}
+    return {
+        "events": [
+            {
+                "event_id": f"ev-auth-{order_id}",
+                "order_id": order_id,
+                "type": "payment",
+                "status": "paid",
+                "occurred_at": at(0),
+            }
+        ]
+    }
 
 
 # (method, path, body, the scope it needs)
@@ -42,8 +50,10 @@ def call(guard, method: str, path: str, body, headers: dict[str, str]):
 
 def written(guard) -> dict[str, int]:
     with guard.engine.connect() as conn:
-        return {table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
-                for table in ("orders", "facts", "events", "decisions", "holds", "clearances")}
+        return {
+            table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("orders", "facts", "events", "decisions", "holds", "clearances")
+        }
 
 
 @pytest.fixture
@@ -62,11 +72,33 @@ def test_a_call_without_authorization_is_401(guard, known_order, method, path, b
     assert written(guard) == before
 
 
-@pytest.mark.parametrize("header", [
-    "Basic x", "Basic {key}", "Bearer", "Bearer ", "Bearer   ", "{key}", "Token {key}", "Bearer: {key}",
-    "", "   ",
-], ids=["basic", "basic-with-the-key", "bearer-alone", "bearer-space", "bearer-spaces", "bare-key", "token",
-        "bearer-colon", "empty", "blank"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic x",
+        "Basic {key}",
+        "Bearer",
+        "Bearer ",
+        "Bearer   ",
+        "{key}",
+        "Token {key}",
+        "Bearer: {key}",
+        "",
+        "   ",
+    ],
+    ids=[
+        "basic",
+        "basic-with-the-key",
+        "bearer-alone",
+        "bearer-space",
+        "bearer-spaces",
+        "bare-key",
+        "token",
+        "bearer-colon",
+        "empty",
+        "blank",
+    ],
+)
 def test_a_malformed_authorization_is_401(guard, known_order, header):
     # One dependency reads the header for every /v1 route; each route is covered below.
     for method, path, body, _ in ENDPOINTS:
@@ -78,7 +110,7 @@ def test_a_malformed_authorization_is_401(guard, known_order, header):
 
 @pytest.mark.parametrize("secret", ["gk_unknown", "gk_" + "A" * 43, "x", "Bearer", "gk_" + "é"])
 def test_an_unknown_key_is_401(guard, known_order, secret):
-    headers = {"Authorization": f"Bearer {secret}".encode("utf-8")}  # raw bytes: a non-ASCII secret too
+    headers = {"Authorization": f"Bearer {secret}".encode()}  # raw bytes: a non-ASCII secret too
     for method, path, body, _ in ENDPOINTS:
         before = written(guard)
         assert_error(call(guard, method, path, body, headers), 401, "UNAUTHENTICATED")
@@ -144,8 +176,11 @@ def test_an_unknown_order_id_is_401_not_404_without_a_key(guard):
     assert written(guard)["decisions"] == 0
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer gk_unknown"}, {"Authorization": "Basic x"}],
-                         ids=["no-key", "unknown-key", "basic"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer gk_unknown"}, {"Authorization": "Basic x"}],
+    ids=["no-key", "unknown-key", "basic"],
+)
 def test_health_and_readiness_need_no_key(guard, headers):
     health = guard.client.get("/healthz", headers=headers)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
@@ -177,23 +212,25 @@ def test_two_keys_never_share_a_secret(guard):
 
 def last_used(guard, name: str) -> datetime | None:
     with guard.engine.connect() as conn:
-        value = conn.execute(sa.text("SELECT last_used_at FROM api_keys WHERE name = :name"), {"name": name}).scalar_one()
+        value = conn.execute(
+            sa.text("SELECT last_used_at FROM api_keys WHERE name = :name"), {"name": name}
+        ).scalar_one()
     if isinstance(value, str):  # SQLite hands back text for a raw query
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
 def test_last_used_at_is_written_on_use(guard):
     key = guard.new_key("station-7", "check")
     assert last_used(guard, "station-7") is None
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     response = guard.client.post("/v1/checks", json={"order_ids": ["o-1"]}, headers=guard.auth(key))
     assert response.status_code == 200
     used = last_used(guard, "station-7")
     assert used is not None
-    assert before - timedelta(seconds=1) <= used <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert before - timedelta(seconds=1) <= used <= datetime.now(UTC) + timedelta(seconds=1)
 
 
 def test_a_refused_call_does_not_mark_a_key_used(guard):

@@ -6,18 +6,21 @@ detail per problem, {"index": int | null, "field": str, "message": str}; a body
 over 8 MiB is 413 TOO_LARGE; never a 500 for bad input. `POST /v1/events` is all
 or nothing: one bad event and nothing from the batch is stored.
 """
+
 from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
-
 from conftest import CLEAR_FACTS, assert_error
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
 from guard.facts import FACT_STATUSES
 from guard.platform_statuses import MAIN_STATUS
 
@@ -42,8 +45,6 @@ BAD_IDS = {
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
 
 
 def assert_validation(response, *expected: tuple[int | None, str]) -> list[dict]:
@@ -89,13 +90,15 @@ def assert_event_ids_unused(guard, *events: dict) -> None:
 
     (Event ids are unique across all orders, so a stored id would answer `duplicate` for any order.)
     """
-    good = [guard.event(f"o-repush-{n}", "payment", "paid", event_id=event["event_id"]) for n, event in enumerate(events)]
+    good = [
+        guard.event(f"o-repush-{n}", "payment", "paid", event_id=event["event_id"]) for n, event in enumerate(events)
+    ]
     outcomes = [result["outcome"] for result in guard.push(*good)["results"]]
     assert outcomes == ["applied"] * len(good)
 
 
 def iso_in(minutes: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat()
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
 
 
 # -- facts: types, statuses, required fields -----------------------------------------------------
@@ -108,10 +111,19 @@ def test_an_unknown_fact_type_is_refused_and_nothing_stored(guard):
     assert_event_ids_unused(guard, event)
 
 
-@pytest.mark.parametrize("fact_type, status", [
-    ("payment", "closed"), ("risk", "paid"), ("cancellation", "open"), ("order", "cancelled"),
-    ("shipping_notice", "shipped"), ("freight", "refunded"), ("payment", "PAID"), ("payment", ""),
-])
+@pytest.mark.parametrize(
+    "fact_type, status",
+    [
+        ("payment", "closed"),
+        ("risk", "paid"),
+        ("cancellation", "open"),
+        ("order", "cancelled"),
+        ("shipping_notice", "shipped"),
+        ("freight", "refunded"),
+        ("payment", "PAID"),
+        ("payment", ""),
+    ],
+)
 def test_a_status_unknown_for_its_type_is_refused(guard, fact_type, status):
     event = guard.event("o-status", fact_type, status)
     refused(guard, [event], (0, "status"))
@@ -119,16 +131,27 @@ def test_a_status_unknown_for_its_type_is_refused(guard, fact_type, status):
     assert_event_ids_unused(guard, event)
 
 
-@pytest.mark.parametrize("extra, field", [
-    ({"platform": "aliexpress", "status": "SOMETHING_NEW"}, "status"),    # an unknown word could be a new risk state
-    ({"platform": "aliexpress", "status": "wait_seller_send_goods"}, "status"),
-    ({"status": "WAIT_SELLER_SEND_GOODS"}, "platform"),                  # platform is required
-    ({"platform": "amazon", "status": "WAIT_SELLER_SEND_GOODS"}, "platform"),
-    ({"platform": ["aliexpress"], "status": "WAIT_SELLER_SEND_GOODS"}, "platform"),
-    ({"platform": "aliexpress", "status": "FINISH", "end_reason": "not a word"}, "end_reason"),
-    ({"platform": "aliexpress", "status": "WAIT_SELLER_SEND_GOODS", "logistics_status": 5}, "logistics_status"),
-], ids=["unknown-word", "lower-case-word", "no-platform", "unknown-platform", "platform-list", "bad-end-reason",
-        "bad-logistics-status"])
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"platform": "aliexpress", "status": "SOMETHING_NEW"}, "status"),  # an unknown word could be a new risk state
+        ({"platform": "aliexpress", "status": "wait_seller_send_goods"}, "status"),
+        ({"status": "WAIT_SELLER_SEND_GOODS"}, "platform"),  # platform is required
+        ({"platform": "amazon", "status": "WAIT_SELLER_SEND_GOODS"}, "platform"),
+        ({"platform": ["aliexpress"], "status": "WAIT_SELLER_SEND_GOODS"}, "platform"),
+        ({"platform": "aliexpress", "status": "FINISH", "end_reason": "not a word"}, "end_reason"),
+        ({"platform": "aliexpress", "status": "WAIT_SELLER_SEND_GOODS", "logistics_status": 5}, "logistics_status"),
+    ],
+    ids=[
+        "unknown-word",
+        "lower-case-word",
+        "no-platform",
+        "unknown-platform",
+        "platform-list",
+        "bad-end-reason",
+        "bad-logistics-status",
+    ],
+)
 def test_a_platform_status_event_with_an_unknown_word_or_platform_is_refused(guard, extra, field):
     event = {**guard.event("o-platform", "platform_status", "x"), **extra}
     refused(guard, [event], (0, field))
@@ -163,10 +186,17 @@ def test_an_optional_field_of_the_wrong_json_type_is_named(guard, subtests, fiel
             assert_order_unknown(guard, "o-optional")
 
 
-@pytest.mark.parametrize("field, value", [
-    ("tracking_number", ""), ("tracking_number", "x" * 129), ("carrier", "   "), ("reason", "r" * 1001),
-    ("reason", "a\x00b"), ("tracking_number", "LP\x001"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("tracking_number", ""),
+        ("tracking_number", "x" * 129),
+        ("carrier", "   "),
+        ("reason", "r" * 1001),
+        ("reason", "a\x00b"),
+        ("tracking_number", "LP\x001"),
+    ],
+)
 def test_optional_text_out_of_bounds_or_holding_nul_is_refused(guard, field, value):
     event = guard.event("o-text", "payment", "paid", **{field: value})
     refused(guard, [event], (0, field))
@@ -176,26 +206,30 @@ def test_optional_text_out_of_bounds_or_holding_nul_is_refused(guard, field, val
 # -- times ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [
-    "2026-11-11T00:05:00",            # no offset
-    "2026-11-11",                     # a date only
-    "2026-11-11T00:05",               # no seconds, no offset
-    "2026-11-11T00:05:00+0800",       # offset without a colon
-    "2026-11-11T00:05:00 CST",        # a zone name, not an offset
-    "11/11/2026 00:05:00+08:00",
-    "yesterday",
-    "",
-    "1731254700",
-    "2026-02-30T00:00:00Z",           # impossible date
-    "2026-13-01T00:00:00Z",
-    "2026-11-31T00:00:00+08:00",
-    "2026-11-11T24:00:00Z",
-    "2026-11-11T23:60:00Z",
-    "2026-11-11T00:05:00+24:00",      # offset out of range
-    "２０２６-11-11T00:05:00Z",        # full-width digits
-    "0001-01-01T00:00:00+05:00",      # before the first UTC instant a datetime holds
-    "9999-12-31T23:59:59-05:00",      # after the last one
-], ids=lambda value: repr(value))
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-11T00:05:00",  # no offset
+        "2026-11-11",  # a date only
+        "2026-11-11T00:05",  # no seconds, no offset
+        "2026-11-11T00:05:00+0800",  # offset without a colon
+        "2026-11-11T00:05:00 CST",  # a zone name, not an offset
+        "11/11/2026 00:05:00+08:00",
+        "yesterday",
+        "",
+        "1731254700",
+        "2026-02-30T00:00:00Z",  # impossible date
+        "2026-13-01T00:00:00Z",
+        "2026-11-31T00:00:00+08:00",
+        "2026-11-11T24:00:00Z",
+        "2026-11-11T23:60:00Z",
+        "2026-11-11T00:05:00+24:00",  # offset out of range
+        "２０２６-11-11T00:05:00Z",  # full-width digits
+        "0001-01-01T00:00:00+05:00",  # before the first UTC instant a datetime holds
+        "9999-12-31T23:59:59-05:00",  # after the last one
+    ],
+    ids=lambda value: repr(value),
+)
 def test_occurred_at_must_be_a_real_rfc3339_time_with_an_offset(guard, value):
     event = guard.event("o-time", "payment", "paid", occurred_at=value)
     refused(guard, [event], (0, "occurred_at"))
@@ -291,8 +325,10 @@ def test_a_notice_with_a_number_must_carry_tracking_number(guard, status, tracki
 
 
 def test_a_notice_without_a_number_needs_no_tracking_number(guard):
-    result = guard.push(guard.event("o-awaiting", "shipping_notice", "awaiting_tracking"),
-                        guard.event("o-awaiting", "shipping_notice", "missing"))
+    result = guard.push(
+        guard.event("o-awaiting", "shipping_notice", "awaiting_tracking"),
+        guard.event("o-awaiting", "shipping_notice", "missing"),
+    )
     assert [r["outcome"] for r in result["results"]] == ["applied", "stale"]
 
 
@@ -306,8 +342,9 @@ def test_an_orders_store_id_never_changes(guard):
     assert order["store_id"] == "s1"
     assert order["facts"]["payment"]["status"] == "processing"
     # The same store again, or none at all, is fine.
-    again = guard.push(guard.event("o-store", "payment", "paid", 10, store_id="s1"),
-                       guard.event("o-store", "risk", "cleared", 10))
+    again = guard.push(
+        guard.event("o-store", "payment", "paid", 10, store_id="s1"), guard.event("o-store", "risk", "cleared", 10)
+    )
     assert [r["outcome"] for r in again["results"]] == ["applied", "applied"]
 
 
@@ -343,10 +380,25 @@ def test_a_batch_of_1000_events_is_accepted(guard):
     assert [r["event_id"] for r in results] == [e["event_id"] for e in events]
 
 
-@pytest.mark.parametrize("body", [
-    [], [{"event_id": "e1"}], "events", 42, 1.5, True, None,
-    {}, {"event": []}, {"events": None}, {"events": {}}, {"events": "e1"}, {"events": 3},
-], ids=lambda body: json.dumps(body))
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        [{"event_id": "e1"}],
+        "events",
+        42,
+        1.5,
+        True,
+        None,
+        {},
+        {"event": []},
+        {"events": None},
+        {"events": {}},
+        {"events": "e1"},
+        {"events": 3},
+    ],
+    ids=lambda body: json.dumps(body),
+)
 def test_the_events_body_must_be_an_object_with_an_events_list(guard, body):
     before = stored(guard)
     assert_validation(post_events(guard, body))
@@ -404,9 +456,21 @@ def test_a_batch_check_of_20000_ids_is_answered(guard):
     assert body["counts"] == {"clear": 1, "hold": 19_999, "block": 0}
 
 
-@pytest.mark.parametrize("body", [
-    [], ["o-1"], "o-1", 7, None, {}, {"order_ids": None}, {"order_ids": "o-1"}, {"order_ids": {"o-1": 1}},
-], ids=lambda body: json.dumps(body))
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        ["o-1"],
+        "o-1",
+        7,
+        None,
+        {},
+        {"order_ids": None},
+        {"order_ids": "o-1"},
+        {"order_ids": {"o-1": 1}},
+    ],
+    ids=lambda body: json.dumps(body),
+)
 def test_the_batch_check_body_must_be_an_object_with_an_id_list(guard, body):
     assert_validation(post_checks(guard, body))
 
@@ -428,17 +492,29 @@ def test_a_check_body_if_any_must_be_an_object(guard, content):
     assert stored(guard) == before
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"station_id": "pack 01"}, "station_id"), ({"station_id": 1}, "station_id"), ({"station_id": ""}, "station_id"),
-    ({"parcel_id": "1/2"}, "parcel_id"), ({"parcel_id": 2}, "parcel_id"), ({"parcel_id": "p" * 65}, "parcel_id"),
-    ({"operator": ""}, "operator"), ({"operator": 5}, "operator"), ({"operator": "o" * 129}, "operator"),
-    ({"operator": ["li"]}, "operator"), ({"operator": "li\x00"}, "operator"),
-], ids=lambda value: json.dumps(value) if isinstance(value, dict) else value)
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"station_id": "pack 01"}, "station_id"),
+        ({"station_id": 1}, "station_id"),
+        ({"station_id": ""}, "station_id"),
+        ({"parcel_id": "1/2"}, "parcel_id"),
+        ({"parcel_id": 2}, "parcel_id"),
+        ({"parcel_id": "p" * 65}, "parcel_id"),
+        ({"operator": ""}, "operator"),
+        ({"operator": 5}, "operator"),
+        ({"operator": "o" * 129}, "operator"),
+        ({"operator": ["li"]}, "operator"),
+        ({"operator": "li\x00"}, "operator"),
+    ],
+    ids=lambda value: json.dumps(value) if isinstance(value, dict) else value,
+)
 def test_check_body_fields_are_validated_and_nothing_is_written(guard, body, field):
     guard.record("o-fields", **CLEAR_FACTS)
     before = stored(guard)
-    response = guard.client.post("/v1/orders/o-fields/check", content=json.dumps(body).encode(),
-                                 headers={**JSON, **guard.auth()})
+    response = guard.client.post(
+        "/v1/orders/o-fields/check", content=json.dumps(body).encode(), headers={**JSON, **guard.auth()}
+    )
     assert_validation(response, (None, field))
     assert stored(guard) == before  # no decision, no clearance, no hold
 
@@ -446,8 +522,19 @@ def test_check_body_fields_are_validated_and_nothing_is_written(guard, body, fie
 # -- malformed JSON, size --------------------------------------------------------------------------
 
 
-MALFORMED = [b"{", b"{'events': []}", b'{"events": [}', b"[1,]", b"NaN", b"{\"events\": [1e999]}",
-             b"\xff\xfe{}", b'{"a": "\xed\xa0\x80"}', b"{} {}", b"nul", b"[" * 2000 + b"]" * 2000]
+MALFORMED = [
+    b"{",
+    b"{'events': []}",
+    b'{"events": [}',
+    b"[1,]",
+    b"NaN",
+    b'{"events": [1e999]}',
+    b"\xff\xfe{}",
+    b'{"a": "\xed\xa0\x80"}',
+    b"{} {}",
+    b"nul",
+    b"[" * 2000 + b"]" * 2000,
+]
 
 
 @pytest.mark.parametrize("path", ["/v1/events", "/v1/checks", "/v1/orders/o-json/check"])
@@ -473,8 +560,10 @@ def test_a_check_without_a_body_is_fine(guard):
 
 def events_body_of(size: int) -> bytes:
     """Valid JSON of exactly `size` bytes: one good event, padded by an extra field."""
-    head = b'{"events": [{"event_id": "e-big", "order_id": "o-big", "type": "payment", "status": "paid", ' \
-           b'"occurred_at": "2026-11-11T00:00:00+08:00", "pad": "'
+    head = (
+        b'{"events": [{"event_id": "e-big", "order_id": "o-big", "type": "payment", "status": "paid", '
+        b'"occurred_at": "2026-11-11T00:00:00+08:00", "pad": "'
+    )
     tail = b'"}]}'
     return head + b"x" * (size - len(head) - len(tail)) + tail
 
@@ -509,18 +598,33 @@ def test_a_body_of_exactly_8_mib_is_read(guard):
 # -- routes ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/nope"), ("GET", "/v1"), ("GET", "/v1/nope"), ("POST", "/v1/orders/o-1/nope"), ("GET", "/v2/events"),
-    ("POST", "/v1/orders/o-1/check/extra"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/nope"),
+        ("GET", "/v1"),
+        ("GET", "/v1/nope"),
+        ("POST", "/v1/orders/o-1/nope"),
+        ("GET", "/v2/events"),
+        ("POST", "/v1/orders/o-1/check/extra"),
+    ],
+)
 def test_an_unknown_route_is_404_with_the_envelope(guard, method, path):
     assert_error(guard.client.request(method, path, headers=guard.auth()), 404, "NOT_FOUND")
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/v1/events"), ("PUT", "/v1/events"), ("DELETE", "/v1/orders/o-1"), ("GET", "/v1/orders/o-1/check"),
-    ("GET", "/v1/checks"), ("POST", "/v1/orders/o-1"), ("POST", "/healthz"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/v1/events"),
+        ("PUT", "/v1/events"),
+        ("DELETE", "/v1/orders/o-1"),
+        ("GET", "/v1/orders/o-1/check"),
+        ("GET", "/v1/checks"),
+        ("POST", "/v1/orders/o-1"),
+        ("POST", "/healthz"),
+    ],
+)
 def test_a_wrong_method_is_405_with_the_envelope(guard, method, path):
     response = guard.client.request(method, path, headers=guard.auth())
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
@@ -531,18 +635,31 @@ def cursor_of(*parts: str) -> str:
     return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("query, field", [
-    ("limit=0", "limit"), ("limit=-1", "limit"), ("limit=1001", "limit"), ("limit=abc", "limit"),
-    ("limit=1.5", "limit"), ("limit=", "limit"), ("limit=99999999999999999999999", "limit"),
-    ("cursor=!!!", "cursor"), ("cursor=abc", "cursor"), (f"cursor={cursor_of('yesterday', 'dec_1')}", "cursor"),
-    (f"cursor={cursor_of('2026-11-11T00:00:00+00:00')}", "cursor"),
-    (f"cursor={cursor_of('a', 'b', 'c')}", "cursor"),
-    # A time without an offset, or one that cannot be put in UTC, is no cursor either.
-    *[(f"cursor={cursor_of(moment, 'dec_1')}", "cursor")
-      for moment in ("2026-11-11T00:00:00", "2026-11-11", "9999-12-31T23:59:59-05:00")],
-    # A decision id that this guard never issued (here with a NUL) is no cursor either.
-    (f"cursor={cursor_of('2026-11-11T00:00:00+00:00', 'dec' + chr(0))}", "cursor"),
-], ids=lambda value: value)
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("limit=0", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=1.5", "limit"),
+        ("limit=", "limit"),
+        ("limit=99999999999999999999999", "limit"),
+        ("cursor=!!!", "cursor"),
+        ("cursor=abc", "cursor"),
+        (f"cursor={cursor_of('yesterday', 'dec_1')}", "cursor"),
+        (f"cursor={cursor_of('2026-11-11T00:00:00+00:00')}", "cursor"),
+        (f"cursor={cursor_of('a', 'b', 'c')}", "cursor"),
+        # A time without an offset, or one that cannot be put in UTC, is no cursor either.
+        *[
+            (f"cursor={cursor_of(moment, 'dec_1')}", "cursor")
+            for moment in ("2026-11-11T00:00:00", "2026-11-11", "9999-12-31T23:59:59-05:00")
+        ],
+        # A decision id that this guard never issued (here with a NUL) is no cursor either.
+        (f"cursor={cursor_of('2026-11-11T00:00:00+00:00', 'dec' + chr(0))}", "cursor"),
+    ],
+    ids=lambda value: value,
+)
 def test_a_bad_limit_or_cursor_on_decisions_is_422(guard, query, field):
     guard.record("o-pages", **CLEAR_FACTS)
     guard.check("o-pages")
@@ -556,8 +673,9 @@ def test_decisions_page_with_their_cursor(guard):
         guard.check("o-paged")
     first = guard.client.get("/v1/orders/o-paged/decisions?limit=2", headers=guard.auth()).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
-    second = guard.client.get(f"/v1/orders/o-paged/decisions?limit=2&cursor={first['next_cursor']}",
-                              headers=guard.auth()).json()
+    second = guard.client.get(
+        f"/v1/orders/o-paged/decisions?limit=2&cursor={first['next_cursor']}", headers=guard.auth()
+    ).json()
     assert len(second["items"]) == 1 and second["next_cursor"] is None
 
 
@@ -565,15 +683,21 @@ def test_decisions_page_with_their_cursor(guard):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )
-OFFSETS = [timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)), timezone(timedelta(minutes=345))]
+OFFSETS = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)), timezone(timedelta(minutes=345))]
 timestamps = st.datetimes(timezones=st.sampled_from(OFFSETS)).map(lambda moment: moment.isoformat())
 ids = st.from_regex(r"[A-Za-z0-9_.:\-]{1,64}", fullmatch=True)
 fact_types = st.sampled_from([*FACT_STATUSES, "platform_status", "Payment", ""])
-statuses = st.sampled_from(sorted({status for values in FACT_STATUSES.values() for status in values} | set(MAIN_STATUS)))
+statuses = st.sampled_from(
+    sorted({status for values in FACT_STATUSES.values() for status in values} | set(MAIN_STATUS))
+)
 plausible_events = st.fixed_dictionaries(
     {
         "event_id": ids | json_values,
@@ -596,8 +720,13 @@ plausible_events = st.fixed_dictionaries(
 )
 event_bodies = json_values | st.fixed_dictionaries({"events": st.lists(plausible_events | json_values, max_size=4)})
 check_bodies = json_values | st.fixed_dictionaries(
-    {}, optional={"station_id": ids | json_values, "parcel_id": ids | json_values,
-                  "operator": st.text(max_size=130) | json_values})
+    {},
+    optional={
+        "station_id": ids | json_values,
+        "parcel_id": ids | json_values,
+        "operator": st.text(max_size=130) | json_values,
+    },
+)
 batch_bodies = json_values | st.fixed_dictionaries({"order_ids": st.lists(ids | json_values, max_size=5)})
 
 
@@ -625,8 +754,9 @@ def test_any_json_as_an_events_body_is_answered_never_a_5xx(guard, body):
 @FUZZ
 @given(body=check_bodies)
 def test_any_json_as_a_check_body_is_answered_never_a_5xx(guard, body):
-    response = guard.client.post("/v1/orders/o-h1/check", content=json.dumps(body).encode(),
-                                 headers={**JSON, **guard.auth()})
+    response = guard.client.post(
+        "/v1/orders/o-h1/check", content=json.dumps(body).encode(), headers={**JSON, **guard.auth()}
+    )
     assert_answered_not_failed(response)
     if response.status_code == 200:
         assert response.json()["verdict"] in ("clear", "hold", "block")

@@ -1,8 +1,8 @@
 """POST /v1/orders/{id}/check and POST /v1/checks: decisions, clearances, holds, waves."""
+
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS
 
 
@@ -22,7 +22,11 @@ def test_clearances_are_per_parcel(guard):
     two = guard.check("o-p", parcel_id="2")
     assert (one["parcel_id"], two["parcel_id"]) == ("1", "2")
     with guard.engine.connect() as conn:
-        live = conn.execute(sa.text("select parcel_id from clearances where voided_at is null order by parcel_id")).scalars().all()
+        live = (
+            conn.execute(sa.text("select parcel_id from clearances where voided_at is null order by parcel_id"))
+            .scalars()
+            .all()
+        )
     assert live == ["1", "2"]
 
 
@@ -40,7 +44,10 @@ def test_a_hold_gives_no_clearance_and_voids_none_it_did_not_issue(guard):
     guard.push(guard.event("o-h", "risk", "reviewing", 30))
     assert guard.check("o-h")["clearance"] is None
     with guard.engine.connect() as conn:
-        assert conn.execute(sa.text("select voided_at from clearances where token = :t"), {"t": token}).scalar_one() is None
+        assert (
+            conn.execute(sa.text("select voided_at from clearances where token = :t"), {"t": token}).scalar_one()
+            is None
+        )
 
 
 def test_every_check_is_stored_as_a_decision_and_read_back_newest_first(guard):
@@ -51,8 +58,11 @@ def test_every_check_is_stored_as_a_decision_and_read_back_newest_first(guard):
     page = guard.client.get("/v1/orders/o-d/decisions", headers=guard.auth()).json()
     kinds = [(item["kind"], item["verdict"], item["station_id"], item["operator"]) for item in page["items"]]
     # The automatic release (ingest of "paid") sits between the two checks.
-    assert kinds == [("check", "clear", "pack-02", "zhao"), ("release", "clear", None, None),
-                     ("check", "hold", "pack-01", "wang")]
+    assert kinds == [
+        ("check", "clear", "pack-02", "zhao"),
+        ("release", "clear", None, None),
+        ("check", "hold", "pack-01", "wang"),
+    ]
     newest = page["items"][0]
     assert newest["decision_id"] == last["decision_id"]
     assert newest["key_name"] == "erp"
@@ -101,7 +111,12 @@ def test_a_wave_check_answers_every_id_in_input_order_with_counts(guard):
     assert response.status_code == 200
     body = response.json()
     assert [(r["order_id"], r["verdict"]) for r in body["results"]] == [
-        ("w-hold", "hold"), ("w-clear", "clear"), ("w-unknown", "hold"), ("w-block", "block"), ("w-clear", "clear")]
+        ("w-hold", "hold"),
+        ("w-clear", "clear"),
+        ("w-unknown", "hold"),
+        ("w-block", "block"),
+        ("w-clear", "clear"),
+    ]
     assert body["results"][2]["reasons"] == ["ORDER_UNKNOWN"]
     assert body["results"][0]["reasons"] == ["PAYMENT_PROCESSING"]
     assert body["counts"] == {"clear": 2, "hold": 2, "block": 1}
@@ -149,10 +164,14 @@ def test_the_engine_path_of_the_check_decides_as_the_api_does(guard, settings):
     assert (held["verdict"], [r["code"] for r in held["reasons"]]) == ("hold", ["PAYMENT_PROCESSING"])
     assert held["hold"]["state"] == "held" and held["clearance"] is None
     with guard.engine.connect() as conn:
-        tokens = dict(conn.execute(sa.text(
-            "select token, voided_at is not null from clearances where order_id = 'o-engine-clear'")).all())
-        kinds = conn.execute(sa.text(
-            "select kind, station_id from decisions where decision_id = :d"), {"d": held["decision_id"]}).one()
+        tokens = dict(
+            conn.execute(
+                sa.text("select token, voided_at is not null from clearances where order_id = 'o-engine-clear'")
+            ).all()
+        )
+        kinds = conn.execute(
+            sa.text("select kind, station_id from decisions where decision_id = :d"), {"d": held["decision_id"]}
+        ).one()
         hold = conn.execute(sa.text("select state, station_id from holds where order_id = 'o-engine-held'")).one()
     assert tokens == {first: True, clear["clearance"]["token"]: False}  # the new clearance voided the API's
     assert tuple(kinds) == ("check", "pack-2") and tuple(hold) == ("held", "pack-2")

@@ -4,6 +4,7 @@ Contract, "Running it": create prints the secret once, alone on the last line of
 stdout, and only a hash is stored; list shows name, scopes, stores, created and
 last used, never secrets; a revoked key answers 401 within 5 s.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,14 +12,14 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
+from conftest import at
 from fastapi.testclient import TestClient
 
-from conftest import at
 from guard.api.app import create_app
 from guard.config import Settings
 
@@ -38,8 +39,9 @@ class Cli:
         self.env["GUARD_DATABASE_URL"] = self.url
 
     def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([*GUARD, *args], cwd=self.workdir, env=self.env, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [*GUARD, *args], cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=60
+        )
         if ok:
             assert done.returncode == 0, f"guard {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done
@@ -74,8 +76,18 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 def an_event(event_id: str, **extra: str) -> dict:
-    return {"events": [{"event_id": event_id, "order_id": "o-cli", "type": "payment", "status": "paid",
-                        "occurred_at": at(0), **extra}]}
+    return {
+        "events": [
+            {
+                "event_id": event_id,
+                "order_id": "o-cli",
+                "type": "payment",
+                "status": "paid",
+                "occurred_at": at(0),
+                **extra,
+            }
+        ]
+    }
 
 
 def test_create_prints_the_secret_alone_on_the_last_line(cli):
@@ -214,7 +226,9 @@ def test_a_duplicate_name_exits_non_zero_with_a_clear_message(cli, api):
     assert "events" not in rows["station-1"]
 
 
-@pytest.mark.parametrize("scopes", [["admin"], ["check", "admin"], ["Check"], [""]], ids=lambda s: ",".join(s) or "empty")
+@pytest.mark.parametrize(
+    "scopes", [["admin"], ["check", "admin"], ["Check"], [""]], ids=lambda s: ",".join(s) or "empty"
+)
 def test_an_unknown_scope_exits_non_zero_with_a_clear_message(cli, scopes):
     args = ["apikey", "create", "station-1"]
     for scope in scopes:
@@ -228,11 +242,15 @@ def test_an_unknown_scope_exits_non_zero_with_a_clear_message(cli, scopes):
     assert "no keys" in cli("apikey", "list").stdout.lower()
 
 
-@pytest.mark.parametrize("args", [
-    ["apikey", "create", "station-1"],                                  # no scope at all
-    ["apikey", "create", "bad name", "--scope", "check"],               # name outside the id rule
-    ["apikey", "create", "station-1", "--scope", "check", "--store", "s/1"],  # store outside the id rule
-], ids=["no-scope", "bad-name", "bad-store"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["apikey", "create", "station-1"],  # no scope at all
+        ["apikey", "create", "bad name", "--scope", "check"],  # name outside the id rule
+        ["apikey", "create", "station-1", "--scope", "check", "--store", "s/1"],  # store outside the id rule
+    ],
+    ids=["no-scope", "bad-name", "bad-store"],
+)
 def test_other_bad_create_arguments_exit_non_zero_and_make_no_key(cli, args):
     done = cli(*args, ok=False)
     assert done.returncode != 0

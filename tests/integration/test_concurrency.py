@@ -1,15 +1,17 @@
 """Many clients at once: the replacement rules and the one-live-clearance rule still hold."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS
 
 
 def test_concurrent_batches_for_one_order_keep_the_newest_fact(guard):
     statuses = ["processing", "paid", "failed", "unpaid"]
-    batches = [[guard.event("o-race", "payment", statuses[(i + j) % 4], minute=i * 10 + j) for j in range(5)]
-               for i in range(12)]
+    batches = [
+        [guard.event("o-race", "payment", statuses[(i + j) % 4], minute=i * 10 + j) for j in range(5)]
+        for i in range(12)
+    ]
     newest = max((e for batch in batches for e in batch), key=lambda e: e["occurred_at"])
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda batch: guard.push(*batch), batches))
@@ -31,6 +33,7 @@ def test_concurrent_checks_leave_exactly_one_live_clearance(guard):
         results = list(pool.map(lambda _: guard.check("o-many-checks"), range(16)))
     assert all(r["verdict"] == "clear" for r in results)
     with guard.engine.connect() as conn:
-        live = conn.execute(sa.text(
-            "select count(*) from clearances where used_at is null and voided_at is null")).scalar_one()
+        live = conn.execute(
+            sa.text("select count(*) from clearances where used_at is null and voided_at is null")
+        ).scalar_one()
     assert live == 1

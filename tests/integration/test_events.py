@@ -1,6 +1,6 @@
 """POST /v1/events: the four replacement rules, applied in input order, all or nothing."""
-import sqlalchemy as sa
 
+import sqlalchemy as sa
 from conftest import CLEAR_FACTS
 
 
@@ -19,7 +19,9 @@ def test_a_retried_event_is_a_duplicate_and_changes_nothing(guard):
     paid = guard.event("o-dup", "payment", "paid", 10)
     assert outcomes(guard.push(paid)) == ["applied"]
     # The same event id again, even carrying a different status, changes nothing.
-    assert outcomes(guard.push({**paid, "status": "failed", "occurred_at": "2026-11-11T09:00:00+08:00"})) == ["duplicate"]
+    assert outcomes(guard.push({**paid, "status": "failed", "occurred_at": "2026-11-11T09:00:00+08:00"})) == [
+        "duplicate"
+    ]
     assert guard.client.get("/v1/orders/o-dup", headers=guard.auth()).json()["facts"]["payment"]["status"] == "paid"
 
 
@@ -51,8 +53,11 @@ def test_final_facts_apply_whatever_their_time_and_never_reopen(guard):
     guard.push(guard.event("o-fin", "order", "open", 100))
     assert outcomes(guard.push(guard.event("o-fin", "order", "closed", 1))) == ["applied"]  # older, but final
     assert outcomes(guard.push(guard.event("o-fin", "order", "open", 500))) == ["final"]
-    for fact_type, status, later in (("risk", "closed", "cleared"), ("payment", "refunded", "paid"),
-                                     ("cancellation", "accepted", "rejected")):
+    for fact_type, status, later in (
+        ("risk", "closed", "cleared"),
+        ("payment", "refunded", "paid"),
+        ("cancellation", "accepted", "rejected"),
+    ):
         guard.push(guard.event("o-fin", fact_type, status, 5))
         assert outcomes(guard.push(guard.event("o-fin", fact_type, later, 600))) == ["final"]
 
@@ -61,21 +66,32 @@ def test_the_shipping_notice_only_moves_forward(guard):
     guard.push(guard.event("o-n", "shipping_notice", "tracking_assigned", 50, tracking_number="LP1"))
     # Backwards is stale even when newer; forwards applies even when older.
     assert outcomes(guard.push(guard.event("o-n", "shipping_notice", "awaiting_tracking", 60))) == ["stale"]
-    assert outcomes(guard.push(guard.event("o-n", "shipping_notice", "recorded", 40, tracking_number="LP1"))) == ["applied"]
+    assert outcomes(guard.push(guard.event("o-n", "shipping_notice", "recorded", 40, tracking_number="LP1"))) == [
+        "applied"
+    ]
     assert outcomes(guard.push(guard.event("o-n", "shipping_notice", "missing", 90))) == ["stale"]
 
 
 def test_a_newer_recorded_notice_may_correct_the_tracking_number(guard):
     guard.push(guard.event("o-fix", "shipping_notice", "recorded", 10, tracking_number="LP-WRONG"))
-    assert outcomes(guard.push(guard.event("o-fix", "shipping_notice", "recorded", 5, tracking_number="LP-OLD"))) == ["stale"]
-    assert outcomes(guard.push(guard.event("o-fix", "shipping_notice", "recorded", 20, tracking_number="LP-RIGHT", carrier="Cainiao"))) == ["applied"]
+    assert outcomes(guard.push(guard.event("o-fix", "shipping_notice", "recorded", 5, tracking_number="LP-OLD"))) == [
+        "stale"
+    ]
+    assert outcomes(
+        guard.push(
+            guard.event("o-fix", "shipping_notice", "recorded", 20, tracking_number="LP-RIGHT", carrier="Cainiao")
+        )
+    ) == ["applied"]
     notice = guard.client.get("/v1/orders/o-fix", headers=guard.auth()).json()["facts"]["shipping_notice"]
     assert (notice["tracking_number"], notice["carrier"]) == ("LP-RIGHT", "Cainiao")
 
 
 def test_events_in_one_batch_apply_in_input_order(guard):
-    result = guard.push(guard.event("o-seq", "payment", "processing", 10), guard.event("o-seq", "payment", "paid", 20),
-                        guard.event("o-seq", "payment", "processing", 15))
+    result = guard.push(
+        guard.event("o-seq", "payment", "processing", 10),
+        guard.event("o-seq", "payment", "paid", 20),
+        guard.event("o-seq", "payment", "processing", 15),
+    )
     assert outcomes(result) == ["applied", "applied", "stale"]
 
 
@@ -89,8 +105,15 @@ def test_store_and_ship_by_are_kept_on_the_order(guard):
 
 
 def test_a_batch_of_a_thousand_events_is_accepted(guard):
-    events = [guard.event(f"o-bulk-{i % 250}", ("payment", "risk", "shipping_notice", "freight")[i // 250],
-                          ("paid", "cleared", "missing", "paid")[i // 250], 1) for i in range(1000)]
+    events = [
+        guard.event(
+            f"o-bulk-{i % 250}",
+            ("payment", "risk", "shipping_notice", "freight")[i // 250],
+            ("paid", "cleared", "missing", "paid")[i // 250],
+            1,
+        )
+        for i in range(1000)
+    ]
     assert outcomes(guard.push(*events)).count("applied") == 1000
     with guard.engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from events")).scalar_one() == 1000
@@ -115,7 +138,9 @@ def test_a_held_order_that_turns_bad_is_blocked_and_notified(guard):
     guard.push(guard.event("o-bad", "risk", "closed", 60))
     assert guard.client.get("/v1/orders/o-bad", headers=guard.auth()).json()["hold"]["state"] == "blocked"
     with guard.engine.connect() as conn:
-        assert conn.execute(sa.text("select type from outbox where order_id = 'o-bad'")).scalars().all() == ["order.blocked"]
+        assert conn.execute(sa.text("select type from outbox where order_id = 'o-bad'")).scalars().all() == [
+            "order.blocked"
+        ]
 
 
 def test_a_hold_whose_reason_changes_stays_held_with_the_new_reason(guard):

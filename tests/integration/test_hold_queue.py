@@ -5,22 +5,25 @@ releases a hold by hand with a written reason. A release waives only waivable
 reasons, each tied to the fact it saw; everything else is refused and writes
 nothing.
 """
+
 from __future__ import annotations
 
 import base64
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS, assert_error
 
 # What a request could leave behind. Of the outbox, the notifications themselves:
 # their delivery bookkeeping moves on in the background (embedded jobs).
 WRITTEN = {
-    "holds": "*", "waivers": "*", "decisions": "*", "clearances": "*",
+    "holds": "*",
+    "waivers": "*",
+    "decisions": "*",
+    "clearances": "*",
     "outbox": "notification_id, type, order_id, body",
 }
 CONTRACT_FIELDS = {"order_id", "state", "reasons", "since", "station_id", "recheck_at", "ship_by", "overdue"}
@@ -40,11 +43,12 @@ WAIVABLE_FACTS = {
 
 def ago(**delta: float) -> str:
     """A source time shortly before the real now (escalation ages count from it)."""
-    return (datetime.now(timezone.utc) - timedelta(**delta)).isoformat()
+    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
 
 
-def facts_events(guard, order_id: str, facts: dict[str, str | None], when: str, store_id: str | None = None,
-                 **extra: Any) -> list[dict]:
+def facts_events(
+    guard, order_id: str, facts: dict[str, str | None], when: str, store_id: str | None = None, **extra: Any
+) -> list[dict]:
     events = []
     for fact_type, status in facts.items():
         if status is None:
@@ -58,8 +62,15 @@ def facts_events(guard, order_id: str, facts: dict[str, str | None], when: str, 
     return events
 
 
-def hold(guard, order_id: str, *, store_id: str | None = None, station_id: str | None = None,
-         when: str | None = None, **facts: str | None) -> dict:
+def hold(
+    guard,
+    order_id: str,
+    *,
+    store_id: str | None = None,
+    station_id: str | None = None,
+    when: str | None = None,
+    **facts: str | None,
+) -> dict:
     """Record an order (CLEAR_FACTS with `facts` swapped in) and check it; returns the check."""
     guard.push(*facts_events(guard, order_id, {**CLEAR_FACTS, **facts}, when or ago(minutes=1), store_id))
     return guard.check(order_id, **({"station_id": station_id} if station_id else {}))
@@ -80,8 +91,6 @@ def release(guard, order_id: str, reason: Any = "buyer confirmed by phone", key:
     return guard.client.post(f"/v1/holds/{order_id}/release", json=body, headers=guard.auth(key), **kwargs)
 
 
-
-
 def assert_validation(response, field: str) -> None:
     error = assert_error(response, 422, "VALIDATION_ERROR")
     assert field in [detail["field"] for detail in error["details"]], error
@@ -89,8 +98,10 @@ def assert_validation(response, field: str) -> None:
 
 def snapshot(guard) -> dict[str, list[tuple]]:
     with guard.engine.connect() as conn:
-        return {table: sorted(tuple(map(str, row)) for row in conn.execute(sa.text(f"SELECT {columns} FROM {table}")))
-                for table, columns in WRITTEN.items()}
+        return {
+            table: sorted(tuple(map(str, row)) for row in conn.execute(sa.text(f"SELECT {columns} FROM {table}")))
+            for table, columns in WRITTEN.items()
+        }
 
 
 def hold_state(guard, order_id: str) -> str | None:
@@ -106,8 +117,11 @@ def decisions(guard, order_id: str) -> list[dict]:
 
 def outbox_types(guard, order_id: str) -> list[str]:
     with guard.engine.connect() as conn:
-        return conn.execute(sa.text("SELECT type FROM outbox WHERE order_id = :o ORDER BY id"),
-                            {"o": order_id}).scalars().all()
+        return (
+            conn.execute(sa.text("SELECT type FROM outbox WHERE order_id = :o ORDER BY id"), {"o": order_id})
+            .scalars()
+            .all()
+        )
 
 
 # -- listing ---------------------------------------------------------------------------------------
@@ -122,14 +136,21 @@ def test_the_queue_lists_holds_oldest_first_with_the_contract_fields(guard):
     assert all(CONTRACT_FIELDS <= set(item) for item in items)
     first = items[0]
     assert (first["state"], first["reasons"], first["station_id"], first["overdue"]) == (
-        "held", ["PAYMENT_PROCESSING"], "pack-1", False)
+        "held",
+        ["PAYMENT_PROCESSING"],
+        "pack-1",
+        False,
+    )
     assert first["recheck_at"] is not None and first["ship_by"] is None
     assert [item["since"] for item in items] == sorted(item["since"] for item in items)
 
 
 def test_the_queue_shows_the_orders_ship_by(guard):
-    guard.push(*facts_events(guard, "o-sb", {**CLEAR_FACTS, "payment": "processing"}, ago(minutes=1),
-                             ship_by="2030-01-02T03:04:05+00:00"))
+    guard.push(
+        *facts_events(
+            guard, "o-sb", {**CLEAR_FACTS, "payment": "processing"}, ago(minutes=1), ship_by="2030-01-02T03:04:05+00:00"
+        )
+    )
     guard.check("o-sb")
     [item] = holds(guard).json()["items"]
     assert item["ship_by"].startswith("2030-01-02T03:04:05")
@@ -156,12 +177,15 @@ def test_the_queue_filters_by_state(shelf):
     assert listed(shelf, state="released") == ["o-rel"]
 
 
-@pytest.mark.parametrize(("reason", "expected"), [
-    ("PAYMENT_PROCESSING", ["o-pay", "o-both", "o-old"]),
-    ("FREIGHT_UNPAID", ["o-frt", "o-both"]),
-    ("RISK_CLOSED", ["o-blk"]),
-    ("PAYMENT_UNPAID", []),  # a code must match whole, never as part of another
-])
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("PAYMENT_PROCESSING", ["o-pay", "o-both", "o-old"]),
+        ("FREIGHT_UNPAID", ["o-frt", "o-both"]),
+        ("RISK_CLOSED", ["o-blk"]),
+        ("PAYMENT_UNPAID", []),  # a code must match whole, never as part of another
+    ],
+)
 def test_the_queue_filters_by_a_reason_anywhere_in_the_holds_reasons(shelf, reason, expected):
     assert listed(shelf, reason=reason) == expected
 
@@ -191,19 +215,22 @@ def test_a_page_holds_at_most_a_thousand_holds(guard):
         assert_validation(holds(guard, limit=bad), "limit")
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"state": "open"}, "state"),
-    ({"state": "HELD"}, "state"),
-    ({"reason": "NOT_A_CODE"}, "reason"),
-    ({"reason": "payment_processing"}, "reason"),
-    ({"overdue": "maybe"}, "overdue"),
-    ({"overdue": "1"}, "overdue"),
-    ({"station_id": "pack 1"}, "station_id"),
-    ({"cursor": "not a cursor!"}, "cursor"),
-    ({"cursor": base64.urlsafe_b64encode(b"only-one-part").decode()}, "cursor"),
-    ({"cursor": base64.urlsafe_b64encode(b"yesterday\x1fo-1").decode()}, "cursor"),
-    ({"cursor": base64.urlsafe_b64encode(b"9999-12-31T23:59:59-23:59\x1fo-1").decode()}, "cursor"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"state": "open"}, "state"),
+        ({"state": "HELD"}, "state"),
+        ({"reason": "NOT_A_CODE"}, "reason"),
+        ({"reason": "payment_processing"}, "reason"),
+        ({"overdue": "maybe"}, "overdue"),
+        ({"overdue": "1"}, "overdue"),
+        ({"station_id": "pack 1"}, "station_id"),
+        ({"cursor": "not a cursor!"}, "cursor"),
+        ({"cursor": base64.urlsafe_b64encode(b"only-one-part").decode()}, "cursor"),
+        ({"cursor": base64.urlsafe_b64encode(b"yesterday\x1fo-1").decode()}, "cursor"),
+        ({"cursor": base64.urlsafe_b64encode(b"9999-12-31T23:59:59-23:59\x1fo-1").decode()}, "cursor"),
+    ],
+)
 def test_a_bad_filter_is_refused_with_the_error_envelope(guard, params, field):
     assert_validation(holds(guard, **params), field)
 
@@ -217,9 +244,12 @@ def test_paging_with_limit_7_walks_every_hold_exactly_once(guard):
     # Holds placed in the same instant (a burst of checks on several API replicas):
     # eleven share one `since`, straddling a page boundary; the order id breaks the tie.
     with guard.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE holds SET since = (SELECT since FROM holds WHERE order_id = :first) "
-                             "WHERE order_id IN :tied").bindparams(sa.bindparam("tied", expanding=True)),
-                     {"first": created[10], "tied": created[11:21]})
+        conn.execute(
+            sa.text(
+                "UPDATE holds SET since = (SELECT since FROM holds WHERE order_id = :first) WHERE order_id IN :tied"
+            ).bindparams(sa.bindparam("tied", expanding=True)),
+            {"first": created[10], "tied": created[11:21]},
+        )
 
     walked, pages, cursor = [], 0, None
     while True:
@@ -284,8 +314,19 @@ def test_a_store_limited_key_lists_and_releases_only_its_stores_holds(guard):
 # -- manual release --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": 42}, {"reason": None},
-                                  {"reason": "x" * 1001}, ["buyer confirmed"], "buyer confirmed"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"reason": ""},
+        {"reason": "   "},
+        {"reason": 42},
+        {"reason": None},
+        {"reason": "x" * 1001},
+        ["buyer confirmed"],
+        "buyer confirmed",
+    ],
+)
 def test_a_release_needs_a_written_reason(guard, body):
     hold(guard, "o-1", payment="processing")
     before = snapshot(guard)
@@ -297,9 +338,15 @@ def test_a_release_with_no_body_or_malformed_json_is_refused(guard):
     hold(guard, "o-1", payment="processing")
     before = snapshot(guard)
     assert_error(guard.client.post("/v1/holds/o-1/release", headers=guard.auth()), 422, "VALIDATION_ERROR")
-    assert_error(guard.client.post("/v1/holds/o-1/release", content=b'{"reason": ',
-                                   headers={**guard.auth(), "Content-Type": "application/json"}),
-                 422, "VALIDATION_ERROR")
+    assert_error(
+        guard.client.post(
+            "/v1/holds/o-1/release",
+            content=b'{"reason": ',
+            headers={**guard.auth(), "Content-Type": "application/json"},
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
     assert snapshot(guard) == before
 
 
@@ -317,7 +364,11 @@ def test_a_supervisor_releases_a_hold_with_a_waivable_reason(guard, code):
 
     latest = decisions(guard, "o-w")[0]
     assert (latest["kind"], latest["verdict"], latest["key_name"], latest["note"]) == (
-        "release", "clear", "erp", "buyer paid by bank transfer, confirmed by finance")
+        "release",
+        "clear",
+        "erp",
+        "buyer paid by bank transfer, confirmed by finance",
+    )
     assert [waiver["code"] for waiver in latest["waived"]] == [code]
     assert outbox_types(guard, "o-w")[-1] == "hold.released"
     with guard.engine.connect() as conn:
@@ -329,7 +380,10 @@ def test_a_supervisor_releases_a_hold_with_a_waivable_reason(guard, code):
     assert later["clearance"] is not None
     [waiver] = later["waived"]
     assert (waiver["code"], waiver["note"], waiver["key_name"]) == (
-        code, "buyer paid by bank transfer, confirmed by finance", "erp")
+        code,
+        "buyer paid by bank transfer, confirmed by finance",
+        "erp",
+    )
     assert waiver["at"]
     assert later["hold"]["state"] == "released"
 
@@ -339,7 +393,10 @@ def test_a_release_waives_every_waivable_reason_holding_the_order(guard):
     response = release(guard, "o-3")
     assert response.status_code == 200, response.text
     assert sorted(w["code"] for w in response.json()["waived"]) == [
-        "CANCEL_REQUESTED", "FREIGHT_UNPAID", "PAYMENT_PROCESSING"]
+        "CANCEL_REQUESTED",
+        "FREIGHT_UNPAID",
+        "PAYMENT_PROCESSING",
+    ]
     later = guard.check("o-3")
     assert later["verdict"] == "clear"
     assert sorted(w["code"] for w in later["waived"]) == ["CANCEL_REQUESTED", "FREIGHT_UNPAID", "PAYMENT_PROCESSING"]
@@ -389,13 +446,16 @@ def test_a_new_reason_that_was_not_waived_holds_the_order_again(guard):
     assert again["clearance"] is None and again["hold"]["state"] == "held"
 
 
-@pytest.mark.parametrize(("facts", "refused"), [
-    ({"risk": "reviewing"}, ["RISK_REVIEW"]),
-    ({"shipping_notice": "missing"}, ["SHIPPING_NOTICE_MISSING"]),
-    ({"shipping_notice": "tracking_assigned"}, ["SHIPPING_NOTICE_MISSING"]),
-    ({"shipping_notice": "awaiting_tracking"}, ["TRACKING_NUMBER_PENDING"]),
-    ({"risk": "reviewing", "payment": "processing", "freight": "pending"}, ["RISK_REVIEW"]),
-])
+@pytest.mark.parametrize(
+    ("facts", "refused"),
+    [
+        ({"risk": "reviewing"}, ["RISK_REVIEW"]),
+        ({"shipping_notice": "missing"}, ["SHIPPING_NOTICE_MISSING"]),
+        ({"shipping_notice": "tracking_assigned"}, ["SHIPPING_NOTICE_MISSING"]),
+        ({"shipping_notice": "awaiting_tracking"}, ["TRACKING_NUMBER_PENDING"]),
+        ({"risk": "reviewing", "payment": "processing", "freight": "pending"}, ["RISK_REVIEW"]),
+    ],
+)
 def test_a_hold_with_a_non_waivable_reason_is_not_released(guard, facts, refused):
     hold(guard, "o-nw", **facts)
     before = snapshot(guard)
@@ -442,11 +502,14 @@ def test_a_wave_check_honours_a_waiver_only_for_the_order_it_was_granted_on(guar
         hold(guard, order_id, payment="processing")
     assert release(guard, "o-waived", "finance confirmed the transfer").status_code == 200
 
-    body = guard.client.post("/v1/checks", json={"order_ids": ["o-twin", "o-waived", "o-twin"]},
-                             headers=guard.auth()).json()
+    body = guard.client.post(
+        "/v1/checks", json={"order_ids": ["o-twin", "o-waived", "o-twin"]}, headers=guard.auth()
+    ).json()
     assert [(r["order_id"], r["verdict"], r["reasons"]) for r in body["results"]] == [
-        ("o-twin", "hold", ["PAYMENT_PROCESSING"]), ("o-waived", "clear", []),
-        ("o-twin", "hold", ["PAYMENT_PROCESSING"])]
+        ("o-twin", "hold", ["PAYMENT_PROCESSING"]),
+        ("o-waived", "clear", []),
+        ("o-twin", "hold", ["PAYMENT_PROCESSING"]),
+    ]
     assert body["counts"] == {"clear": 1, "hold": 2, "block": 0}
 
     # A newer payment fact voids the waiver: the wave check sees the order held again.

@@ -1,4 +1,5 @@
 """`guard import`: an AliExpress export loads as facts, chunk by chunk, and twice is harmless."""
+
 import io
 import subprocess
 import sys
@@ -49,10 +50,12 @@ def test_a_chunk_with_a_bad_row_is_rejected_whole_and_the_line_is_named(guard):
 def test_several_exports_in_a_row_are_fine(guard):
     for part in range(3):
         text = "order_id,status,modified_at\n" + "".join(
-            f"wave-{part}-{n},FUND_PROCESSING,2026-11-11T0{part}:00:00+08:00\n" for n in range(1200))
+            f"wave-{part}-{n},FUND_PROCESSING,2026-11-11T0{part}:00:00+08:00\n" for n in range(1200)
+        )
         assert run_import(guard, text).applied == 1200
-    counts = guard.client.post("/v1/checks", json={"order_ids": [f"wave-{p}-{n}" for p in range(3) for n in range(1200)]},
-                               headers=guard.auth()).json()["counts"]
+    counts = guard.client.post(
+        "/v1/checks", json={"order_ids": [f"wave-{p}-{n}" for p in range(3) for n in range(1200)]}, headers=guard.auth()
+    ).json()["counts"]
     assert counts == {"clear": 0, "hold": 3600, "block": 0}
 
 
@@ -68,6 +71,7 @@ def test_the_cli_reports_and_exits_non_zero_on_rejected_rows(tmp_path):
     failed = subprocess.run([*guard, "import", str(bad), "--as-of", AS_OF], env=env, capture_output=True, text=True)
     assert failed.returncode == 1
     assert "line 3: status" in failed.stderr
-    no_offset = subprocess.run([*guard, "import", str(SAMPLE), "--as-of", "2026-11-11 09:00"], env=env,
-                               capture_output=True, text=True)
+    no_offset = subprocess.run(
+        [*guard, "import", str(SAMPLE), "--as-of", "2026-11-11 09:00"], env=env, capture_output=True, text=True
+    )
     assert no_offset.returncode == 2 and "--as-of" in no_offset.stderr

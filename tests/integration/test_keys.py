@@ -7,6 +7,7 @@ written at most once a minute, not on every request.
 
 Unlike most API tests these run with the shipped key cache, not with it switched off.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,8 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ def as_utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):  # SQLite hands back text for a raw query
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
@@ -112,8 +113,10 @@ def test_revoking_one_key_leaves_the_others_working(api, engine):
 
 
 def test_the_key_table_holds_a_64_hex_sha256_of_the_secret_and_never_the_secret(engine):
-    secrets = {name: create_key(engine, name, ["check", "labels"], ["s1"] if n % 2 else None)
-               for n, name in enumerate(["k-a", "k-b", "k-c"])}
+    secrets = {
+        name: create_key(engine, name, ["check", "labels"], ["s1"] if n % 2 else None)
+        for n, name in enumerate(["k-a", "k-b", "k-c"])
+    }
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT * FROM api_keys")).mappings().all()
     assert len(rows) == 3
@@ -147,8 +150,9 @@ def test_a_presented_key_is_compared_with_the_stored_hash_in_constant_time(api, 
 def guard_cli(*args: str, database_url: str) -> subprocess.CompletedProcess:
     env = {name: value for name, value in os.environ.items() if not name.startswith("GUARD_")}
     env["GUARD_DATABASE_URL"] = database_url
-    done = subprocess.run([sys.executable, "-m", "guard.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "guard.cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -174,7 +178,8 @@ def test_guard_apikey_list_shows_every_key_but_never_a_secret_or_its_hash(api, e
 
 
 def test_last_used_at_is_set_on_first_use_and_not_rewritten_on_every_request_within_a_minute(
-        cached, engine, monkeypatch):
+    cached, engine, monkeypatch
+):
     # No key cache here, so every request really asks the database for the key.
     settings = cached.model_copy(update={"key_cache_s": 0})
     secret = create_key(engine, "station-9", ["check"], None)
@@ -183,7 +188,7 @@ def test_last_used_at_is_set_on_first_use_and_not_rewritten_on_every_request_wit
     with TestClient(create_app(settings), raise_server_exceptions=False) as api:
         assert api.get("/v1/orders/o-1", headers=bearer(secret)).status_code == 404
         first = as_utc(key_row(engine, "station-9")["last_used_at"])
-        assert first is not None and abs(datetime.now(timezone.utc) - first) < timedelta(seconds=30)
+        assert first is not None and abs(datetime.now(UTC) - first) < timedelta(seconds=30)
         for _ in range(10):
             assert api.get("/v1/orders/o-1", headers=bearer(secret)).status_code == 404
             time.sleep(0.05)

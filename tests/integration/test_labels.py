@@ -1,10 +1,11 @@
 """The label gate: a label exists only for an order that was clear when it printed."""
+
 import base64
 from datetime import timedelta
 
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS
+
 from guard.clock import utcnow
 from guard.services.labels import issue_label
 
@@ -12,8 +13,19 @@ PDF = b"%PDF-1.4\n% the carrier's own label\n" + bytes(range(256)) * 8
 
 
 def clear_order(guard, order_id, **extra):
-    guard.push(*[guard.event(order_id, t, s, 1, **({"tracking_number": "LP77", "carrier": "Cainiao"} if s == "recorded" else {}),
-                             **extra) for t, s in CLEAR_FACTS.items()])
+    guard.push(
+        *[
+            guard.event(
+                order_id,
+                t,
+                s,
+                1,
+                **({"tracking_number": "LP77", "carrier": "Cainiao"} if s == "recorded" else {}),
+                **extra,
+            )
+            for t, s in CLEAR_FACTS.items()
+        ]
+    )
 
 
 def label(guard, token, station="pack-01", pdf=False, key=None):
@@ -77,8 +89,11 @@ def test_escrow_refuses_bad_uploads(guard):
     clear_order(guard, "o-bad")
     too_big = put_carrier_label(guard, "o-bad", content=b"x" * (2 * 1024 * 1024 + 1))
     assert (too_big.status_code, too_big.json()["error"]["code"]) == (413, "TOO_LARGE")
-    bad = guard.client.put("/v1/orders/o-bad/carrier-label", headers=guard.auth(),
-                           json={"format": "png", "content_base64": "%%%", "tracking_number": ""})
+    bad = guard.client.put(
+        "/v1/orders/o-bad/carrier-label",
+        headers=guard.auth(),
+        json={"format": "png", "content_base64": "%%%", "tracking_number": ""},
+    )
     assert bad.status_code == 422
     assert {d["field"] for d in bad.json()["error"]["details"]} == {"format", "content_base64", "tracking_number"}
     unknown = put_carrier_label(guard, "o-nobody")
@@ -104,7 +119,7 @@ def test_an_expired_clearance_is_refused(guard, settings):
     later = utcnow() + timedelta(seconds=301)
     try:
         issue_label(runtime, principal, token, "pack-01", False, later)
-    except Exception as exc:  # noqa: BLE001 - the error type is what is asserted
+    except Exception as exc:
         assert (exc.status, exc.code) == (409, "CLEARANCE_EXPIRED")
     else:
         raise AssertionError("an expired clearance issued a label")
@@ -150,7 +165,9 @@ def test_a_reprint_for_an_order_no_longer_clear_is_refused_and_audited(guard):
     clear_order(guard, "o-re2")
     issued = label(guard, guard.check("o-re2")["clearance"]["token"]).json()
     guard.push(guard.event("o-re2", "order", "closed", 90))
-    refused = guard.client.post(f"/v1/labels/{issued['label_id']}/reprint", json={"reason": "lost"}, headers=guard.auth())
+    refused = guard.client.post(
+        f"/v1/labels/{issued['label_id']}/reprint", json={"reason": "lost"}, headers=guard.auth()
+    )
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "ORDER_NOT_CLEAR")
     newest = guard.client.get("/v1/orders/o-re2/decisions", headers=guard.auth()).json()["items"][0]
     assert (newest["kind"], newest["verdict"], newest["note"]) == ("reprint", "block", "lost")
@@ -184,7 +201,9 @@ def test_a_labelled_parcel_whose_order_turned_bad_is_pulled_at_the_dock(guard):
     assert [d["code"] for d in response.json()["error"]["details"]] == ["RISK_CLOSED"]
     assert response.json()["error"]["order_id"] == "o-pull"  # the dock scanned a tracking number
     with guard.engine.connect() as conn:
-        pulls = conn.execute(sa.text("select station_id from outbox where type = 'order.pull' and order_id = 'o-pull'")).all()
+        pulls = conn.execute(
+            sa.text("select station_id from outbox where type = 'order.pull' and order_id = 'o-pull'")
+        ).all()
     assert [tuple(row) for row in pulls] == [("dock-1",)]
     newest = guard.client.get("/v1/orders/o-pull/decisions", headers=guard.auth()).json()["items"][0]
     assert (newest["kind"], newest["verdict"], newest["station_id"]) == ("handover", "block", "dock-1")

@@ -1,12 +1,12 @@
 """Limits that protect the guard: per-key rate limit, and a bounded wait on a stuck database."""
+
 import time
 
 import pytest
 import sqlalchemy as sa
+from conftest import CLEAR_FACTS, Guard, empty_tables
 from fastapi.testclient import TestClient
 
-from conftest import CLEAR_FACTS, Guard
-from conftest import empty_tables
 from guard.api.app import create_app
 from guard.config import Settings
 from guard.db import make_engine
@@ -26,8 +26,10 @@ def test_a_runaway_client_gets_429_with_retry_after_and_others_are_not_affected(
     client, engine, key = guard_with(settings, rate_limit_per_s=0.01, rate_limit_burst=10)
     other = create_key(engine, "other-erp", ["check"], None)
     with client:
-        statuses = [client.post("/v1/orders/o-1/check", headers={"Authorization": f"Bearer {key}"}).status_code
-                    for _ in range(15)]
+        statuses = [
+            client.post("/v1/orders/o-1/check", headers={"Authorization": f"Bearer {key}"}).status_code
+            for _ in range(15)
+        ]
         assert statuses == [200] * 10 + [429] * 5
         limited = client.post("/v1/orders/o-1/check", headers={"Authorization": f"Bearer {key}"})
         assert limited.status_code == 429

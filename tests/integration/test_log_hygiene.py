@@ -6,6 +6,7 @@ webhook secret, buyers' free-text reasons, a supervisor's written note, tracking
 numbers, clearance tokens, the database password — and its whole log is read back.
 Order ids and reason codes, which an operator needs, must be there.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,17 +18,18 @@ import sys
 import threading
 import time
 import traceback
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from conftest import empty_tables
 from sqlalchemy.exc import DBAPIError
 
-from conftest import empty_tables
 from guard.config import Settings
 from guard.db import make_engine
 from guard.services.apikeys import create_key, hash_secret
@@ -58,7 +60,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 receiver.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
@@ -90,10 +92,20 @@ class Served:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "serve.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUARD_")}
-        env.update(GUARD_DATABASE_URL=database_url, GUARD_LOG_FORMAT="json", GUARD_WEBHOOK_URL=webhook_url,
-                   GUARD_WEBHOOK_SECRET=WEBHOOK_SECRET)
-        self.process = subprocess.Popen([*GUARD, "serve", "--port", str(self.port)], cwd=workdir, env=env,
-                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        env.update(
+            GUARD_DATABASE_URL=database_url,
+            GUARD_LOG_FORMAT="json",
+            GUARD_WEBHOOK_URL=webhook_url,
+            GUARD_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        )
+        self.process = subprocess.Popen(
+            [*GUARD, "serve", "--port", str(self.port)],
+            cwd=workdir,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:
@@ -135,9 +147,16 @@ def served_url(request, tmp_path) -> Iterator[tuple[str, str]]:
 
 
 def event(event_id: str, order_id: str, type_: str, status: str, minutes_ago: float, **extra: Any) -> dict:
-    occurred = datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
-    return {"event_id": event_id, "order_id": order_id, "type": type_, "status": status,
-            "occurred_at": occurred.isoformat(), "store_id": "s1", **extra}
+    occurred = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return {
+        "event_id": event_id,
+        "order_id": order_id,
+        "type": type_,
+        "status": status,
+        "occurred_at": occurred.isoformat(),
+        "store_id": "s1",
+        **extra,
+    }
 
 
 def test_the_log_carries_ids_and_codes_but_no_keys_secrets_or_buyer_data(tmp_path, served_url):
@@ -153,24 +172,44 @@ def test_the_log_carries_ids_and_codes_but_no_keys_secrets_or_buyer_data(tmp_pat
     tokens: list[str] = []
     try:
         with httpx.Client(base_url=served.base, timeout=10, headers={"Authorization": f"Bearer {secret}"}) as erp:
+
             def ok(response: httpx.Response, status: int = 200) -> dict:
                 assert response.status_code == status, response.text
                 return response.json() if response.content else {}
 
-            ok(erp.post("/v1/events", json={"events": [
-                event("hyg-e1", paying, "payment", "unpaid", 10, reason=BUYER_REASON),
-                event("hyg-e2", paying, "shipping_notice", "recorded", 10, tracking_number=TRACKING,
-                      carrier="Cainiao", reason=BUYER_REASON),
-                event("hyg-e3", waiving, "payment", "awaiting_confirmation", 10, reason=BUYER_REASON),
-                event("hyg-e4", waiving, "shipping_notice", "recorded", 10, tracking_number=TRACKING + "B"),
-            ]}))
+            ok(
+                erp.post(
+                    "/v1/events",
+                    json={
+                        "events": [
+                            event("hyg-e1", paying, "payment", "unpaid", 10, reason=BUYER_REASON),
+                            event(
+                                "hyg-e2",
+                                paying,
+                                "shipping_notice",
+                                "recorded",
+                                10,
+                                tracking_number=TRACKING,
+                                carrier="Cainiao",
+                                reason=BUYER_REASON,
+                            ),
+                            event("hyg-e3", waiving, "payment", "awaiting_confirmation", 10, reason=BUYER_REASON),
+                            event("hyg-e4", waiving, "shipping_notice", "recorded", 10, tracking_number=TRACKING + "B"),
+                        ]
+                    },
+                )
+            )
             held = ok(erp.post(f"/v1/orders/{paying}/check", json={"station_id": "pack-1", "operator": "Ana"}))
             assert held["verdict"] == "hold"
             ok(erp.post(f"/v1/orders/{waiving}/check", json={"station_id": "pack-1"}))
 
             # The payment arrives: released, and the ERP is told with a signed webhook.
-            ok(erp.post("/v1/events", json={"events": [
-                event("hyg-e5", paying, "payment", "paid", 5, reason=BUYER_REASON_2)]}))
+            ok(
+                erp.post(
+                    "/v1/events",
+                    json={"events": [event("hyg-e5", paying, "payment", "paid", 5, reason=BUYER_REASON_2)]},
+                )
+            )
             deadline = time.monotonic() + 20
             while not any(body["type"] == "hold.released" for body in receiver.bodies):
                 assert time.monotonic() < deadline, f"no hold.released webhook:\n{served.text()[-3000:]}"
@@ -186,10 +225,22 @@ def test_the_log_carries_ids_and_codes_but_no_keys_secrets_or_buyer_data(tmp_pat
             # Refusals: a wrong key, a key short of a scope, a bad batch carrying buyer text.
             refused = erp.post(f"/v1/orders/{paying}/check", headers={"Authorization": f"Bearer {wrong}"})
             assert refused.status_code == 401
-            assert erp.post("/v1/events", json={"events": [event("hyg-e6", paying, "payment", "paid", 1)]},
-                            headers={"Authorization": f"Bearer {reader}"}).status_code == 403
-            bad = erp.post("/v1/events", json={"events": [
-                event("hyg-e7", paying, "payment", "paid", 1, reason=BUYER_REASON, occurred_at="yesterday")]})
+            assert (
+                erp.post(
+                    "/v1/events",
+                    json={"events": [event("hyg-e6", paying, "payment", "paid", 1)]},
+                    headers={"Authorization": f"Bearer {reader}"},
+                ).status_code
+                == 403
+            )
+            bad = erp.post(
+                "/v1/events",
+                json={
+                    "events": [
+                        event("hyg-e7", paying, "payment", "paid", 1, reason=BUYER_REASON, occurred_at="yesterday")
+                    ]
+                },
+            )
             assert bad.status_code == 422
             spent = erp.post("/v1/labels", json={"clearance": tokens[0], "station_id": "pack-1"})
             assert spent.status_code == 409
@@ -207,24 +258,34 @@ def test_the_log_carries_ids_and_codes_but_no_keys_secrets_or_buyer_data(tmp_pat
             pytest.fail(f"GUARD_LOG_FORMAT=json, yet this log line is not JSON: {line!r}")
 
     forbidden = {
-        "the API key": secret, "the API key's random part": secret.removeprefix("gk_"),
-        "the API key's hash": hash_secret(secret), "the refused key": wrong,
-        "the other key": reader, "the webhook secret": WEBHOOK_SECRET, "the buyer's reason": BUYER_REASON,
-        "the payment note": BUYER_REASON_2, "the supervisor's note": SUPERVISOR_NOTE,
-        "the tracking number": TRACKING, "the clearance token": tokens[0], "the operator's name": '"Ana"',
+        "the API key": secret,
+        "the API key's random part": secret.removeprefix("gk_"),
+        "the API key's hash": hash_secret(secret),
+        "the refused key": wrong,
+        "the other key": reader,
+        "the webhook secret": WEBHOOK_SECRET,
+        "the buyer's reason": BUYER_REASON,
+        "the payment note": BUYER_REASON_2,
+        "the supervisor's note": SUPERVISOR_NOTE,
+        "the tracking number": TRACKING,
+        "the clearance token": tokens[0],
+        "the operator's name": '"Ana"',
     }
     if sa.engine.make_url(guard_url).password:
         forbidden["the database password"] = sa.engine.make_url(guard_url).password
     forbidden.update({f"part of the buyer's data ({piece})": piece for piece in BUYER_PIECES})
-    leaks = {what: [line for line in lines if value in line][:2] for what, value in forbidden.items()
-             if value in text}
+    leaks = {what: [line for line in lines if value in line][:2] for what, value in forbidden.items() if value in text}
     assert not leaks, f"found in the guard's log: {json.dumps(leaks, indent=1)}"
 
     # What an operator needs is there: ids and codes.
     requests = [record for record in records if record.get("logger") == "guard.request"]
     assert requests and all(record.get("request_id") for record in requests)
-    assert any(record.get("order_id") == paying and record.get("verdict") == "hold"
-               and "PAYMENT_UNPAID" in record.get("reasons", "") for record in requests)
+    assert any(
+        record.get("order_id") == paying
+        and record.get("verdict") == "hold"
+        and "PAYMENT_UNPAID" in record.get("reasons", "")
+        for record in requests
+    )
     assert any(record.get("order_id") == paying and record.get("verdict") == "clear" for record in requests)
     assert any(record.get("order_id") == waiving for record in requests)
     assert any(record.get("status") == 401 for record in requests)
@@ -235,12 +296,21 @@ def test_the_log_carries_ids_and_codes_but_no_keys_secrets_or_buyer_data(tmp_pat
 def test_a_database_error_as_logged_names_the_statement_but_not_the_values(settings):
     """An error's text ends up in a log line (`log.exception`, a worker's retry): keep data out of it."""
     engine = make_engine(settings)
-    row = {"event_id": "hyg-dup", "order_id": "HYG-1", "fact_type": "payment", "status": "paid",
-           "occurred_at": datetime.now(timezone.utc), "received_at": datetime.now(timezone.utc),
-           "outcome": "applied", "payload": {"reason": BUYER_REASON, "tracking_number": TRACKING}}
-    insert = sa.text("INSERT INTO events (event_id, order_id, fact_type, status, occurred_at, received_at, outcome, "
-                     "payload) VALUES (:event_id, :order_id, :fact_type, :status, :occurred_at, :received_at, "
-                     ":outcome, :payload)")
+    row = {
+        "event_id": "hyg-dup",
+        "order_id": "HYG-1",
+        "fact_type": "payment",
+        "status": "paid",
+        "occurred_at": datetime.now(UTC),
+        "received_at": datetime.now(UTC),
+        "outcome": "applied",
+        "payload": {"reason": BUYER_REASON, "tracking_number": TRACKING},
+    }
+    insert = sa.text(
+        "INSERT INTO events (event_id, order_id, fact_type, status, occurred_at, received_at, outcome, "
+        "payload) VALUES (:event_id, :order_id, :fact_type, :status, :occurred_at, :received_at, "
+        ":outcome, :payload)"
+    )
     try:
         with engine.begin() as conn:
             conn.execute(insert, {**row, "payload": json.dumps(row["payload"])})

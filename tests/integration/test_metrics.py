@@ -6,6 +6,7 @@ deliveries and failures, the release latency, the outbox backlog, and request
 latency per route. Counters are process-wide, so tests compare before and
 after; the database gauges are exact (each test has an empty database).
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,15 +14,16 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from conftest import CLEAR_FACTS, Guard
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import CLEAR_FACTS, Guard
 from guard.api.app import create_app
 from guard.config import Settings
 from guard.db import make_engine
@@ -37,8 +39,11 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def parse(text: str) -> Samples:
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def scrape(client: TestClient) -> Samples:
@@ -52,15 +57,22 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def hold_for_payment(guard: Guard, order_id: str, **extra: Any) -> dict:
     """Payment processing since a minute ago: held, and not yet overdue."""
     started = (now() - timedelta(minutes=1)).isoformat()
-    events = [guard.event(order_id, fact_type, status, occurred_at=started,
-                          **({"tracking_number": "LP00012345CN"} if status == "recorded" else {}))
-              for fact_type, status in {**CLEAR_FACTS, "payment": "processing"}.items()]
+    events = [
+        guard.event(
+            order_id,
+            fact_type,
+            status,
+            occurred_at=started,
+            **({"tracking_number": "LP00012345CN"} if status == "recorded" else {}),
+        )
+        for fact_type, status in {**CLEAR_FACTS, "payment": "processing"}.items()
+    ]
     guard.push(*events)
     return guard.check(order_id, **extra)
 
@@ -82,6 +94,7 @@ def quiet_guard(settings: Settings) -> Iterator[Guard]:
 
 # --- the endpoint ---------------------------------------------------------------------------
 
+
 def test_metrics_answer_without_a_key_in_prometheus_text(guard):
     response = guard.client.get("/metrics")
     assert response.status_code == 200
@@ -99,6 +112,7 @@ def test_an_openmetrics_scraper_gets_openmetrics(guard):
 
 
 # --- checks ---------------------------------------------------------------------------------
+
 
 def test_checks_are_counted_by_verdict_and_by_reason(guard):
     before = scrape(guard.client)
@@ -120,6 +134,7 @@ def test_checks_are_counted_by_verdict_and_by_reason(guard):
 
 
 # --- the hold queue, from the database --------------------------------------------------------
+
 
 def test_the_hold_queue_depth_by_reason_and_the_oldest_hold_age_come_from_the_database(guard):
     hold_for_payment(guard, "q-1")
@@ -153,6 +168,7 @@ def test_an_empty_queue_reports_zeroes(guard):
 
 
 # --- cost -------------------------------------------------------------------------------------
+
 
 class Statements:
     """SQL statements run on an engine by request threads (not by the embedded jobs' thread)."""
@@ -198,6 +214,7 @@ def test_a_database_that_does_not_answer_is_a_gauge_not_an_error(tmp_path):
 
 # --- labels -----------------------------------------------------------------------------------
 
+
 def test_labels_issued_and_refused_are_counted_by_source_format_and_code(guard):
     before = scrape(guard.client)
     guard.record("l-1", **CLEAR_FACTS)
@@ -217,6 +234,7 @@ def test_labels_issued_and_refused_are_counted_by_source_format_and_code(guard):
 
 
 # --- notifications ----------------------------------------------------------------------------
+
 
 class Sender:
     def __init__(self, ok: bool):
@@ -274,6 +292,7 @@ def test_the_outbox_backlog_and_notifications_failed_for_good_are_reported(quiet
 
 # --- requests -----------------------------------------------------------------------------------
 
+
 def test_request_latency_is_measured_per_route_template_not_per_path(guard):
     before = scrape(guard.client)
     for order_id in ("r-1", "r-2", "r-3"):
@@ -281,12 +300,18 @@ def test_request_latency_is_measured_per_route_template_not_per_path(guard):
     assert guard.client.get("/no/such/page").status_code == 404
     after = scrape(guard.client)
     route = "/v1/orders/{order_id}"
-    assert (value(after, "guard_http_request_duration_seconds_count", method="GET", route=route)
-            - value(before, "guard_http_request_duration_seconds_count", method="GET", route=route)) == 3
-    assert (value(after, "guard_http_requests_total", method="GET", route=route, status="404")
-            - value(before, "guard_http_requests_total", method="GET", route=route, status="404")) == 3
-    assert (value(after, "guard_http_requests_total", method="GET", route="unmatched", status="404")
-            - value(before, "guard_http_requests_total", method="GET", route="unmatched", status="404")) == 1
+    assert (
+        value(after, "guard_http_request_duration_seconds_count", method="GET", route=route)
+        - value(before, "guard_http_request_duration_seconds_count", method="GET", route=route)
+    ) == 3
+    assert (
+        value(after, "guard_http_requests_total", method="GET", route=route, status="404")
+        - value(before, "guard_http_requests_total", method="GET", route=route, status="404")
+    ) == 3
+    assert (
+        value(after, "guard_http_requests_total", method="GET", route="unmatched", status="404")
+        - value(before, "guard_http_requests_total", method="GET", route="unmatched", status="404")
+    ) == 1
     assert not any("r-1" in str(labels) for _, labels in after)
 
 
@@ -341,6 +366,7 @@ def test_health_and_metrics_polls_stay_out_of_the_info_log(guard, caplog):
 
 # --- several processes ----------------------------------------------------------------------------
 
+
 def _python(code: str, env: dict[str, str]) -> str:
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -352,23 +378,31 @@ def test_with_a_multiprocess_directory_the_counts_of_every_process_add_up(tmp_pa
     count = "from guard import metrics; metrics.CHECKS.labels(verdict='hold').inc(3)"
     _python(count, env)
     _python(count, env)
-    text = _python("from guard.metrics import event_registry; from prometheus_client import generate_latest; "
-                   "print(generate_latest(event_registry()).decode())", env)
+    text = _python(
+        "from guard.metrics import event_registry; from prometheus_client import generate_latest; "
+        "print(generate_latest(event_registry()).decode())",
+        env,
+    )
     assert value(parse(text), "guard_checks_total", verdict="hold") == 6
 
 
 def test_a_fresh_multiprocess_directory_forgets_a_previous_run(tmp_path):
     env = {key: val for key, val in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
     # Imported first, as the CLI may have done: the switch still applies to the values made after it.
-    code = ("import sys; from guard import metrics; metrics.use_multiprocess_dir(sys.argv[1]); "
-            "metrics.CHECKS.labels(verdict='clear').inc()")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys; from guard import metrics; metrics.use_multiprocess_dir(sys.argv[1]); "
+        "metrics.CHECKS.labels(verdict='clear').inc()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.glob("*.db"))  # shared through files, not kept in memory
-    read = ("import os, sys; os.environ['PROMETHEUS_MULTIPROC_DIR'] = sys.argv[1]; "
-            "from guard.metrics import event_registry; from prometheus_client import generate_latest; "
-            "print(generate_latest(event_registry()).decode())")
+    read = (
+        "import os, sys; os.environ['PROMETHEUS_MULTIPROC_DIR'] = sys.argv[1]; "
+        "from guard.metrics import event_registry; from prometheus_client import generate_latest; "
+        "print(generate_latest(event_registry()).decode())"
+    )
     first = subprocess.run([sys.executable, "-c", read, str(tmp_path)], env=env, capture_output=True, text=True)
     assert value(parse(first.stdout), "guard_checks_total", verdict="clear") == 1
     reset = "import sys; from guard import metrics; metrics.use_multiprocess_dir(sys.argv[1])"
@@ -378,6 +412,7 @@ def test_a_fresh_multiprocess_directory_forgets_a_previous_run(tmp_path):
 
 
 # --- worker jobs ----------------------------------------------------------------------------------
+
 
 def test_a_worker_job_logs_one_line_with_its_counts_and_is_counted(caplog):
     from prometheus_client import REGISTRY

@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the tables the code uses, on both databases."""
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

@@ -1,12 +1,13 @@
 """Raw ZPL to a station's network printer: the server prints, since a page cannot open a socket."""
+
 import socket
 import threading
 import time
 
 import pytest
+from conftest import CLEAR_FACTS, Guard
 from fastapi.testclient import TestClient
 
-from conftest import CLEAR_FACTS, Guard
 from guard.api.app import create_app
 from guard.db import make_engine
 from guard.printers import parse_printers
@@ -63,8 +64,12 @@ def guard_with_printers(settings, printers: str) -> Guard:
 
 
 def clear(guard, order_id):
-    guard.push(*[guard.event(order_id, t, s, 1, **({"tracking_number": "LP55"} if s == "recorded" else {}))
-                 for t, s in CLEAR_FACTS.items()])
+    guard.push(
+        *[
+            guard.event(order_id, t, s, 1, **({"tracking_number": "LP55"} if s == "recorded" else {}))
+            for t, s in CLEAR_FACTS.items()
+        ]
+    )
     return guard.check(order_id, station_id="pack-01")["clearance"]["token"]
 
 
@@ -72,8 +77,11 @@ def test_a_label_for_a_station_with_a_printer_is_sent_to_it_as_zpl(settings, pri
     guard = guard_with_printers(settings, f"pack-01=127.0.0.1:{printer.port}")
     try:
         token = clear(guard, "o-print")
-        response = guard.client.post("/v1/labels", json={"clearance": token, "station_id": "pack-01"},
-                                     headers={**guard.auth(), "Accept": "application/pdf"})
+        response = guard.client.post(
+            "/v1/labels",
+            json={"clearance": token, "station_id": "pack-01"},
+            headers={**guard.auth(), "Accept": "application/pdf"},
+        )
         body = response.json()
         assert response.status_code == 201 and body["format"] == "pdf"  # the browser still gets its PDF
         assert body["printer"] == {"address": f"127.0.0.1:{printer.port}", "sent": True, "error": None}
@@ -90,8 +98,9 @@ def test_an_unreachable_printer_is_reported_and_the_label_still_issued(settings)
     guard = guard_with_printers(settings, f"pack-01=127.0.0.1:{dead_port}")
     try:
         token = clear(guard, "o-noprint")
-        body = guard.client.post("/v1/labels", json={"clearance": token, "station_id": "pack-01"},
-                                 headers=guard.auth()).json()
+        body = guard.client.post(
+            "/v1/labels", json={"clearance": token, "station_id": "pack-01"}, headers=guard.auth()
+        ).json()
         assert body["label_id"] and body["printer"]["sent"] is False
         assert "Connection" in body["printer"]["error"] or "refused" in body["printer"]["error"]
     finally:
@@ -101,14 +110,17 @@ def test_an_unreachable_printer_is_reported_and_the_label_still_issued(settings)
 
 def test_stations_without_a_printer_print_from_the_browser(guard):
     token = clear(guard, "o-browser")
-    body = guard.client.post("/v1/labels", json={"clearance": token, "station_id": "pack-01"},
-                             headers=guard.auth()).json()
+    body = guard.client.post(
+        "/v1/labels", json={"clearance": token, "station_id": "pack-01"}, headers=guard.auth()
+    ).json()
     assert body["printer"] is None
 
 
 def test_printer_settings_are_checked_at_start():
     assert parse_printers("pack-01=10.0.0.21:9100, pack-02=printer-2.local") == {
-        "pack-01": ("10.0.0.21", 9100), "pack-02": ("printer-2.local", 9100)}
+        "pack-01": ("10.0.0.21", 9100),
+        "pack-02": ("printer-2.local", 9100),
+    }
     for bad in ("pack-01", "=10.0.0.1", "pack-01=host:port", "pack-01=host:70000"):
         with pytest.raises(ValueError):
             parse_printers(bad)

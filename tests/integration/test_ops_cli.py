@@ -5,6 +5,7 @@
 (retention that never touches an open hold) and `guard config check`.
 Each runs against the same database as the API under test, SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,15 +14,15 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-
 from conftest import CLEAR_FACTS
+
 from guard.cli import main
 from guard.models import Decision, EventRow, Hold, Notification
 from guard.services.housekeeping import count_purgeable, purge
@@ -65,7 +66,7 @@ def cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> C
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def hold(guard, order_id: str, station_id: str = "pack-1", **facts: str) -> dict:
@@ -79,6 +80,7 @@ def table_rows(output: str) -> dict[str, str]:
 
 
 # --- holds list -----------------------------------------------------------------------------
+
 
 def test_holds_list_shows_the_held_orders_oldest_first_with_their_reasons(guard, cli):
     hold(guard, "h-1", payment="processing")
@@ -121,6 +123,7 @@ def test_holds_list_refuses_an_unknown_reason_code(cli):
 
 # --- order ORDER_ID -------------------------------------------------------------------------
 
+
 def test_order_shows_its_facts_verdict_hold_and_history(guard, cli):
     hold(guard, "o-1", payment="processing")
     guard.check("o-1", station_id="pack-1", operator="li")
@@ -159,12 +162,26 @@ def test_an_unknown_order_exits_non_zero(cli):
 
 # --- export holds -----------------------------------------------------------------------------
 
-def insert_holds(engine: sa.Engine, count: int, state: str = "held", prefix: str = "x",
-                 start: datetime | None = None) -> None:
+
+def insert_holds(
+    engine: sa.Engine, count: int, state: str = "held", prefix: str = "x", start: datetime | None = None
+) -> None:
     start = start or now() - timedelta(days=1)
-    rows = [{"order_id": f"{prefix}-{n:05d}", "store_id": "shop-1", "state": state, "reasons": ["PAYMENT_PROCESSING"],
-             "since": start + timedelta(seconds=n), "station_id": "pack-1", "recheck_at": None, "recheck_count": 0,
-             "overdue": False, "updated_at": start} for n in range(count)]
+    rows = [
+        {
+            "order_id": f"{prefix}-{n:05d}",
+            "store_id": "shop-1",
+            "state": state,
+            "reasons": ["PAYMENT_PROCESSING"],
+            "since": start + timedelta(seconds=n),
+            "station_id": "pack-1",
+            "recheck_at": None,
+            "recheck_count": 0,
+            "overdue": False,
+            "updated_at": start,
+        }
+        for n in range(count)
+    ]
     with engine.begin() as conn:
         conn.execute(holds_t.insert(), rows)
 
@@ -207,39 +224,91 @@ def seed_history(engine: sa.Engine) -> None:
     t = now()
 
     def event(event_id: str, order_id: str, age: timedelta) -> dict:
-        return {"event_id": event_id, "order_id": order_id, "fact_type": "payment", "status": "paid",
-                "occurred_at": t - age, "received_at": t - age, "outcome": "applied", "payload": {}}
+        return {
+            "event_id": event_id,
+            "order_id": order_id,
+            "fact_type": "payment",
+            "status": "paid",
+            "occurred_at": t - age,
+            "received_at": t - age,
+            "outcome": "applied",
+            "payload": {},
+        }
 
     def decision(decision_id: str, order_id: str, age: timedelta) -> dict:
-        return {"decision_id": decision_id, "order_id": order_id, "kind": "check", "verdict": "clear",
-                "reasons": [], "waived": [], "facts": {}, "decided_at": t - age}
+        return {
+            "decision_id": decision_id,
+            "order_id": order_id,
+            "kind": "check",
+            "verdict": "clear",
+            "reasons": [],
+            "waived": [],
+            "facts": {},
+            "decided_at": t - age,
+        }
 
     def notification(notification_id: str, age: timedelta, **state: object) -> dict:
-        values = {"notification_id": notification_id, "type": "hold.released", "order_id": "done-1", "body": {},
-                  "created_at": t - age, "next_attempt_at": None, "delivered_at": None, "failed_at": None,
-                  "attempts": 1}
+        values = {
+            "notification_id": notification_id,
+            "type": "hold.released",
+            "order_id": "done-1",
+            "body": {},
+            "created_at": t - age,
+            "next_attempt_at": None,
+            "delivered_at": None,
+            "failed_at": None,
+            "attempts": 1,
+        }
         return {**values, **state}
 
     def hold_row(order_id: str, state: str, age: timedelta) -> dict:
-        return {"order_id": order_id, "state": state, "reasons": [] if state == "released" else ["RISK_REVIEW"],
-                "since": t - age, "recheck_count": 0, "overdue": False, "updated_at": t - age}
+        return {
+            "order_id": order_id,
+            "state": state,
+            "reasons": [] if state == "released" else ["RISK_REVIEW"],
+            "since": t - age,
+            "recheck_count": 0,
+            "overdue": False,
+            "updated_at": t - age,
+        }
 
     with engine.begin() as conn:
-        conn.execute(events_t.insert(), [
-            event("e-old-done", "done-1", OLD), event("e-old-done-2", "done-2", OLD),
-            event("e-old-held", "still-held", OLD), event("e-old-blocked", "still-blocked", OLD),
-            event("e-recent", "done-1", RECENT)])
-        conn.execute(decisions_t.insert(), [
-            decision("d-old-done", "done-1", OLD), decision("d-old-held", "still-held", OLD),
-            decision("d-recent", "done-1", RECENT)])
-        conn.execute(outbox_t.insert(), [
-            notification("n-old-delivered", OLD, delivered_at=t - OLD),
-            notification("n-old-failed", OLD, failed_at=t - OLD + timedelta(days=1)),
-            notification("n-old-pending", OLD, next_attempt_at=t),
-            notification("n-recent-delivered", RECENT, delivered_at=t - RECENT)])
-        conn.execute(holds_t.insert(), [
-            hold_row("done-1", "released", OLD), hold_row("still-held", "held", OLD),
-            hold_row("still-blocked", "blocked", OLD), hold_row("done-2", "released", RECENT)])
+        conn.execute(
+            events_t.insert(),
+            [
+                event("e-old-done", "done-1", OLD),
+                event("e-old-done-2", "done-2", OLD),
+                event("e-old-held", "still-held", OLD),
+                event("e-old-blocked", "still-blocked", OLD),
+                event("e-recent", "done-1", RECENT),
+            ],
+        )
+        conn.execute(
+            decisions_t.insert(),
+            [
+                decision("d-old-done", "done-1", OLD),
+                decision("d-old-held", "still-held", OLD),
+                decision("d-recent", "done-1", RECENT),
+            ],
+        )
+        conn.execute(
+            outbox_t.insert(),
+            [
+                notification("n-old-delivered", OLD, delivered_at=t - OLD),
+                notification("n-old-failed", OLD, failed_at=t - OLD + timedelta(days=1)),
+                notification("n-old-pending", OLD, next_attempt_at=t),
+                notification("n-recent-delivered", RECENT, delivered_at=t - RECENT),
+            ],
+        )
+        conn.execute(
+            holds_t.insert(),
+            [
+                hold_row("done-1", "released", OLD),
+                hold_row("still-held", "held", OLD),
+                hold_row("still-blocked", "blocked", OLD),
+                hold_row("done-2", "released", RECENT),
+            ],
+        )
 
 
 def remaining(engine: sa.Engine) -> dict[str, set[str]]:
@@ -291,9 +360,22 @@ def test_purge_refuses_an_age_it_cannot_read(cli, age):
 def test_purge_works_in_chunks_until_nothing_old_is_left(guard):
     t = now()
     with guard.engine.begin() as conn:
-        conn.execute(decisions_t.insert(), [
-            {"decision_id": f"d-{n}", "order_id": f"o-{n}", "kind": "check", "verdict": "clear", "reasons": [],
-             "waived": [], "facts": {}, "decided_at": t - OLD} for n in range(7)])
+        conn.execute(
+            decisions_t.insert(),
+            [
+                {
+                    "decision_id": f"d-{n}",
+                    "order_id": f"o-{n}",
+                    "kind": "check",
+                    "verdict": "clear",
+                    "reasons": [],
+                    "waived": [],
+                    "facts": {},
+                    "decided_at": t - OLD,
+                }
+                for n in range(7)
+            ],
+        )
     cutoff = t - timedelta(days=180)
     assert count_purgeable(guard.engine, cutoff).decisions == 7
     seen: list[int] = []
@@ -304,6 +386,7 @@ def test_purge_works_in_chunks_until_nothing_old_is_left(guard):
 
 
 # --- config check ------------------------------------------------------------------------------------
+
 
 def test_config_check_masks_secrets_and_fails_on_an_unsafe_production_setting(cli):
     done = cli("config", "check", GUARD_WEBHOOK_SECRET="whsec-do-not-print")

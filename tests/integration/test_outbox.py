@@ -4,6 +4,7 @@ A real HTTP receiver stands in for the ERP: it records what it got and can be
 told to fail. The relay is driven by hand with an explicit `now`, with the app's
 embedded jobs switched off, so each attempt happens exactly when the test says.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,15 +13,16 @@ import hmac
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS, Guard, assert_error
+
 from guard.models import Notification
 from guard.services.outbox import LEASE, _claim, relay
 from guard.stations import LocalBus
@@ -91,11 +93,12 @@ def sender(receiver: Receiver) -> Iterator[WebhookSender]:
 
 
 def real_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def held_then_released(guard: Guard, order_id: str, station_id: str | None = "pack-1",
-                       store_id: str = "shop-1") -> dict:
+def held_then_released(
+    guard: Guard, order_id: str, station_id: str | None = "pack-1", store_id: str = "shop-1"
+) -> dict:
     """Hold an order (payment processing) at a station, then let the payment land.
 
     The processing started a minute ago, so the hold is not overdue: the release
@@ -144,8 +147,6 @@ def listed_ids(guard: Guard, state: str) -> list[str]:
     return [item["id"] for item in response.json()["items"]]
 
 
-
-
 # -- the webhook -------------------------------------------------------------------------------
 
 
@@ -167,7 +168,11 @@ def test_the_receiver_gets_the_notification_json_signed_with_every_secret(quiet_
     assert datetime.fromisoformat(payload["created_at"]).tzinfo is not None
     data = payload["data"]
     assert {key: data[key] for key in ("order_id", "store_id", "station_id", "reasons")} == {
-        "order_id": "o-1", "store_id": "shop-1", "station_id": "pack-1", "reasons": ["PAYMENT_PROCESSING"]}
+        "order_id": "o-1",
+        "store_id": "shop-1",
+        "station_id": "pack-1",
+        "reasons": ["PAYMENT_PROCESSING"],
+    }
     assert data["hold"]["state"] == "released"
     assert datetime.fromisoformat(data["hold"]["since"]).tzinfo is not None
 
@@ -289,14 +294,17 @@ def test_a_receiver_failing_past_24_hours_fails_the_row_until_retried_by_hand(qu
     assert response.status_code == 200, response.text
     [item] = response.json()["items"]
     assert (item["id"], item["type"], item["order_id"], item["attempts"]) == (
-        row["notification_id"], "hold.released", "o-1", 6)
+        row["notification_id"],
+        "hold.released",
+        "o-1",
+        6,
+    )
     assert item["last_error"] == "HTTP 500" and item["failed_at"]
     assert listed_ids(quiet_guard, "delivered") == [] and listed_ids(quiet_guard, "pending") == []
 
     # ... and puts it back in line once the ERP is fixed.
     receiver.fail_next = 0
-    retried = quiet_guard.client.post(f"/v1/notifications/{row['notification_id']}/retry",
-                                      headers=quiet_guard.auth())
+    retried = quiet_guard.client.post(f"/v1/notifications/{row['notification_id']}/retry", headers=quiet_guard.auth())
     assert retried.status_code == 200, retried.text
     assert retried.json()["retried"] == [row["notification_id"]]
     assert listed_ids(quiet_guard, "failed") == []
@@ -314,8 +322,11 @@ def test_the_notification_list_and_retry_need_the_supervise_scope(quiet_guard):
     row = held_then_released(quiet_guard, "o-1")
     reader = quiet_guard.new_key("reader", "holds", "check", "events", "labels")
     assert_error(get_notifications(quiet_guard, reader), 403, "FORBIDDEN")
-    assert_error(quiet_guard.client.post(f"/v1/notifications/{row['notification_id']}/retry",
-                                         headers=quiet_guard.auth(reader)), 403, "FORBIDDEN")
+    assert_error(
+        quiet_guard.client.post(f"/v1/notifications/{row['notification_id']}/retry", headers=quiet_guard.auth(reader)),
+        403,
+        "FORBIDDEN",
+    )
     assert_error(quiet_guard.client.get("/v1/notifications"), 401, "UNAUTHENTICATED")
 
 
@@ -328,8 +339,18 @@ def test_only_a_failed_notification_can_be_retried(quiet_guard):
     assert untouched["next_attempt_at"] == row["next_attempt_at"] and untouched["attempts"] == 0
 
 
-@pytest.mark.parametrize("params", [{"state": "lost"}, {"limit": 0}, {"limit": 1001}, {"limit": "ten"},
-                                    {"cursor": "not a cursor!"}, {"cursor": "wrI"}, {"cursor": "YWJj"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"state": "lost"},
+        {"limit": 0},
+        {"limit": 1001},
+        {"limit": "ten"},
+        {"cursor": "not a cursor!"},
+        {"cursor": "wrI"},
+        {"cursor": "YWJj"},
+    ],
+)
 def test_a_bad_notification_query_is_a_validation_error(quiet_guard, params):
     assert_error(get_notifications(quiet_guard, **params), 422, "VALIDATION_ERROR")
 

@@ -2,8 +2,9 @@
 
 
 def push_status(guard, order_id, status, minute, expect=200, **extra):
-    return guard.push(guard.event(order_id, "platform_status", status, minute, platform="aliexpress", **extra),
-                      expect=expect)
+    return guard.push(
+        guard.event(order_id, "platform_status", status, minute, platform="aliexpress", **extra), expect=expect
+    )
 
 
 def test_a_platform_status_sets_several_facts_and_reports_each(guard):
@@ -18,8 +19,14 @@ def test_an_aliexpress_order_walks_to_clear(guard):
     assert guard.codes("ae-2") == ["PAYMENT_PROCESSING", "SHIPPING_NOTICE_MISSING"]
     push_status(guard, "ae-2", "WAIT_SELLER_SEND_GOODS", 90, logistics_status="init")
     assert guard.codes("ae-2") == ["TRACKING_NUMBER_PENDING"]
-    push_status(guard, "ae-2", "WAIT_SELLER_SEND_GOODS", 120, logistics_status="wait_warehouse_receive_goods",
-                tracking_number="LP123")
+    push_status(
+        guard,
+        "ae-2",
+        "WAIT_SELLER_SEND_GOODS",
+        120,
+        logistics_status="wait_warehouse_receive_goods",
+        tracking_number="LP123",
+    )
     assert guard.codes("ae-2") == ["SHIPPING_NOTICE_MISSING"]
     # The ERP's own acknowledged fulfil call records the notice.
     guard.push(guard.event("ae-2", "shipping_notice", "recorded", 125, tracking_number="LP123"))
@@ -54,5 +61,9 @@ def test_unknown_words_and_platforms_are_refused_never_ignored(guard):
     response = guard.client.post("/v1/events", json={"events": bad}, headers=guard.auth())
     assert response.status_code == 422
     assert [(d["index"], d["field"]) for d in response.json()["error"]["details"]] == [
-        (0, "status"), (1, "platform"), (2, "platform"), (3, "logistics_status")]
+        (0, "status"),
+        (1, "platform"),
+        (2, "platform"),
+        (3, "logistics_status"),
+    ]
     assert guard.client.get("/v1/orders/ae-6", headers=guard.auth()).status_code == 404

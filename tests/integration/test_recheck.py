@@ -6,27 +6,35 @@ own background jobs switched off so nothing runs behind the test's back.
 Escalation ages count from the fact's source time, so facts here carry source
 times just before the real now.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS, Guard
+
 from guard.config import Settings
 from guard.models import Hold
 from guard.services.recheck import SweepReport, recheck_due
 
 
-
 def real_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def place(guard: Guard, order_id: str, *, source_time: datetime | None = None, station_id: str | None = None,
-          store_id: str | None = None, ship_by: datetime | None = None, **facts: str) -> dict:
+def place(
+    guard: Guard,
+    order_id: str,
+    *,
+    source_time: datetime | None = None,
+    station_id: str | None = None,
+    store_id: str | None = None,
+    ship_by: datetime | None = None,
+    **facts: str,
+) -> dict:
     """Record an order (CLEAR_FACTS with `facts` swapped in) and check it; returns the check."""
     when = (source_time or real_now() - timedelta(minutes=1)).isoformat()
     events = []
@@ -65,8 +73,11 @@ def notifications(guard: Guard, order_id: str, kind: str | None = None) -> list[
 
 def types(guard: Guard, order_id: str) -> list[str]:
     with guard.engine.connect() as conn:
-        return conn.execute(sa.text("SELECT type FROM outbox WHERE order_id = :o ORDER BY id"),
-                            {"o": order_id}).scalars().all()
+        return (
+            conn.execute(sa.text("SELECT type FROM outbox WHERE order_id = :o ORDER BY id"), {"o": order_id})
+            .scalars()
+            .all()
+        )
 
 
 def decision_kinds(guard: Guard, order_id: str) -> list[tuple]:
@@ -154,9 +165,9 @@ def test_blocked_and_released_holds_are_never_re_checked(quiet_guard, quiet_sett
 
 
 def test_the_sweep_takes_due_holds_in_chunks_earliest_first(quiet_guard, quiet_settings):
-    place(quiet_guard, "o-slow", payment="processing")               # re-check in 30 min
-    place(quiet_guard, "o-notice", shipping_notice="missing")         # in 5 min
-    place(quiet_guard, "o-freight", freight="pending")                # in 10 min
+    place(quiet_guard, "o-slow", payment="processing")  # re-check in 30 min
+    place(quiet_guard, "o-notice", shipping_notice="missing")  # in 5 min
+    place(quiet_guard, "o-freight", freight="pending")  # in 10 min
     now = real_now() + timedelta(hours=1)
 
     first = recheck_due(quiet_guard.engine, quiet_settings, now, limit=2)
@@ -178,10 +189,20 @@ def test_the_sweep_releases_a_hold_left_behind_by_a_lost_race(quiet_guard, quiet
     placed = real_now() - timedelta(minutes=6)
     quiet_guard.record("o-race", **CLEAR_FACTS)
     with quiet_guard.engine.begin() as conn:
-        conn.execute(Hold.__table__.insert().values(
-            order_id="o-race", store_id=None, state="held", reasons=["ORDER_UNKNOWN"], since=placed,
-            station_id="pack-3", recheck_at=placed + timedelta(minutes=5), recheck_count=0, overdue=False,
-            updated_at=placed))
+        conn.execute(
+            Hold.__table__.insert().values(
+                order_id="o-race",
+                store_id=None,
+                state="held",
+                reasons=["ORDER_UNKNOWN"],
+                since=placed,
+                station_id="pack-3",
+                recheck_at=placed + timedelta(minutes=5),
+                recheck_count=0,
+                overdue=False,
+                updated_at=placed,
+            )
+        )
 
     now = real_now()
     report = recheck_due(quiet_guard.engine, quiet_settings, now)
@@ -203,8 +224,14 @@ def test_the_sweep_releases_holds_a_stores_new_rules_no_longer_apply_to(quiet_gu
     # off for it and restarts: its held orders are released on their next re-check.
     rules = tmp_path / "rules.toml"
     rules.write_text('[stores."shop-prepaid".FREIGHT_UNPAID]\nenabled = false\n', encoding="utf-8")
-    restarted = Settings(database_url=database_url, key_cache_s=0, redis_url=None, webhook_url=None,
-                         rules_file=rules, embedded_jobs=False)
+    restarted = Settings(
+        database_url=database_url,
+        key_cache_s=0,
+        redis_url=None,
+        webhook_url=None,
+        rules_file=rules,
+        embedded_jobs=False,
+    )
 
     report = sweep(restarted, quiet_guard, real_now() + timedelta(minutes=11))
 
@@ -304,11 +331,15 @@ def test_the_queue_lists_exactly_the_overdue_holds(quiet_guard, quiet_settings):
 
     sweep(quiet_settings, quiet_guard, start + timedelta(hours=9))  # payment past 6 h; 11 h to the deadline
     assert overdue_list(quiet_guard) == ["o-pay", "o-frt", "o-deadline"]
-    flagged = {order_id for order_id in ("o-pay", "o-frt", "o-deadline", "o-calm", "o-unpaid", "o-blocked")
-               if hold_row(quiet_guard, order_id)["overdue"]}
+    flagged = {
+        order_id
+        for order_id in ("o-pay", "o-frt", "o-deadline", "o-calm", "o-unpaid", "o-blocked")
+        if hold_row(quiet_guard, order_id)["overdue"]
+    }
     assert flagged == {"o-pay", "o-frt", "o-deadline"}
-    not_overdue = quiet_guard.client.get("/v1/holds", params={"overdue": "false", "state": "held"},
-                                         headers=quiet_guard.auth()).json()["items"]
+    not_overdue = quiet_guard.client.get(
+        "/v1/holds", params={"overdue": "false", "state": "held"}, headers=quiet_guard.auth()
+    ).json()["items"]
     assert [item["order_id"] for item in not_overdue] == ["o-calm", "o-unpaid"]
 
 
@@ -325,26 +356,36 @@ def test_an_overdue_hold_that_clears_is_released_and_leaves_the_overdue_list(qui
 
 def test_freight_counts_its_own_rechecks_not_those_spent_waiting_on_the_payment(quiet_guard):
     """A hold that waited hours on a payment does not escalate the minute freight turns unpaid."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     import sqlalchemy as sa
 
     from guard.services.recheck import recheck_due
 
     guard = quiet_guard
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     at = (now - timedelta(minutes=1)).isoformat()
-    guard.push(*[guard.event("o-fr", t, s, occurred_at=at, **({"tracking_number": "LP1"} if s == "recorded" else {}))
-                 for t, s in (("payment", "processing"), ("risk", "cleared"), ("shipping_notice", "recorded"),
-                              ("freight", "paid"))])
+    guard.push(
+        *[
+            guard.event("o-fr", t, s, occurred_at=at, **({"tracking_number": "LP1"} if s == "recorded" else {}))
+            for t, s in (
+                ("payment", "processing"),
+                ("risk", "cleared"),
+                ("shipping_notice", "recorded"),
+                ("freight", "paid"),
+            )
+        ]
+    )
     guard.check("o-fr")
     runtime = guard.client.app.state.runtime
     later = now
     for _ in range(4):  # four re-checks while the payment is processing
         later += timedelta(minutes=31)
         recheck_due(runtime.engine, runtime.settings, later)
-    guard.push(guard.event("o-fr", "payment", "paid", occurred_at=(now + timedelta(seconds=1)).isoformat()),
-               guard.event("o-fr", "freight", "pending", occurred_at=(now + timedelta(seconds=2)).isoformat()))
+    guard.push(
+        guard.event("o-fr", "payment", "paid", occurred_at=(now + timedelta(seconds=1)).isoformat()),
+        guard.event("o-fr", "freight", "pending", occurred_at=(now + timedelta(seconds=2)).isoformat()),
+    )
     later += timedelta(minutes=11)
     recheck_due(runtime.engine, runtime.settings, later)
     with guard.engine.connect() as conn:

@@ -13,16 +13,18 @@ A long run by hand:
 SQLite only: the document and the parsing are the same on both backends, and
 the per-backend behaviour is covered by every other API test.
 """
+
 from __future__ import annotations
 
 import base64
 import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import schemathesis
+from conftest import CLEAR_FACTS, at
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -33,7 +35,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import CLEAR_FACTS, at
 from guard.api.app import create_app
 from guard.config import Settings
 from guard.db import make_engine, upgrade
@@ -45,8 +46,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # Seeded below, so that some generated calls reach real orders, holds and labels.
 SEEDED_ORDERS = ["o-clear", "o-labelled", "o-held", "o-blocked", "o-released", "o-waivable", "o-turned", "o-unknown"]
 SEEDED: dict[str, list[str]] = {
-    "order_id": SEEDED_ORDERS, "label_id": [], "notification_id": [],  # path parameters
-    "clearance": [], "code": ["o-labelled", "LP-o-labelled", "o-clear", "o-blocked", "o-turned"],  # body fields
+    "order_id": SEEDED_ORDERS,
+    "label_id": [],
+    "notification_id": [],  # path parameters
+    "clearance": [],
+    "code": ["o-labelled", "LP-o-labelled", "o-clear", "o-blocked", "o-turned"],  # body fields
 }
 BODY_FIELDS = {"/v1/labels": "clearance", "/v1/handovers": "code"}
 
@@ -98,8 +102,16 @@ def flatmap_body(context, body):
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, dict[str, str]]]:
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('fuzz')) / 'guard.db'}"
-    settings = Settings(database_url=url, key_cache_s=0, redis_url=None, webhook_url=None, rules_file=None,
-                        rate_limit_per_s=0, request_timeout_s=30, embedded_jobs=False)
+    settings = Settings(
+        database_url=url,
+        key_cache_s=0,
+        redis_url=None,
+        webhook_url=None,
+        rules_file=None,
+        rate_limit_per_s=0,
+        request_timeout_s=30,
+        embedded_jobs=False,
+    )
     upgrade(settings)
     engine = make_engine(settings)
     secret = create_key(engine, "fuzzer", ["events", "check", "labels", "holds", "supervise"], None)
@@ -121,8 +133,17 @@ def _seed(app, auth: dict[str, str]) -> None:
     events = []
 
     def fact(order_id: str, fact_type: str, status: str, minute: float = 1, **extra) -> None:
-        events.append({"event_id": f"seed-{len(events)}", "order_id": order_id, "type": fact_type,
-                       "status": status, "occurred_at": at(minute), "store_id": "shop-1", **extra})
+        events.append(
+            {
+                "event_id": f"seed-{len(events)}",
+                "order_id": order_id,
+                "type": fact_type,
+                "status": status,
+                "occurred_at": at(minute),
+                "store_id": "shop-1",
+                **extra,
+            }
+        )
 
     for order_id in ("o-clear", "o-labelled", "o-released", "o-waivable", "o-turned"):
         for fact_type, status in CLEAR_FACTS.items():
@@ -133,6 +154,7 @@ def _seed(app, auth: dict[str, str]) -> None:
     fact("o-held", "payment", "processing")
     fact("o-blocked", "order", "closed")
     with TestClient(app) as client:
+
         def call(method: str, path: str, body: object = None, expect: int = 200) -> dict:
             response = client.request(method, path, json=body, headers=auth)
             assert response.status_code == expect, response.text
@@ -143,15 +165,37 @@ def _seed(app, auth: dict[str, str]) -> None:
             call("POST", f"/v1/orders/{order_id}/check", {"station_id": "pack-01"})
         spent = call("POST", "/v1/orders/o-labelled/check")["clearance"]["token"]
         SEEDED["label_id"].append(call("POST", "/v1/labels", {"clearance": spent}, expect=201)["label_id"])
-        call("PUT", "/v1/orders/o-clear/carrier-label",
-             {"format": "pdf", "content_base64": base64.b64encode(b"%PDF-1.4 seed").decode(),
-              "tracking_number": "LP-carrier"}, expect=204)
+        call(
+            "PUT",
+            "/v1/orders/o-clear/carrier-label",
+            {
+                "format": "pdf",
+                "content_base64": base64.b64encode(b"%PDF-1.4 seed").decode(),
+                "tracking_number": "LP-carrier",
+            },
+            expect=204,
+        )
         # Live clearances (one per parcel), a spent one, and one whose order has turned bad since.
-        SEEDED["clearance"] += [call("POST", "/v1/orders/o-clear/check", {"parcel_id": parcel})["clearance"]["token"]
-                                for parcel in ("1", "2", "3")]
+        SEEDED["clearance"] += [
+            call("POST", "/v1/orders/o-clear/check", {"parcel_id": parcel})["clearance"]["token"]
+            for parcel in ("1", "2", "3")
+        ]
         SEEDED["clearance"] += [spent, call("POST", "/v1/orders/o-turned/check")["clearance"]["token"]]
-        call("POST", "/v1/events", {"events": [{"event_id": "seed-turn", "order_id": "o-turned", "type": "risk",
-                                                "status": "reviewing", "occurred_at": at(5)}]})
+        call(
+            "POST",
+            "/v1/events",
+            {
+                "events": [
+                    {
+                        "event_id": "seed-turn",
+                        "order_id": "o-turned",
+                        "type": "risk",
+                        "status": "reviewing",
+                        "occurred_at": at(5),
+                    }
+                ]
+            },
+        )
         call("POST", "/v1/holds/o-released/release", {"reason": "bank confirmed by phone"})
         pending = call("GET", "/v1/notifications?state=pending")["items"]
         SEEDED["notification_id"] += [item["id"] for item in pending[:3]]

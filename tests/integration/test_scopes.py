@@ -1,8 +1,8 @@
 """Every route asks for its own scope, and only that one (contract, "Authentication")."""
+
 import base64
 
 import pytest
-
 from conftest import CLEAR_FACTS
 
 SCOPES = ("events", "check", "labels", "holds", "supervise")
@@ -10,7 +10,12 @@ PDF = base64.b64encode(b"%PDF-1.4 carrier label").decode()
 
 # (method, path, body, the scope it needs) — the routes test_auth.py does not cover.
 ROUTES = [
-    ("PUT", "/v1/orders/o-scope/carrier-label", {"format": "pdf", "content_base64": PDF, "tracking_number": "LP1"}, "events"),
+    (
+        "PUT",
+        "/v1/orders/o-scope/carrier-label",
+        {"format": "pdf", "content_base64": PDF, "tracking_number": "LP1"},
+        "events",
+    ),
     ("POST", "/v1/labels", {"clearance": "clr_unknown", "station_id": "pack-01"}, "labels"),
     ("POST", "/v1/labels/lbl_unknown/reprint", {"reason": "jammed"}, "supervise"),
     ("POST", "/v1/handovers", {"code": "o-scope", "station_id": "dock-1"}, "labels"),

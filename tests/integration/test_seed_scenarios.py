@@ -1,4 +1,5 @@
 """The seed notice's situations (docs/domain.md), end to end through the API, on both databases."""
+
 from conftest import CLEAR_FACTS
 
 
@@ -92,7 +93,9 @@ def test_older_fact_arriving_late_never_overwrites_a_newer_one(guard):
     guard.push(guard.event("o-late", "payment", "processing", minute=10))
     assert guard.codes("o-late") == ["PAYMENT_PROCESSING"]
     # The "paid" that happened at minute 40 arrives, then a stale "processing" from minute 20.
-    outcomes = guard.push(guard.event("o-late", "payment", "paid", 40), guard.event("o-late", "payment", "processing", 20))
+    outcomes = guard.push(
+        guard.event("o-late", "payment", "paid", 40), guard.event("o-late", "payment", "processing", 20)
+    )
     assert [r["outcome"] for r in outcomes["results"]] == ["applied", "stale"]
     assert guard.check("o-late")["verdict"] == "clear"
 
@@ -105,13 +108,24 @@ def test_freight_unpaid_holds_with_the_seed_instruction(guard):
 
 
 def test_every_reason_that_applies_is_returned_and_block_wins(guard):
-    guard.record("o-many", payment="processing", risk="reviewing", cancellation="requested",
-                 shipping_notice="awaiting_tracking", freight="pending", order="closed")
+    guard.record(
+        "o-many",
+        payment="processing",
+        risk="reviewing",
+        cancellation="requested",
+        shipping_notice="awaiting_tracking",
+        freight="pending",
+        order="closed",
+    )
     result = guard.check("o-many")
     assert result["verdict"] == "block"
     assert {r["code"] for r in result["reasons"]} == {
-        "ORDER_CLOSED", "PAYMENT_PROCESSING", "RISK_REVIEW", "CANCEL_REQUESTED",
-        "TRACKING_NUMBER_PENDING", "FREIGHT_UNPAID",
+        "ORDER_CLOSED",
+        "PAYMENT_PROCESSING",
+        "RISK_REVIEW",
+        "CANCEL_REQUESTED",
+        "TRACKING_NUMBER_PENDING",
+        "FREIGHT_UNPAID",
     }
     assert {r["verdict"] for r in result["reasons"]} == {"block", "hold"}
 

@@ -3,6 +3,7 @@
 The replay starts a throwaway guard (a subprocess on a temporary SQLite file, on the
 simulation's clock), so these tests need nothing else running.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,8 @@ ORDERS, SEED = 300, 20261111
 
 def simulate(out: Path, *args: str) -> dict:
     result = CliRunner().invoke(
-        main, ["simulate", "--orders", str(ORDERS), "--seed", str(SEED), "--out", str(out), "--quiet", *args])
+        main, ["simulate", "--orders", str(ORDERS), "--seed", str(SEED), "--out", str(out), "--quiet", *args]
+    )
     assert result.exit_code == 0, result.output + repr(result.exception)
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
@@ -110,7 +112,8 @@ def test_parameters_are_changed_by_name_and_refused_when_unsafe():
 
 
 def test_a_running_guard_needs_a_key(tmp_path):
-    result = CliRunner().invoke(main, ["simulate", "--url", "http://127.0.0.1:9", "--out", str(tmp_path)],
-                                env={"GUARD_SIM_KEY": ""})
+    result = CliRunner().invoke(
+        main, ["simulate", "--url", "http://127.0.0.1:9", "--out", str(tmp_path)], env={"GUARD_SIM_KEY": ""}
+    )
     assert result.exit_code != 0
     assert "--key" in result.output

@@ -18,6 +18,7 @@ GUARD_STATEFUL_STEPS (30), small for CI. A long run by hand:
     GUARD_STATEFUL_EXAMPLES=300 GUARD_STATEFUL_STEPS=60 \\
         .venv/bin/python -m pytest tests/integration/test_stateful.py -q -s
 """
+
 from __future__ import annotations
 
 import itertools
@@ -26,12 +27,14 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from guard.api.app import create_app
@@ -48,7 +51,7 @@ pytestmark = pytest.mark.timeout(max(900, EXAMPLES * STEPS))
 ORDERS = ("s-1", "s-2", "s-3")
 STATIONS = ("pack-01", "pack-02", None)
 PARCELS = ("1", "2")
-BASE = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)  # source times: all in the past
+BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)  # source times: all in the past
 
 # --- the model: the contract's tables, written out again ------------------------------
 
@@ -64,11 +67,21 @@ FINAL = {("order", "closed"), ("risk", "closed"), ("cancellation", "accepted"), 
 NOTICE_ORDER = STATUSES["shipping_notice"]
 BLOCKS = {"ORDER_CLOSED", "RISK_CLOSED", "ORDER_CANCELLED", "PAYMENT_REFUNDED"}
 # Waivable codes and the fact each rests on (a waiver holds while that same fact stands).
-WAIVABLE = {"PAYMENT_UNKNOWN": "payment", "PAYMENT_UNPAID": "payment", "PAYMENT_AWAITING_CONFIRMATION": "payment",
-            "PAYMENT_FAILED": "payment", "PAYMENT_PROCESSING": "payment", "CANCEL_REQUESTED": "cancellation",
-            "FREIGHT_UNPAID": "freight"}
-PAYMENT_HOLDS = {"unpaid": "PAYMENT_UNPAID", "awaiting_confirmation": "PAYMENT_AWAITING_CONFIRMATION",
-                 "processing": "PAYMENT_PROCESSING", "failed": "PAYMENT_FAILED"}
+WAIVABLE = {
+    "PAYMENT_UNKNOWN": "payment",
+    "PAYMENT_UNPAID": "payment",
+    "PAYMENT_AWAITING_CONFIRMATION": "payment",
+    "PAYMENT_FAILED": "payment",
+    "PAYMENT_PROCESSING": "payment",
+    "CANCEL_REQUESTED": "cancellation",
+    "FREIGHT_UNPAID": "freight",
+}
+PAYMENT_HOLDS = {
+    "unpaid": "PAYMENT_UNPAID",
+    "awaiting_confirmation": "PAYMENT_AWAITING_CONFIRMATION",
+    "processing": "PAYMENT_PROCESSING",
+    "failed": "PAYMENT_FAILED",
+}
 
 # AliExpress words (docs/integration.md), the few this machine sends.
 PLATFORM = {
@@ -80,8 +93,10 @@ PLATFORM = {
     "WAIT_BUYER_ACCEPT_GOODS": [("payment", "paid"), ("risk", "cleared")],
     "FINISH": [("order", "closed")],
 }
-END_REASONS = {"risk_reject_closed": [("risk", "closed"), ("order", "closed")],
-               "cancel_order_close_trade": [("cancellation", "accepted"), ("order", "closed")]}
+END_REASONS = {
+    "risk_reject_closed": [("risk", "closed"), ("order", "closed")],
+    "cancel_order_close_trade": [("cancellation", "accepted"), ("order", "closed")],
+}
 
 
 def platform_facts(event: dict) -> list[tuple[str, str]]:
@@ -197,22 +212,36 @@ class Clearance:
 minutes = st.integers(min_value=0, max_value=12)  # few distinct times: equal ones must be stale
 # What a shippable order says. Drawn often, so that orders do reach `clear`; final
 # statuses (which never go away) only now and then, or every order would soon be blocked.
-GOOD = {"payment": "paid", "risk": "cleared", "cancellation": "rejected", "order": "open",
-        "shipping_notice": "recorded", "freight": "paid"}
+GOOD = {
+    "payment": "paid",
+    "risk": "cleared",
+    "cancellation": "rejected",
+    "order": "open",
+    "shipping_notice": "recorded",
+    "freight": "paid",
+}
 
 
 def statuses(fact_type: str) -> st.SearchStrategy[str]:
     everyday = [status for status in STATUSES[fact_type] if (fact_type, status) not in FINAL]
-    return st.one_of(st.just(GOOD[fact_type]), st.just(GOOD[fact_type]), st.sampled_from(everyday),
-                     st.sampled_from(STATUSES[fact_type]))
+    return st.one_of(
+        st.just(GOOD[fact_type]),
+        st.just(GOOD[fact_type]),
+        st.sampled_from(everyday),
+        st.sampled_from(STATUSES[fact_type]),
+    )
 
 
 @st.composite
 def fact_events(draw) -> dict:
     fact_type = draw(st.sampled_from(sorted(STATUSES)))
     status = draw(statuses(fact_type))
-    event = {"order_id": draw(st.sampled_from(ORDERS)), "type": fact_type, "status": status,
-             "occurred_at": (BASE + timedelta(minutes=draw(minutes))).isoformat()}
+    event = {
+        "order_id": draw(st.sampled_from(ORDERS)),
+        "type": fact_type,
+        "status": status,
+        "occurred_at": (BASE + timedelta(minutes=draw(minutes))).isoformat(),
+    }
     if fact_type == "shipping_notice" and status in ("tracking_assigned", "recorded"):
         event["tracking_number"] = "LP-" + draw(st.sampled_from("ABC"))
     return event
@@ -221,8 +250,13 @@ def fact_events(draw) -> dict:
 @st.composite
 def platform_events(draw) -> dict:
     status = draw(st.one_of(st.just("WAIT_BUYER_ACCEPT_GOODS"), st.sampled_from(sorted(PLATFORM))))
-    event = {"order_id": draw(st.sampled_from(ORDERS)), "type": "platform_status", "platform": "aliexpress",
-             "status": status, "occurred_at": (BASE + timedelta(minutes=draw(minutes))).isoformat()}
+    event = {
+        "order_id": draw(st.sampled_from(ORDERS)),
+        "type": "platform_status",
+        "platform": "aliexpress",
+        "status": status,
+        "occurred_at": (BASE + timedelta(minutes=draw(minutes))).isoformat(),
+    }
     if status == "FINISH":
         end_reason = draw(st.sampled_from([None, *sorted(END_REASONS)]))
         if end_reason:
@@ -257,11 +291,20 @@ class GuardMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="guard-run-"))
         shutil.copy(migrated_template(), self.dir / "guard.db")
-        self.settings = Settings(database_url=f"sqlite:///{self.dir / 'guard.db'}", key_cache_s=0, redis_url=None,
-                                 webhook_url=None, rules_file=None, rate_limit_per_s=0, request_timeout_s=30,
-                                 embedded_jobs=False)
+        self.settings = Settings(
+            database_url=f"sqlite:///{self.dir / 'guard.db'}",
+            key_cache_s=0,
+            redis_url=None,
+            webhook_url=None,
+            rules_file=None,
+            rate_limit_per_s=0,
+            request_timeout_s=30,
+            embedded_jobs=False,
+        )
         engine = make_engine(self.settings)
-        self.auth = {"Authorization": f"Bearer {create_key(engine, 'machine', ['events', 'check', 'labels', 'holds', 'supervise'], None)}"}
+        self.auth = {
+            "Authorization": f"Bearer {create_key(engine, 'machine', ['events', 'check', 'labels', 'holds', 'supervise'], None)}"
+        }
         engine.dispose()
         self.client = TestClient(create_app(self.settings), raise_server_exceptions=False)
         self.client.__enter__()
@@ -272,7 +315,7 @@ class GuardMachine(RuleBasedStateMachine):
         self.issued: Counter[str] = Counter()  # token -> 201s
         self.labelled: dict[tuple[str, str], str] = {}  # (order, parcel) -> label id
         self.label_tracking: dict[str, str] = {}  # tracking number on a label -> order
-        self.sweep_now = datetime.now(timezone.utc)
+        self.sweep_now = datetime.now(UTC)
 
     def teardown(self) -> None:
         try:
@@ -300,8 +343,10 @@ class GuardMachine(RuleBasedStateMachine):
 
     # rules
 
-    @rule(batch=st.lists(st.tuples(events, st.sampled_from(["new", "new", "new", "again"])), min_size=1, max_size=6),
-          broken=st.integers(min_value=0, max_value=9))
+    @rule(
+        batch=st.lists(st.tuples(events, st.sampled_from(["new", "new", "new", "again"])), min_size=1, max_size=6),
+        broken=st.integers(min_value=0, max_value=9),
+    )
     def push_events(self, batch, broken):
         STEP_COUNTS["events"] += 1
         body, in_batch = [], []
@@ -314,8 +359,15 @@ class GuardMachine(RuleBasedStateMachine):
             in_batch.append(event_id)
             body.append({"event_id": event_id, **event})
         if broken == 0:
-            body.append({"event_id": f"e-{next(self.ids)}", "order_id": ORDERS[0], "type": "payment",
-                         "status": "settled", "occurred_at": BASE.isoformat()})
+            body.append(
+                {
+                    "event_id": f"e-{next(self.ids)}",
+                    "order_id": ORDERS[0],
+                    "type": "payment",
+                    "status": "settled",
+                    "occurred_at": BASE.isoformat(),
+                }
+            )
         response = self.post("/v1/events", {"events": body})
         if broken == 0:
             # All or nothing: one bad event refuses the batch, and nothing of it is stored.
@@ -338,8 +390,12 @@ class GuardMachine(RuleBasedStateMachine):
             order = self.model[event["order_id"]]
             expected = {}
             for kind, status in kinds:
-                incoming = ModelFact(status, datetime.fromisoformat(event["occurred_at"]), event["event_id"],
-                                     event.get("tracking_number") if kind == "shipping_notice" else None)
+                incoming = ModelFact(
+                    status,
+                    datetime.fromisoformat(event["occurred_at"]),
+                    event["event_id"],
+                    event.get("tracking_number") if kind == "shipping_notice" else None,
+                )
                 expected[kind] = outcome(kind, order.facts.get(kind), incoming)
                 if expected[kind] == "applied":
                     order.facts[kind] = incoming
@@ -351,15 +407,21 @@ class GuardMachine(RuleBasedStateMachine):
             if self.model[order_id].hold == "held":
                 self.model[order_id].settle()
 
-    @rule(order_id=st.sampled_from(ORDERS), minute=st.integers(min_value=0, max_value=20),
-          payment=st.sampled_from(["paid", "paid", "processing", "unpaid"]), freight=st.sampled_from(["paid", "pending"]))
+    @rule(
+        order_id=st.sampled_from(ORDERS),
+        minute=st.integers(min_value=0, max_value=20),
+        payment=st.sampled_from(["paid", "paid", "processing", "unpaid"]),
+        freight=st.sampled_from(["paid", "pending"]),
+    )
     def ship_ready(self, order_id, minute, payment, freight):
         """The ERP syncs a cleared order with its notice recorded: clear, or held only for what a
         supervisor may waive (stale parts stay stale)."""
         when = (BASE + timedelta(minutes=minute)).isoformat()
         status = {**GOOD, "payment": payment, "freight": freight}
-        batch = [{"order_id": order_id, "type": kind, "status": status[kind], "occurred_at": when}
-                 for kind in ("payment", "risk", "shipping_notice", "freight")]
+        batch = [
+            {"order_id": order_id, "type": kind, "status": status[kind], "occurred_at": when}
+            for kind in ("payment", "risk", "shipping_notice", "freight")
+        ]
         batch[2]["tracking_number"] = f"LP-{order_id}"
         self.push_events([(event, "new") for event in batch], broken=1)
 
@@ -518,7 +580,9 @@ class GuardMachine(RuleBasedStateMachine):
 
 
 GuardMachine.TestCase.settings = hypothesis_settings(
-    max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 TestGuardMachine = GuardMachine.TestCase
@@ -527,6 +591,9 @@ TestGuardMachine = GuardMachine.TestCase
 @pytest.fixture(scope="module", autouse=True)
 def report_counts():
     yield
-    print(f"\nstateful: {EXAMPLES} runs x up to {STEPS} steps; " + ", ".join(f"{k}: {v}" for k, v in sorted(STEP_COUNTS.items())))
+    print(
+        f"\nstateful: {EXAMPLES} runs x up to {STEPS} steps; "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(STEP_COUNTS.items()))
+    )
     if "path" in _TEMPLATE:
         shutil.rmtree(_TEMPLATE.pop("path").parent, ignore_errors=True)

@@ -6,23 +6,26 @@ on checks (in batches too), and its checks of such orders write nothing — no
 hold, no decision. Its events must carry one of its stores (else 422). An
 order's store_id, once set, never changes (422), whoever asks.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import CLEAR_FACTS, assert_error
 
 # What a check could leave behind (of the outbox, the notifications themselves: their
 # delivery bookkeeping moves on in the background).
 WRITTEN = {
-    "orders": "*", "facts": "*", "events": "*", "decisions": "*", "holds": "*", "clearances": "*",
+    "orders": "*",
+    "facts": "*",
+    "events": "*",
+    "decisions": "*",
+    "holds": "*",
+    "clearances": "*",
     "outbox": "notification_id, type, order_id, body",
 }
-
-
 
 
 def assert_validation(response, *expected: tuple[int | None, str]) -> list[dict]:
@@ -40,15 +43,21 @@ def snapshot(guard) -> dict[str, list[tuple]]:
     rows: dict[str, list[tuple]] = {}
     with guard.engine.connect() as conn:
         for table, columns in WRITTEN.items():
-            rows[table] = sorted(tuple(map(str, row)) for row in conn.execute(sa.text(f"SELECT {columns} FROM {table}")))
+            rows[table] = sorted(
+                tuple(map(str, row)) for row in conn.execute(sa.text(f"SELECT {columns} FROM {table}"))
+            )
     return rows
 
 
-def record_in(guard, order_id: str, store_id: str | None, minute: float = 0, key: str | None = None, **facts: str) -> Any:
+def record_in(
+    guard, order_id: str, store_id: str | None, minute: float = 0, key: str | None = None, **facts: str
+) -> Any:
     """Push one event per fact, each carrying the store (when given)."""
     events = []
     for fact_type, status in facts.items():
-        extra: dict[str, Any] = {"tracking_number": "LP00012345CN"} if status in ("tracking_assigned", "recorded") else {}
+        extra: dict[str, Any] = (
+            {"tracking_number": "LP00012345CN"} if status in ("tracking_assigned", "recorded") else {}
+        )
         if store_id is not None:
             extra["store_id"] = store_id
         events.append(guard.event(order_id, fact_type, status, minute, **extra))
@@ -151,11 +160,15 @@ def assert_unknown_and_nothing_written(guard, key: str, order_id: str) -> None:
     assert all(decision["key_name"] != "store-a" for decision in history.json()["items"])
 
 
-@pytest.mark.parametrize("facts", [
-    CLEAR_FACTS,
-    {**CLEAR_FACTS, "payment": "processing"},
-    {**CLEAR_FACTS, "order": "closed"},
-], ids=["clear", "held", "blocked"])
+@pytest.mark.parametrize(
+    "facts",
+    [
+        CLEAR_FACTS,
+        {**CLEAR_FACTS, "payment": "processing"},
+        {**CLEAR_FACTS, "order": "closed"},
+    ],
+    ids=["clear", "held", "blocked"],
+)
 def test_another_stores_order_is_unknown_to_a_limited_key(guard, store_a, facts):
     record_in(guard, "o-b", "B", **facts)
     guard.check("o-b", station_id="pack-b")  # the unrestricted key's check: a hold or block if any
@@ -223,7 +236,15 @@ def test_a_batch_check_answers_order_unknown_for_what_a_limited_key_cannot_see(g
 
     # The unrestricted key sees them all as they are.
     everything = guard.client.post("/v1/checks", json={"order_ids": ids}, headers=guard.auth()).json()
-    assert [r["verdict"] for r in everything["results"]] == ["clear", "clear", "clear", "hold", "hold", "block", "clear"]
+    assert [r["verdict"] for r in everything["results"]] == [
+        "clear",
+        "clear",
+        "clear",
+        "hold",
+        "hold",
+        "block",
+        "clear",
+    ]
 
 
 # -- its own store --------------------------------------------------------------------------------
@@ -299,8 +320,11 @@ def test_a_store_set_by_the_unrestricted_key_cannot_be_claimed_by_a_limited_key(
 def test_a_store_limited_key_cannot_claim_an_order_created_without_a_store(guard):
     guard.record("o-unassigned", payment="paid")
     limited = guard.new_key("claimer", "events", "check", stores=["shop-a"])
-    claim = guard.client.post("/v1/events", headers=guard.auth(limited), json={"events": [
-        guard.event("o-unassigned", "risk", "cleared", 5, store_id="shop-a")]})
+    claim = guard.client.post(
+        "/v1/events",
+        headers=guard.auth(limited),
+        json={"events": [guard.event("o-unassigned", "risk", "cleared", 5, store_id="shop-a")]},
+    )
     assert claim.status_code == 422
     assert claim.json()["error"]["details"][0]["field"] == "store_id"
     # Still invisible to it, and still without a store.

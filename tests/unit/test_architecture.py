@@ -1,4 +1,5 @@
 """Dependencies point inward: rules know nothing of the app; nothing imports the edges."""
+
 import ast
 from pathlib import Path
 
@@ -26,8 +27,15 @@ def test_rules_import_only_the_domain_and_the_standard_library():
             if name.startswith("guard"):
                 assert name.startswith(("guard.rules", "guard.facts")), f"{path.name} imports {name}"
             else:
-                assert name.split(".")[0] in {"__future__", "dataclasses", "datetime", "typing", "tomllib", "math", "enum"}, (
-                    f"{path.name} imports {name}: rules stay pure")
+                assert name.split(".")[0] in {
+                    "__future__",
+                    "dataclasses",
+                    "datetime",
+                    "typing",
+                    "tomllib",
+                    "math",
+                    "enum",
+                }, f"{path.name} imports {name}: rules stay pure"
 
 
 def test_services_and_models_never_import_an_edge():

@@ -5,6 +5,7 @@ every guard service runs a real `guard` command (parsed by the CLI itself),
 its ports, variables and dependencies agree with the settings, and no
 secret is written in it (they come from .env, documented by .env.example).
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,11 @@ def resolve(value: object, given: dict[str, str] | None = None) -> str:
 
 
 def guard_services() -> dict[str, dict]:
-    return {name: spec for name, spec in SERVICES.items() if spec.get("build") or "dispatch-guard" in
-            str(spec.get("image", ""))}
+    return {
+        name: spec
+        for name, spec in SERVICES.items()
+        if spec.get("build") or "dispatch-guard" in str(spec.get("image", ""))
+    }
 
 
 def command_of(spec: dict) -> list[str]:
@@ -74,11 +78,12 @@ def parse_guard_command(args: list[str]) -> click.Context:
 def depends(spec: dict) -> dict[str, str]:
     deps = spec.get("depends_on") or {}
     if isinstance(deps, list):
-        return {name: "service_started" for name in deps}
+        return dict.fromkeys(deps, "service_started")
     return {name: (cond or {}).get("condition", "service_started") for name, cond in deps.items()}
 
 
 # --- the shape ------------------------------------------------------------------------------
+
 
 def test_it_runs_postgres_redis_a_migration_the_api_a_worker_and_beat():
     assert {"postgres", "redis", "migrate", "api", "worker", "beat"} <= set(SERVICES)
@@ -107,6 +112,7 @@ def test_the_dockerfile_runs_guard_as_a_non_root_user_from_a_slim_image_without_
 
 # --- commands ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["migrate", "api", "worker", "beat"])
 def test_every_guard_service_runs_a_real_guard_command(name):
     ctx = parse_guard_command(command_of(SERVICES[name]))
@@ -124,7 +130,9 @@ def test_the_migration_runs_once_before_the_api_and_the_workers():
 
 
 def test_exactly_one_service_runs_beat_and_it_is_not_scaled():
-    beats = [name for name, spec in guard_services().items() if parse_guard_command(command_of(spec)).params.get("beat")]
+    beats = [
+        name for name, spec in guard_services().items() if parse_guard_command(command_of(spec)).params.get("beat")
+    ]
     assert beats == ["beat"]
     assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
 
@@ -132,8 +140,9 @@ def test_exactly_one_service_runs_beat_and_it_is_not_scaled():
 def test_the_api_runs_several_workers_and_publishes_the_port_it_listens_on():
     spec = SERVICES["api"]
     params = parse_guard_command(command_of(spec)).params
-    settings = Settings(_env_file=None, **{k[6:].lower(): v for k, v in environment_of(spec).items()
-                                           if k.startswith("GUARD_")})
+    settings = Settings(
+        _env_file=None, **{k[6:].lower(): v for k, v in environment_of(spec).items() if k.startswith("GUARD_")}
+    )
     workers = params["workers"] or settings.workers
     assert workers > 1
     assert params["host"] == "0.0.0.0"
@@ -152,11 +161,12 @@ def test_worker_metrics_ports_are_exposed_and_checked(name):
 
 # --- settings -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["migrate", "api", "worker", "beat"])
 def test_every_guard_variable_is_a_setting_and_production_accepts_the_whole(name):
     env = environment_of(SERVICES[name])
     fields = {f"GUARD_{field.upper()}" for field in Settings.model_fields}
-    unknown = sorted(set(k for k in env if k.startswith("GUARD_")) - fields)
+    unknown = sorted({k for k in env if k.startswith("GUARD_")} - fields)
     assert not unknown, f"{name}: not settings: {unknown}"
     values = {k[6:].lower(): v for k, v in env.items() if k.startswith("GUARD_")}
     settings = Settings(_env_file=None, **values)
@@ -166,8 +176,9 @@ def test_every_guard_variable_is_a_setting_and_production_accepts_the_whole(name
     # With a webhook configured in .env, its secret goes along.
     from_env_file = {"GUARD_WEBHOOK_URL": "https://erp.example/h", "GUARD_WEBHOOK_SECRET": "s"}
     raw = SERVICES[name]["environment"]
-    with_webhook = Settings(_env_file=None, **{**values, **{
-        key[6:].lower(): resolve(raw[key], from_env_file) for key in from_env_file}})
+    with_webhook = Settings(
+        _env_file=None, **{**values, **{key[6:].lower(): resolve(raw[key], from_env_file) for key in from_env_file}}
+    )
     assert with_webhook.webhook_url and with_webhook.webhook_secret
     assert with_webhook.production_problems(params.get("workers")) == []
 
@@ -186,6 +197,7 @@ def test_the_guard_reaches_postgres_and_redis_by_their_service_names_and_credent
 
 
 # --- secrets --------------------------------------------------------------------------------------
+
 
 def _raw_values(node: object, path: str = ""):
     if isinstance(node, dict):
@@ -212,7 +224,8 @@ def test_no_secret_is_written_in_the_compose_file():
 def test_every_variable_the_compose_file_needs_is_documented_in_the_example_env():
     needed = set(INTERPOLATION.findall((ROOT / "docker-compose.yml").read_text()))
     documented = dict(
-        line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     )
     missing = sorted({name for name, _, _ in needed} - set(documented))

@@ -4,6 +4,7 @@
 exits non-zero on an unsafe production setting; `guard serve` and `guard worker`
 refuse to start on one (before touching the database or the broker).
 """
+
 from __future__ import annotations
 
 import json
@@ -87,10 +88,19 @@ def test_settings_are_read_from_guard_variables(monkeypatch):
     assert loaded.database_url == "postgresql+psycopg://guard@db/guard"  # the driver we ship
 
 
-@pytest.mark.parametrize("values", [
-    {"workers": 0}, {"workers": 65}, {"log_format": "xml"}, {"env": "staging"},
-    {"database_url": "mysql://db/guard"}, {"clearance_ttl_s": 0}, {"key_cache_s": 6},
-], ids=lambda v: next(iter(v)))
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"workers": 0},
+        {"workers": 65},
+        {"log_format": "xml"},
+        {"env": "staging"},
+        {"database_url": "mysql://db/guard"},
+        {"clearance_ttl_s": 0},
+        {"key_cache_s": 6},
+    ],
+    ids=lambda v: next(iter(v)),
+)
 def test_bad_values_are_refused_when_the_settings_are_made(values):
     with pytest.raises(ValidationError):
         settings(**values)
@@ -104,6 +114,7 @@ def test_logs_are_json_in_production_and_text_in_development_unless_told():
 
 
 # --- the commands -----------------------------------------------------------------------
+
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
@@ -123,12 +134,25 @@ def run(tmp_path, monkeypatch):
 
 
 def test_config_check_prints_the_configuration_with_secrets_masked(run):
-    result = run("config", "check", GUARD_DATABASE_URL=PG, GUARD_REDIS_URL=REDIS,
-                 GUARD_WEBHOOK_URL="https://erp.example/hooks?token=tok-Secret-3",
-                 GUARD_WEBHOOK_SECRET="whsec-Secret-4,whsec-Secret-5")
+    result = run(
+        "config",
+        "check",
+        GUARD_DATABASE_URL=PG,
+        GUARD_REDIS_URL=REDIS,
+        GUARD_WEBHOOK_URL="https://erp.example/hooks?token=tok-Secret-3",
+        GUARD_WEBHOOK_SECRET="whsec-Secret-4,whsec-Secret-5",
+    )
     assert result.exit_code == 0, result.output
-    for name in ("GUARD_ENV", "GUARD_DATABASE_URL", "GUARD_REDIS_URL", "GUARD_WEBHOOK_URL",
-                 "GUARD_WEBHOOK_SECRET", "GUARD_CLEARANCE_TTL_S", "GUARD_WORKERS", "GUARD_LOG_FORMAT"):
+    for name in (
+        "GUARD_ENV",
+        "GUARD_DATABASE_URL",
+        "GUARD_REDIS_URL",
+        "GUARD_WEBHOOK_URL",
+        "GUARD_WEBHOOK_SECRET",
+        "GUARD_CLEARANCE_TTL_S",
+        "GUARD_WORKERS",
+        "GUARD_LOG_FORMAT",
+    ):
         assert name in result.output
     for secret in ("pg-Secret-1", "redis-Secret-2", "tok-Secret-3", "whsec-Secret-4", "whsec-Secret-5"):
         assert secret not in result.output
@@ -138,8 +162,9 @@ def test_config_check_prints_the_configuration_with_secrets_masked(run):
 
 
 def test_config_check_fails_on_an_unsafe_production_setting_and_says_why(run):
-    result = run("config", "check", "--workers", "2", GUARD_ENV="production",
-                 GUARD_WEBHOOK_URL="https://erp.example/hooks")
+    result = run(
+        "config", "check", "--workers", "2", GUARD_ENV="production", GUARD_WEBHOOK_URL="https://erp.example/hooks"
+    )
     assert result.exit_code != 0
     assert "GUARD_WEBHOOK_SECRET" in result.output and "SQLite" in result.output
 
@@ -169,16 +194,23 @@ def test_serve_refuses_sqlite_with_several_workers_in_production_before_touching
 
 
 def test_worker_refuses_to_start_in_production_without_a_webhook_secret(run):
-    result = run("worker", GUARD_ENV="production", GUARD_DATABASE_URL=PG, GUARD_REDIS_URL=REDIS,
-                 GUARD_WEBHOOK_URL="https://erp.example/hooks")
+    result = run(
+        "worker",
+        GUARD_ENV="production",
+        GUARD_DATABASE_URL=PG,
+        GUARD_REDIS_URL=REDIS,
+        GUARD_WEBHOOK_URL="https://erp.example/hooks",
+    )
     assert result.exit_code != 0 and "GUARD_WEBHOOK_SECRET" in result.output
 
 
 # --- log lines ----------------------------------------------------------------------------
 
+
 def _record(**extra) -> logging.LogRecord:
-    record = logging.LogRecord("guard.request", logging.INFO, __file__, 1, "POST %s %d",
-                               ("/v1/orders/{order_id}/check", 200), None)
+    record = logging.LogRecord(
+        "guard.request", logging.INFO, __file__, 1, "POST %s %d", ("/v1/orders/{order_id}/check", 200), None
+    )
     record.__dict__.update(extra)
     return record
 

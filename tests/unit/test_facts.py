@@ -1,11 +1,12 @@
 """Replacement rules for order facts (contract, "Order facts", rules 2 to 4)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from guard.facts import FINAL_STATUSES, Fact, replacement_outcome
 
-T0 = datetime(2024, 11, 11, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 11, 11, 8, 0, tzinfo=UTC)
 EARLIER = T0 - timedelta(minutes=5)
 LATER = T0 + timedelta(minutes=5)
 

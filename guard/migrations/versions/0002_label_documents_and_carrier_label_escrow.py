@@ -3,33 +3,33 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('carrier_labels',
-    sa.Column('order_id', sa.String(length=64), nullable=False),
-    sa.Column('parcel_id', sa.String(length=64), nullable=False),
-    sa.Column('format', sa.String(length=8), nullable=False),
-    sa.Column('content', sa.LargeBinary(), nullable=False),
-    sa.Column('tracking_number', sa.String(length=128), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('order_id', 'parcel_id')
+    op.create_table(
+        "carrier_labels",
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("parcel_id", sa.String(length=64), nullable=False),
+        sa.Column("format", sa.String(length=8), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("tracking_number", sa.String(length=128), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("order_id", "parcel_id"),
     )
-    with op.batch_alter_table('labels', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('content', sa.LargeBinary(), nullable=True))
-
+    with op.batch_alter_table("labels", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("content", sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('labels', schema=None) as batch_op:
-        batch_op.drop_column('content')
+    with op.batch_alter_table("labels", schema=None) as batch_op:
+        batch_op.drop_column("content")
 
-    op.drop_table('carrier_labels')
+    op.drop_table("carrier_labels")

@@ -1,12 +1,13 @@
 """The engine: all reasons, the worst verdict, fail closed, waivers and store settings."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from guard.facts import Fact
 from guard.rules import REASONS, RULES, StoreRules, evaluate, parse_rules
 
-NOW = datetime(2024, 11, 11, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 11, 11, 12, 0, tzinfo=UTC)
 SEEN = NOW - timedelta(minutes=3)
 
 
@@ -61,14 +62,19 @@ def test_all_reasons_are_returned_together():
         freight=fact("failed"),
     )
     assert evaluate(facts, NOW).codes == [
-        "RISK_REVIEW", "CANCEL_REQUESTED", "PAYMENT_PROCESSING", "TRACKING_NUMBER_PENDING", "FREIGHT_UNPAID",
+        "RISK_REVIEW",
+        "CANCEL_REQUESTED",
+        "PAYMENT_PROCESSING",
+        "TRACKING_NUMBER_PENDING",
+        "FREIGHT_UNPAID",
     ]
 
 
 def test_each_reason_names_the_rule_that_raised_it():
     facts = clear_facts(risk=fact("reviewing"), payment=fact("unpaid"))
     assert [(f.code, f.rule) for f in evaluate(facts, NOW).reasons] == [
-        ("RISK_REVIEW", "risk"), ("PAYMENT_UNPAID", "payment"),
+        ("RISK_REVIEW", "risk"),
+        ("PAYMENT_UNPAID", "payment"),
     ]
 
 
@@ -86,7 +92,8 @@ def test_hold_beats_clear():
 def test_each_finding_carries_its_own_verdict():
     facts = clear_facts(risk=fact("closed"), payment=fact("processing"))
     assert {f.code: f.verdict for f in evaluate(facts, NOW).reasons} == {
-        "RISK_CLOSED": "block", "PAYMENT_PROCESSING": "hold",
+        "RISK_CLOSED": "block",
+        "PAYMENT_PROCESSING": "hold",
     }
 
 
@@ -273,7 +280,7 @@ def test_store_with_a_disabled_waivable_rule_no_longer_gets_that_reason():
 
 
 def test_disabling_a_rule_leaves_the_stores_other_reasons():
-    store = parse_rules('[defaults.FREIGHT_UNPAID]\nenabled = false\n').defaults
+    store = parse_rules("[defaults.FREIGHT_UNPAID]\nenabled = false\n").defaults
     facts = clear_facts(freight=fact("pending"), payment=fact("processing"))
     assert evaluate(facts, NOW, store).codes == ["PAYMENT_PROCESSING"]
 
@@ -302,7 +309,7 @@ def test_rules_read_statuses_only_so_verdicts_can_be_shared_by_orders_of_the_sam
     from guard.facts import FACT_STATUSES
     from guard.rules.engine import RULES
 
-    for name, rule in RULES:
+    for _name, rule in RULES:
         for fact_type, statuses in FACT_STATUSES.items():
             for status in statuses:
                 rule({fact_type: _StatusOnlyFact(status)})

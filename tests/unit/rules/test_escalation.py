@@ -4,7 +4,8 @@ Payment processing escalates 6 h after it began (at the source, or on the
 shelf if that was earlier); freight after its 3rd re-check; any hold within
 12 h of the platform's ship-by deadline, whatever its reason.
 """
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -12,7 +13,7 @@ from guard.facts import Fact
 from guard.rules import DEFAULT_RULES, parse_rules
 from guard.rules.escalation import NEAR_SHIP_BY, SHIP_BY_MARGIN, overdue_because
 
-NOW = datetime(2026, 11, 11, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
 DEFAULTS = DEFAULT_RULES.defaults
 
 
@@ -21,8 +22,7 @@ def hours(value: float) -> timedelta:
 
 
 def overdue(codes, facts=None, *, since=NOW, rechecks=0, ship_by=None, now=NOW, store=DEFAULTS):
-    return overdue_because(codes, facts or {}, since=since, rechecks=rechecks, ship_by=ship_by, now=now,
-                           store=store)
+    return overdue_because(codes, facts or {}, since=since, rechecks=rechecks, ship_by=ship_by, now=now, store=store)
 
 
 def processing(started: datetime) -> dict:
@@ -57,27 +57,43 @@ def test_without_the_fact_the_age_counts_from_the_hold():
     assert overdue(["PAYMENT_PROCESSING"], {}, since=NOW - hours(5.9)) == []
 
 
-@pytest.mark.parametrize(("rechecks", "expected"), [(0, []), (1, []), (2, []), (3, ["FREIGHT_UNPAID"]),
-                                                     (10, ["FREIGHT_UNPAID"])])
+@pytest.mark.parametrize(
+    ("rechecks", "expected"), [(0, []), (1, []), (2, []), (3, ["FREIGHT_UNPAID"]), (10, ["FREIGHT_UNPAID"])]
+)
 def test_freight_unpaid_is_overdue_from_the_third_re_check(rechecks, expected):
     facts = {"freight": Fact("pending", NOW - hours(100), "ev-frt")}
     # However old: freight escalates on re-checks, not on age.
     assert overdue(["FREIGHT_UNPAID"], facts, since=NOW - hours(100), rechecks=rechecks) == expected
 
 
-@pytest.mark.parametrize("code", ["PAYMENT_UNKNOWN", "PAYMENT_UNPAID", "PAYMENT_AWAITING_CONFIRMATION",
-                                  "PAYMENT_FAILED", "RISK_REVIEW", "CANCEL_REQUESTED", "TRACKING_NUMBER_PENDING",
-                                  "SHIPPING_NOTICE_MISSING", "ORDER_UNKNOWN", "RULE_ERROR"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "PAYMENT_UNKNOWN",
+        "PAYMENT_UNPAID",
+        "PAYMENT_AWAITING_CONFIRMATION",
+        "PAYMENT_FAILED",
+        "RISK_REVIEW",
+        "CANCEL_REQUESTED",
+        "TRACKING_NUMBER_PENDING",
+        "SHIPPING_NOTICE_MISSING",
+        "ORDER_UNKNOWN",
+        "RULE_ERROR",
+    ],
+)
 def test_other_reasons_never_escalate_on_their_own(code):
     assert overdue([code], {}, since=NOW - hours(1000), rechecks=1000) == []
 
 
-@pytest.mark.parametrize(("left", "expected"), [
-    (SHIP_BY_MARGIN + timedelta(seconds=1), []),
-    (SHIP_BY_MARGIN, [NEAR_SHIP_BY]),
-    (hours(1), [NEAR_SHIP_BY]),
-    (-hours(3), [NEAR_SHIP_BY]),  # already late
-])
+@pytest.mark.parametrize(
+    ("left", "expected"),
+    [
+        (SHIP_BY_MARGIN + timedelta(seconds=1), []),
+        (SHIP_BY_MARGIN, [NEAR_SHIP_BY]),
+        (hours(1), [NEAR_SHIP_BY]),
+        (-hours(3), [NEAR_SHIP_BY]),  # already late
+    ],
+)
 def test_any_hold_within_twelve_hours_of_ship_by_is_overdue(left, expected):
     assert SHIP_BY_MARGIN == hours(12)
     assert overdue(["RISK_REVIEW"], ship_by=NOW + left) == expected
@@ -90,8 +106,7 @@ def test_no_ship_by_means_no_deadline():
 
 def test_every_cause_is_named_in_reason_order_with_the_deadline_last():
     facts = {**processing(NOW - hours(8)), "freight": Fact("failed", NOW - hours(1), "ev-frt")}
-    why = overdue(["RISK_REVIEW", "PAYMENT_PROCESSING", "FREIGHT_UNPAID"], facts, rechecks=3,
-                  ship_by=NOW + hours(2))
+    why = overdue(["RISK_REVIEW", "PAYMENT_PROCESSING", "FREIGHT_UNPAID"], facts, rechecks=3, ship_by=NOW + hours(2))
     assert why == ["PAYMENT_PROCESSING", "FREIGHT_UNPAID", NEAR_SHIP_BY]
 
 
@@ -113,7 +128,7 @@ def test_a_store_may_tune_the_escalation_age_and_re_check_count():
 
 
 def test_a_reason_escalating_both_by_age_and_by_re_checks_is_named_once():
-    config = parse_rules('[defaults.PAYMENT_PROCESSING]\nescalate_after_rechecks = 2\n')
+    config = parse_rules("[defaults.PAYMENT_PROCESSING]\nescalate_after_rechecks = 2\n")
     why = overdue(["PAYMENT_PROCESSING"], processing(NOW - hours(7)), rechecks=5, store=config.defaults)
     assert why == ["PAYMENT_PROCESSING"]
 

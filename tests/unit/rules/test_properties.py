@@ -3,16 +3,18 @@
 The guard's promise is one-sided: a bad fact can only make a verdict stricter,
 and nothing it cannot decide comes out clear.
 """
-from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, strategies as st
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guard.facts import FACT_STATUSES, FACT_TYPES, Fact, is_final, replacement_outcome
 from guard.rules import REASONS, RULES, WAIVABLE, StoreRules, evaluate
 from guard.rules.reasons import SEVERITY
 
 ZONES = st.sampled_from(
-    [timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+    [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
 )
 MOMENTS = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=ZONES)
 EVENT_IDS = st.none() | st.text("abcdef0123456789-", min_size=1, max_size=8)
@@ -137,7 +139,9 @@ def test_clear_only_when_paid_noticed_and_nothing_pending(facts, now):
     assert facts.get("freight") is None or facts["freight"].status in ("not_applicable", "paid")
 
 
-ANY_STATUS = st.text("abdeilnopRrstuv_ 已é", max_size=12) | st.sampled_from([s for statuses in FACT_STATUSES.values() for s in statuses])
+ANY_STATUS = st.text("abdeilnopRrstuv_ 已é", max_size=12) | st.sampled_from(
+    [s for statuses in FACT_STATUSES.values() for s in statuses]
+)
 JUNK_FACTS = st.dictionaries(
     st.sampled_from([*FACT_TYPES, "platform_status", "unknown"]),
     st.builds(Fact, status=ANY_STATUS, occurred_at=MOMENTS, event_id=EVENT_IDS),
@@ -161,8 +165,7 @@ SOMETIMES_BROKEN_RULES = st.lists(
 def test_evaluate_never_raises_and_never_clears_what_it_cannot_read(facts, now, store, extra_rules, data):
     result = evaluate(facts, now, store, data.draw(waivers_for(facts)), rules=(*RULES, *extra_rules))
     unreadable = any(
-        fact_type in FACT_STATUSES and fact.status not in FACT_STATUSES[fact_type]
-        for fact_type, fact in facts.items()
+        fact_type in FACT_STATUSES and fact.status not in FACT_STATUSES[fact_type] for fact_type, fact in facts.items()
     )
     broken = any(name in ("raises", "unknown code", "not a list") for name, _ in extra_rules)
     if facts and (unreadable or broken):

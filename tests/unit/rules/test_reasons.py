@@ -1,5 +1,6 @@
 """Every reason code: the facts that raise it, its spec, and what it says."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -7,7 +8,7 @@ from guard.facts import Fact
 from guard.rules import REASONS, WAIVABLE, evaluate
 from guard.rules.messages import BUYER_LANGUAGES, MESSAGES
 
-NOW = datetime(2024, 11, 11, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 11, 11, 12, 0, tzinfo=UTC)
 SEEN = NOW - timedelta(minutes=1)
 
 
@@ -80,8 +81,15 @@ def test_only_closures_cancellations_and_refunds_block():
 
 def test_non_waivable_reasons_are_exactly_the_contracts():
     assert set(REASONS) - WAIVABLE == {
-        "ORDER_UNKNOWN", "ORDER_CLOSED", "RISK_CLOSED", "ORDER_CANCELLED", "PAYMENT_REFUNDED",
-        "RISK_REVIEW", "TRACKING_NUMBER_PENDING", "SHIPPING_NOTICE_MISSING", "RULE_ERROR",
+        "ORDER_UNKNOWN",
+        "ORDER_CLOSED",
+        "RISK_CLOSED",
+        "ORDER_CANCELLED",
+        "PAYMENT_REFUNDED",
+        "RISK_REVIEW",
+        "TRACKING_NUMBER_PENDING",
+        "SHIPPING_NOTICE_MISSING",
+        "RULE_ERROR",
     }
 
 

@@ -1,4 +1,5 @@
 """Per-store rule settings (GUARD_RULES_FILE): tune timers, switch off only what may be waived."""
+
 from datetime import timedelta
 
 import pytest
@@ -33,18 +34,18 @@ def test_store_tunes_recheck_minutes_and_escalate_after_hours():
 
 
 def test_fractional_numbers_are_accepted():
-    config = parse_rules('[defaults.TRACKING_NUMBER_PENDING]\nrecheck_minutes = 2.5\n')
+    config = parse_rules("[defaults.TRACKING_NUMBER_PENDING]\nrecheck_minutes = 2.5\n")
     assert config.defaults.specs["TRACKING_NUMBER_PENDING"].recheck_after == timedelta(seconds=150)
 
 
 def test_tuning_keeps_the_reasons_verdict_and_waivability():
-    config = parse_rules('[defaults.RISK_REVIEW]\nrecheck_minutes = 5\n')
+    config = parse_rules("[defaults.RISK_REVIEW]\nrecheck_minutes = 5\n")
     spec = config.defaults.specs["RISK_REVIEW"]
     assert (spec.verdict, spec.waivable, spec.fact_type) == ("hold", False, "risk")
 
 
 def test_escalate_after_rechecks_is_tunable():
-    config = parse_rules('[defaults.FREIGHT_UNPAID]\nescalate_after_rechecks = 5\n')
+    config = parse_rules("[defaults.FREIGHT_UNPAID]\nescalate_after_rechecks = 5\n")
     assert config.defaults.specs["FREIGHT_UNPAID"].escalate_after_rechecks == 5
 
 
@@ -141,5 +142,5 @@ def test_escalate_after_rechecks_must_be_a_whole_number_of_at_least_one(value):
 
 
 def test_error_names_where_the_problem_is():
-    with pytest.raises(RulesFileError, match=r'stores\.shop-42\.FREIGHT_UNPAID'):
+    with pytest.raises(RulesFileError, match=r"stores\.shop-42\.FREIGHT_UNPAID"):
         parse_rules('[stores."shop-42".FREIGHT_UNPAID]\nrecheck_minutes = -1\n')
