@@ -18,8 +18,20 @@ FACT_STATUSES: dict[str, tuple[str, ...]] = {
     "order": ("open", "closed"),
     "shipping_notice": ("missing", "awaiting_tracking", "tracking_assigned", "recorded"),
     "freight": ("not_applicable", "pending", "paid", "failed"),
+    # v1.1: AliExpress FUND_PROCESSING (an agreed refund or settlement) and disputes (IN_ISSUE).
+    "settlement": ("none", "processing"),
+    "dispute": ("none", "open", "ended"),
 }
 FACT_TYPES = tuple(FACT_STATUSES)
+
+# What the guard works out about one parcel's tracking number (not sent as events):
+# whether another live parcel of the store claims the same number, and whether the
+# carrier label in escrow carries the number the notice recorded.
+PARCEL_FACT_STATUSES: dict[str, tuple[str, ...]] = {
+    "tracking_claim": ("sole", "conflict"),
+    "carrier_label": ("matches", "mismatch"),
+}
+KNOWN_STATUSES: dict[str, tuple[str, ...]] = {**FACT_STATUSES, **PARCEL_FACT_STATUSES}
 
 # Seed point 2/3: these mean the platform has already refunded or closed the
 # order. They apply whatever their time (safety first) and never reopen.

@@ -11,15 +11,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from guard.facts import FACT_STATUSES, Facts
+from guard.facts import KNOWN_STATUSES, Facts
 from guard.rules.cancellation import cancellation
+from guard.rules.dispute import dispute
 from guard.rules.freight import freight
 from guard.rules.order import order
 from guard.rules.payment import payment
 from guard.rules.reasons import REASONS, SEVERITY, VerdictName
 from guard.rules.risk import risk
 from guard.rules.settings import DEFAULT_RULES, StoreRules
+from guard.rules.settlement import settlement
 from guard.rules.shipping_notice import shipping_notice
+from guard.rules.tracking import tracking
 
 Rule = Callable[[Facts], list[str]]
 
@@ -28,8 +31,11 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("order", order),
     ("risk", risk),
     ("cancellation", cancellation),
+    ("settlement", settlement),
+    ("dispute", dispute),
     ("payment", payment),
     ("shipping_notice", shipping_notice),
+    ("tracking", tracking),
     ("freight", freight),
 )
 
@@ -89,7 +95,7 @@ def evaluate(
     # Rules read a status they do not recognise as the harmless default ("none",
     # "open", or for the notice "recorded"), so an unreadable fact must hold here.
     for fact_type, fact in facts.items():
-        if fact_type in FACT_STATUSES and fact.status not in FACT_STATUSES[fact_type]:
+        if fact_type in KNOWN_STATUSES and fact.status not in KNOWN_STATUSES[fact_type]:
             reasons.append(_finding("RULE_ERROR", fact_type, store, now))
     for name, rule in rules:
         try:

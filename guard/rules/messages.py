@@ -222,6 +222,63 @@ MESSAGES: dict[str, ReasonText] = {
             "zh": "您的订单正在备货，即将发货。",
         },
     ),
+    # v1.1: the number on the parcel must be its own (contract, "Tracking numbers").
+    "TRACKING_CONFLICT": ReasonText(
+        _HOLD
+        + "another parcel of this store carries the same tracking number. Tell the office; it ships once the number is corrected or resolved.",
+        _HOLD_ZH + "本店另一个包裹使用了相同的运单号。请通知办公室，运单号更正或处理后才能发货。",
+        {
+            "en": "We are confirming the tracking details of your parcel. It will ship as soon as they are confirmed.",
+            "es": "Estamos confirmando los datos de seguimiento de tu paquete. Lo enviaremos en cuanto estén confirmados.",
+            "ru": "Мы уточняем данные отслеживания вашей посылки. Отправим её, как только они будут подтверждены.",
+            "pt": "Estamos confirmando os dados de rastreamento do seu pacote. Ele será enviado assim que forem confirmados.",
+            "fr": "Nous vérifions les informations de suivi de votre colis. Il sera expédié dès qu'elles seront confirmées.",
+            "de": "Wir prüfen gerade die Sendungsdaten Ihres Pakets. Es wird versandt, sobald sie bestätigt sind.",
+            "zh": "我们正在核对您包裹的物流单号，确认后会尽快发货。",
+        },
+    ),
+    "TRACKING_MISMATCH": ReasonText(
+        _HOLD
+        + "the carrier label's tracking number is not the one recorded in the shipping notice. Tell the office; do not print another label.",
+        _HOLD_ZH + "物流面单上的运单号与发货通知中填写的运单号不一致。请通知办公室，不要另打面单。",
+        {
+            "en": "We are confirming the tracking details of your parcel. It will ship as soon as they are confirmed.",
+            "es": "Estamos confirmando los datos de seguimiento de tu paquete. Lo enviaremos en cuanto estén confirmados.",
+            "ru": "Мы уточняем данные отслеживания вашей посылки. Отправим её, как только они будут подтверждены.",
+            "pt": "Estamos confirmando os dados de rastreamento do seu pacote. Ele será enviado assim que forem confirmados.",
+            "fr": "Nous vérifions les informations de suivi de votre colis. Il sera expédié dès qu'elles seront confirmées.",
+            "de": "Wir prüfen gerade die Sendungsdaten Ihres Pakets. Es wird versandt, sobald sie bestätigt sind.",
+            "zh": "我们正在核对您包裹的物流单号，确认后会尽快发货。",
+        },
+    ),
+    # AliExpress FUND_PROCESSING: an agreed refund or settlement is being paid out.
+    "FUNDS_IN_SETTLEMENT": ReasonText(
+        _HOLD + "a refund or settlement agreed with the buyer is being processed. Do not ship; tell the office.",
+        _HOLD_ZH + "与买家协商的退款或和解正在处理中。不要发货，请通知办公室。",
+        {
+            "en": "The agreement on your order is being processed by AliExpress under its refund policy. We will update you once it is complete.",
+            "es": "AliExpress está procesando el acuerdo sobre tu pedido según su política de reembolsos. Te informaremos cuando termine.",
+            "ru": "AliExpress обрабатывает договорённость по вашему заказу в соответствии со своими правилами возврата. Мы сообщим, когда всё будет готово.",
+            "pt": "O acordo sobre o seu pedido está sendo processado pelo AliExpress conforme a política de reembolso. Avisaremos quando for concluído.",
+            "fr": "L'accord concernant votre commande est en cours de traitement par AliExpress selon sa politique de remboursement. Nous vous tiendrons informé.",
+            "de": "Die Vereinbarung zu Ihrer Bestellung wird von AliExpress gemäß seiner Erstattungsrichtlinie bearbeitet. Wir melden uns, sobald sie abgeschlossen ist.",
+            "zh": "您订单的协商结果正在由速卖通按其退款规则处理，完成后我们会通知您。",
+        },
+    ),
+    # AliExpress IN_ISSUE: a dispute is open; the platform decides where the money goes.
+    "DISPUTE_OPEN": ReasonText(
+        _HOLD + "the buyer has opened a dispute on this order. Do not ship; tell the office.",
+        _HOLD_ZH + "买家已对该订单发起纠纷。不要发货，请通知办公室。",
+        {
+            "en": "We have received your dispute and are working on it. We will reply to you in the dispute shortly.",
+            "es": "Hemos recibido tu disputa y estamos trabajando en ella. Te responderemos en la disputa en breve.",
+            "ru": "Мы получили ваш спор и работаем над ним. Скоро ответим вам в споре.",
+            "pt": "Recebemos a sua disputa e estamos trabalhando nela. Responderemos na disputa em breve.",
+            "fr": "Nous avons bien reçu votre litige et nous nous en occupons. Nous vous répondrons dans le litige sous peu.",
+            "de": "Wir haben Ihren Streitfall erhalten und bearbeiten ihn. Wir antworten Ihnen in Kürze im Streitfall.",
+            "zh": "我们已收到您的纠纷并正在处理，稍后会在纠纷中回复您。",
+        },
+    ),
     # Seed point 7, in its own words: wait 10 minutes, refresh, re-run the deduction, call Cainiao.
     "FREIGHT_UNPAID": ReasonText(
         _HOLD

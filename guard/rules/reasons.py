@@ -48,6 +48,12 @@ _SPECS = (
     # Seed point 8: tracking numbers come back late on some routes.
     ReasonSpec("TRACKING_NUMBER_PENDING", "hold", False, "shipping_notice", _m(5)),
     ReasonSpec("SHIPPING_NOTICE_MISSING", "hold", False, "shipping_notice", _m(5)),
+    # v1.1: the number on the parcel must be its own. Resolved, never waived.
+    ReasonSpec("TRACKING_CONFLICT", "hold", False, "tracking_claim", _m(5)),
+    ReasonSpec("TRACKING_MISMATCH", "hold", False, "carrier_label", _m(5)),
+    # v1.1: an agreed refund or settlement (AliExpress FUND_PROCESSING), and disputes.
+    ReasonSpec("FUNDS_IN_SETTLEMENT", "hold", False, "settlement", _m(30)),
+    ReasonSpec("DISPUTE_OPEN", "hold", False, "dispute", _m(30)),
     # Seed point 7: wait 10 minutes, refresh; if it still fails, escalate.
     ReasonSpec("FREIGHT_UNPAID", "hold", True, "freight", _m(10), None, 3),
     ReasonSpec("RULE_ERROR", "hold", False, None, _m(5)),

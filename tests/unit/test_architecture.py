@@ -32,6 +32,7 @@ def test_rules_import_only_the_domain_and_the_standard_library():
                     "dataclasses",
                     "datetime",
                     "typing",
+                    "collections",
                     "tomllib",
                     "math",
                     "enum",

@@ -45,6 +45,15 @@ TABLE = [
     ({"payment": "paid"}, ["SHIPPING_NOTICE_MISSING"]),
     ({"payment": "paid", "shipping_notice": "missing"}, ["SHIPPING_NOTICE_MISSING"]),
     ({"payment": "paid", "shipping_notice": "tracking_assigned"}, ["SHIPPING_NOTICE_MISSING"]),
+    ({**PAID_AND_NOTICED, "tracking_claim": "conflict"}, ["TRACKING_CONFLICT"]),
+    ({**PAID_AND_NOTICED, "tracking_claim": "sole"}, []),
+    ({**PAID_AND_NOTICED, "carrier_label": "mismatch"}, ["TRACKING_MISMATCH"]),
+    ({**PAID_AND_NOTICED, "carrier_label": "matches"}, []),
+    ({**PAID_AND_NOTICED, "settlement": "processing"}, ["FUNDS_IN_SETTLEMENT"]),
+    ({**PAID_AND_NOTICED, "settlement": "none"}, []),
+    ({**PAID_AND_NOTICED, "dispute": "open"}, ["DISPUTE_OPEN"]),
+    ({**PAID_AND_NOTICED, "dispute": "ended"}, []),
+    ({**PAID_AND_NOTICED, "tracking_claim": "maybe"}, ["RULE_ERROR"]),
     ({**PAID_AND_NOTICED, "freight": "pending"}, ["FREIGHT_UNPAID"]),
     ({**PAID_AND_NOTICED, "freight": "failed"}, ["FREIGHT_UNPAID"]),
     # A status the rules do not know must not read as the harmless default.
@@ -89,6 +98,10 @@ def test_non_waivable_reasons_are_exactly_the_contracts():
         "RISK_REVIEW",
         "TRACKING_NUMBER_PENDING",
         "SHIPPING_NOTICE_MISSING",
+        "TRACKING_CONFLICT",
+        "TRACKING_MISMATCH",
+        "FUNDS_IN_SETTLEMENT",
+        "DISPUTE_OPEN",
         "RULE_ERROR",
     }
 
