@@ -277,7 +277,8 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
                 details=[{"code": code, "waivable": False} for code in refused],
             )
         # Waivable reasons are the order's own facts' (payment, cancellation, freight): one waiver each.
-        waived_codes = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons))
+        # A shipment member's reasons are that member's to release.
+        waived_codes = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons if f.member is None))
         decision_id = record_decision(
             conn,
             order_id=order_id,
