@@ -88,7 +88,7 @@ def _has_reason(conn: Connection, code: str) -> sa.ColumnElement[bool]:
 
 
 def _filtered(conn: Connection, principal: Principal, flt: HoldFilter) -> sa.Select:
-    query = sa.select(holds_t, orders_t.c.ship_by).select_from(
+    query = sa.select(holds_t, orders_t.c.ship_by, orders_t.c.buyer_country).select_from(
         holds_t.outerjoin(orders_t, orders_t.c.order_id == holds_t.c.order_id)
     )
     if flt.state:
@@ -115,6 +115,7 @@ def _item(row) -> dict:
         "ship_by": row.ship_by,
         "overdue": row.overdue,
         "store_id": row.store_id,
+        "buyer_country": row.buyer_country,
     }
 
 
@@ -139,7 +140,18 @@ def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
     return {"items": items, "next_cursor": next_cursor}
 
 
-CSV_COLUMNS = ("order_id", "state", "reasons", "since", "station_id", "recheck_at", "ship_by", "overdue", "store_id")
+CSV_COLUMNS = (
+    "order_id",
+    "state",
+    "reasons",
+    "since",
+    "station_id",
+    "recheck_at",
+    "ship_by",
+    "overdue",
+    "store_id",
+    "buyer_country",
+)
 
 
 def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[str]:
@@ -163,6 +175,7 @@ def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[s
                         _iso(item["ship_by"]),
                         "true" if item["overdue"] else "false",
                         item["store_id"] or "",
+                        item["buyer_country"] or "",
                     ]
                 )
             yield buffer.getvalue()

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from guard.db import reading
 from guard.errors import NotFound, ValidationFailed, problem
-from guard.models import FactRow, Label
+from guard.models import FactRow, Label, Order
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import page_of_decisions
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 facts_t = FactRow.__table__
 labels_t = Label.__table__
+orders_t = Order.__table__
 
 MAX_PAGE = 1000
 
@@ -39,6 +40,9 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
         state = _visible_state(conn, principal, order_id)
         evaluation = judge(state, principal, rt.settings, now)
         fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
+        buyer_country = conn.execute(
+            sa.select(orders_t.c.buyer_country).where(orders_t.c.order_id == order_id)
+        ).scalar()
         facts = {
             row.fact_type: {
                 "status": row.status,
@@ -60,6 +64,7 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
             "order_id": order_id,
             "store_id": state.store_id,
             "ship_by": state.ship_by,
+            "buyer_country": buyer_country,
             "facts": facts,
             "verdict": evaluation.verdict,
             "reasons": [render_reason(finding) for finding in evaluation.reasons],
