@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
+# Where `make run` listens: `make run PORT=8080`, or GUARD_PORT=8080 (and HOST / GUARD_HOST) in the environment.
+HOST ?= $(or $(GUARD_HOST),127.0.0.1)
+PORT ?= $(or $(GUARD_PORT),8000)
+
 .PHONY: run test install dev bench clean
 
 $(BIN)/python:
@@ -23,7 +27,7 @@ install: $(STAMP)
 dev: $(DEV_STAMP)
 
 run: $(STAMP)
-	$(BIN)/guard serve
+	$(BIN)/guard serve --host $(HOST) --port $(PORT)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
