@@ -87,3 +87,23 @@ def test_a_hold_item_carries_the_buyers_country_for_customer_service(guard):
     csv = guard.client.get("/v1/holds/export.csv", headers=guard.auth()).text.splitlines()
     assert csv[0].endswith(",buyer_country")
     assert any(line.startswith("o-held-kr,") and line.endswith(",KR") for line in csv[1:])
+
+
+def test_the_board_reads_every_reasons_words_without_a_key(guard):
+    response = guard.client.get("/holds/texts.json")  # a page asset: texts only, no order data
+    assert response.status_code == 200
+    texts = response.json()
+    languages = [language["code"] for language in texts["languages"]]
+    assert languages[0] == "en" and {"pt", "ko", "ar", "he"} <= set(languages)
+    assert {language["code"] for language in texts["languages"] if language["dir"] == "rtl"} == {"ar", "he"}
+    assert texts["countries"]["BR"] == "pt" and texts["countries"]["IL"] == "he"
+    for code in ("PAYMENT_PROCESSING", "TRACKING_CONFLICT", "DISPUTE_OPEN"):
+        words = texts["reasons"][code]
+        assert words["supervisor_message"] and words["supervisor_message_zh"]
+        assert set(words["buyer_messages"]) == set(languages)
+    # The same words the API gives with a verdict.
+    guard.record("o-words", **{**CLEAR_FACTS, "payment": "processing"})
+    [reason] = guard.check("o-words")["reasons"]
+    words = texts["reasons"]["PAYMENT_PROCESSING"]
+    assert reason["buyer_messages"] == words["buyer_messages"]
+    assert reason["supervisor_message"] == words["supervisor_message"]

@@ -67,6 +67,9 @@ COUNTRY_LANGUAGE: dict[str, str] = {
 }
 
 
+LANGUAGE_NAMES: dict[str, str] = {lang: module.NAME for lang, module in _MODULES.items()}
+
+
 def buyer_language(country: str | None) -> str:
     """The language to offer a buyer from this country first (English if unknown)."""
     return COUNTRY_LANGUAGE.get(country or "", "en")

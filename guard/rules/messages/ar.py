@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "العربية"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "نراجع تفاصيل طلبك وسنوافيك بالمستجدات قريبًا.",
     "ORDER_CLOSED": "تم إغلاق هذا الطلب ولن يتم شحنه. تتولى AliExpress ردّ أي مبلغ مدفوع وفق سياسة الاسترداد الخاصة بها.",

@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Deutsch"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Wir prüfen gerade die Daten Ihrer Bestellung und melden uns in Kürze.",
     "ORDER_CLOSED": "Diese Bestellung wurde geschlossen und wird nicht versandt. Zahlungen erstattet AliExpress gemäß seiner Erstattungsrichtlinie.",

@@ -11,6 +11,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "English"  # as the hold board labels this language
+
 PACKER = {
     "ORDER_UNKNOWN": "Put the parcel on the hold shelf: the guard has no facts on this order yet. Tell the office; it is re-checked automatically.",
     "ORDER_CLOSED": "Do not ship. Return the goods to stock: the order is closed on the platform.",

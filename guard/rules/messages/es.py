@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Español"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Estamos revisando los datos de tu pedido y te informaremos en breve.",
     "ORDER_CLOSED": "Este pedido se ha cerrado y no se enviará. AliExpress reembolsa cualquier pago según su política de reembolsos.",

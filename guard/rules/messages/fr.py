@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Français"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Nous vérifions les informations de votre commande et revenons vers vous rapidement.",
     "ORDER_CLOSED": "Cette commande a été clôturée et ne sera pas expédiée. Tout paiement est remboursé par AliExpress selon sa politique de remboursement.",

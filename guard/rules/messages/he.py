@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "עברית"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "אנחנו בודקים את פרטי ההזמנה שלך ונעדכן בקרוב.",
     "ORDER_CLOSED": "ההזמנה נסגרה ולא תישלח. כל תשלום יוחזר על ידי AliExpress בהתאם למדיניות ההחזרים שלה.",

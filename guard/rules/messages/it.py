@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Italiano"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Stiamo verificando i dati del tuo ordine e ti aggiorneremo a breve.",
     "ORDER_CLOSED": "Questo ordine è stato chiuso e non verrà spedito. Eventuali pagamenti vengono rimborsati da AliExpress secondo la sua politica di rimborso.",

@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "日本語"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "ご注文の情報を確認しております。まもなく状況をお知らせいたします。",
     "ORDER_CLOSED": "このご注文はクローズされたため、発送されません。お支払い済みの金額は、AliExpressの返金ポリシーに基づきAliExpressより返金されます。",

@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "한국어"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "주문 정보를 확인하고 있습니다. 곧 진행 상황을 알려 드리겠습니다.",
     "ORDER_CLOSED": "이 주문은 종료되어 발송되지 않습니다. 결제 금액은 AliExpress가 환불 정책에 따라 환불합니다.",

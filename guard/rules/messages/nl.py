@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Nederlands"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "We controleren de gegevens van je bestelling en laten je snel meer weten.",
     "ORDER_CLOSED": "Deze bestelling is gesloten en wordt niet verzonden. Betalingen worden door AliExpress terugbetaald volgens het terugbetalingsbeleid.",

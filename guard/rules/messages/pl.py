@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Polski"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Sprawdzamy dane Twojego zamówienia i wkrótce przekażemy informacje.",
     "ORDER_CLOSED": "To zamówienie zostało zamknięte i nie zostanie wysłane. Płatność zwraca AliExpress zgodnie ze swoimi zasadami zwrotów.",
@@ -17,7 +19,7 @@ BUYER = {
     "PAYMENT_UNPAID": "Nie otrzymaliśmy jeszcze płatności za Twoje zamówienie. Będziemy je dalej realizować po zakończeniu płatności.",
     "PAYMENT_AWAITING_CONFIRMATION": "Potwierdzamy kwotę płatności za Twoje zamówienie i będziemy je dalej realizować, gdy tylko to zrobimy.",
     "PAYMENT_FAILED": "Płatność za Twoje zamówienie nie powiodła się. Jej status sprawdzisz w szczegółach zamówienia w AliExpress.",
-    "PAYMENT_PROCESSING": "W okresach dużego ruchu, takich jak 11.11, płatności kartą trwają dłużej i zwykle są potwierdzane w ciągu 1–6 godzin. Zamówienie zrealizujemy dalej po potwierdzeniu płatności.",
+    "PAYMENT_PROCESSING": "W okresach dużego ruchu, takich jak 11.11, płatności kartą trwają dłużej i zwykle są potwierdzane w ciągu 1–6 godzin. Będziemy dalej realizować zamówienie po potwierdzeniu płatności.",
     "RISK_REVIEW": "Twoje zamówienie przechodzi standardową kontrolę bezpieczeństwa. Poinformujemy Cię, gdy tylko się zakończy.",
     "CANCEL_REQUESTED": "Otrzymaliśmy Twoją prośbę o anulowanie i zajmujemy się nią. Dopóki jest rozpatrywana, zamówienie nie zostanie wysłane.",
     "TRACKING_NUMBER_PENDING": "Czekamy, aż przewoźnik nada numer przesyłki Twojemu zamówieniu, i przekażemy go, gdy tylko go otrzymamy.",

@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Português"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Estamos verificando os dados do seu pedido e daremos notícias em breve.",
     "ORDER_CLOSED": "Este pedido foi encerrado e não será enviado. Qualquer pagamento é reembolsado pelo AliExpress conforme a política de reembolso.",

@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Русский"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Мы проверяем данные вашего заказа и скоро сообщим вам о его статусе.",
     "ORDER_CLOSED": "Этот заказ закрыт и не будет отправлен. Возврат средств выполняет AliExpress по своим правилам возврата.",

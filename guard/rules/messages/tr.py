@@ -7,6 +7,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "Türkçe"  # as the hold board labels this language
+
 BUYER = {
     "ORDER_UNKNOWN": "Siparişinizin bilgilerini kontrol ediyoruz ve kısa süre içinde size bilgi vereceğiz.",
     "ORDER_CLOSED": "Bu sipariş kapatıldı ve gönderilmeyecek. Ödemeler AliExpress tarafından iade politikasına göre iade edilir.",

@@ -11,6 +11,8 @@ promise a shipment or a refund the seller cannot keep (refunds are processed by 
 under its refund policy). README: "Translating and correcting texts".
 """
 
+NAME = "中文"  # as the hold board labels this language
+
 PACKER = {
     "ORDER_UNKNOWN": "包裹放到暂存架：系统还没有该订单的信息。请告知办公室，系统会自动复查。",
     "ORDER_CLOSED": "禁止发货，退回库位：该订单在平台上已关闭。",
