@@ -37,7 +37,7 @@ ROOM = WIDTH - 2 * MARGIN
 TAG_TITLE = "PARCEL TAG"
 TAG_HINT = "attach beside the carrier label"
 TAG_HINT_ZH = "包裹标签：贴在物流面单旁"
-NO_BARCODE = "NO BARCODE: this number cannot be carried by Code 128 — scan the order id"
+NO_BARCODE = "NO BARCODE: Code 128 cannot carry this number on 4 inches — scan the order id"
 
 # TrueType fonts with CJK outlines (reportlab embeds TrueType only, not the
 # CFF-based OpenType of Noto CJK). Debian: fonts-wqy-zenhei.

@@ -157,6 +157,15 @@ def test_a_number_code_128_cannot_carry_prints_as_text_and_says_so(tmp_path):
     assert scan(zpl_image(zpl, tmp_path)) == []
 
 
+def test_a_number_too_long_for_any_module_width_prints_as_text_and_says_so(tmp_path):
+    tracking = "AbCdEfGhIj" * 8  # 80 characters: even one-dot modules would run off the label
+    zpl = render_zpl(fields(tracking))
+    assert "^BC" not in zpl and "NO BARCODE" in zpl
+    assert scan(zpl_image(zpl, tmp_path)) == []
+    pdf = render_pdf(fields(tracking))
+    assert "NO BARCODE" in pdf_text(pdf, tmp_path)
+
+
 def test_the_zpl_label_is_a_parcel_tag_with_no_recipient_or_sender():
     zpl = render_zpl(fields("LP00123456789012"))
     assert "PARCEL TAG" in zpl and "attach beside the carrier label" in zpl
