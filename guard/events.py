@@ -23,6 +23,7 @@ EVENT_TYPES = (*FACT_STATUSES, PLATFORM_STATUS)
 MAX_EVENTS = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a skewed client cannot pin a fact far ahead
 TEXT_LIMITS = {"tracking_number": 128, "carrier": 128, "reason": 1000}
+COUNTRY = re.compile(r"[A-Za-z]{2}")  # ISO 3166-1 alpha-2; stored upper-cased
 
 # re.ASCII: `\d` must not accept other scripts' digits ("２０２６" is not RFC 3339).
 _RFC3339 = re.compile(
@@ -76,6 +77,7 @@ class IncomingEvent:
     # What the event says, fact by fact: one for a plain fact event, several
     # for a platform status (e.g. RISK_CONTROL sets payment and risk).
     facts: tuple[tuple[str, Fact], ...] = ()
+    buyer_country: str | None = None  # contract v1.1: customer service sees the buyer's language first
 
 
 def _identifier(raw: dict, field: str, index: int, problems: list, required: bool = True) -> str | None:
@@ -160,6 +162,12 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
             ship_by = parse_timestamp(raw["ship_by"])
         except ValueError as exc:
             problems.append(problem("ship_by", str(exc), index))
+    buyer_country = raw.get("buyer_country")
+    if buyer_country is not None:
+        if isinstance(buyer_country, str) and COUNTRY.fullmatch(buyer_country):
+            buyer_country = buyer_country.upper()
+        else:
+            problems.append(problem("buyer_country", "two letters: an ISO 3166-1 alpha-2 country code, e.g. BR", index))
     tracking_number = _tracking_number(raw, index, problems)
     carrier = _text(raw, "carrier", index, problems)
     reason = _text(raw, "reason", index, problems)
@@ -205,6 +213,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
         facts=facts,
         parcel_id=parcel_id,
         shipment_id=shipment_id,
+        buyer_country=buyer_country,
     )
 
 
