@@ -278,4 +278,3 @@ def _note_buyer_countries(conn: Connection, countries: dict[str, tuple[str, date
         .values(buyer_country=sa.bindparam("b_country"), buyer_country_at=at),
         [{"b_order_id": order_id, "b_country": country, "b_at": at_} for order_id, (country, at_) in countries.items()],
     )
-

@@ -462,7 +462,7 @@ class Erp:
             "occurred_at": at(minute),
         }
         if status in ("tracking_assigned", "recorded"):
-            event["tracking_number"] = "LP00012345678CN"
+            event["tracking_number"] = f"LP-{order_id}"  # each parcel wears its own number
         event.update(extra)
         return event
 
