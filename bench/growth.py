@@ -41,15 +41,23 @@ _LOAD = (
     """INSERT INTO orders (order_id, store_id, created_at, updated_at)
        SELECT 'G' || lpad(i::text, 8, '0'), 'store-' || lpad((mod(i, {stores}) + 1)::text, 2, '0'), now(), now()
        FROM generate_series(%(a)s::int, %(b)s::int) AS i""",
-    """INSERT INTO facts (order_id, fact_type, status, occurred_at, event_id, tracking_number, carrier, updated_at)
+    """INSERT INTO facts (order_id, fact_type, status, occurred_at, event_id, updated_at)
        SELECT 'G' || lpad(i::text, 8, '0'), f.fact_type,
               CASE WHEN f.fact_type = 'payment' AND mod(i, 20) = 0 THEN 'processing' ELSE f.status END,
-              now() - interval '1 hour', 'ge-' || i || '-' || f.fact_type,
-              CASE WHEN f.fact_type = 'shipping_notice' THEN 'LP' || i END,
-              CASE WHEN f.fact_type = 'shipping_notice' THEN 'Cainiao' END, now()
+              now() - interval '1 hour', 'ge-' || i || '-' || f.fact_type, now()
        FROM generate_series(%(a)s::int, %(b)s::int) AS i,
-            (VALUES ('payment', 'paid'), ('risk', 'none'), ('shipping_notice', 'recorded'),
+            (VALUES ('payment', 'paid'), ('risk', 'none'),
                     ('freight', 'not_applicable'), ('cancellation', 'rejected')) AS f(fact_type, status)""",
+    # Each order's parcel "1", its notice recorded with a number of its own, claimed live.
+    """INSERT INTO parcels (order_id, parcel_id, notice_status, notice_occurred_at, notice_event_id, notice_untimed,
+                            tracking_number, carrier, created_at, updated_at)
+       SELECT 'G' || lpad(i::text, 8, '0'), '1', 'recorded', now() - interval '1 hour', 'gn-' || i, false,
+              'LP' || i, 'Cainiao', now(), now()
+       FROM generate_series(%(a)s::int, %(b)s::int) AS i""",
+    """INSERT INTO tracking_claims (tracking_number, order_id, parcel_id, store_id, state, conflict, updated_at)
+       SELECT 'LP' || i, 'G' || lpad(i::text, 8, '0'), '1',
+              'store-' || lpad((mod(i, {stores}) + 1)::text, 2, '0'), 'live', false, now()
+       FROM generate_series(%(a)s::int, %(b)s::int) AS i""",
     """INSERT INTO events (event_id, order_id, fact_type, status, occurred_at, received_at, outcome, payload)
        SELECT event_id, order_id, fact_type, status, occurred_at, now(), 'applied', '{{}}'::json
        FROM facts WHERE order_id BETWEEN 'G' || lpad(%(a)s::int::text, 8, '0') AND 'G' || lpad(%(b)s::int::text, 8, '0')""",

@@ -58,7 +58,7 @@ def _load_orders(database_url: str) -> None:
             "type": kind,
             "status": status,
             "occurred_at": at,
-            **({"tracking_number": "LP1"} if status == "recorded" else {}),
+            **({"tracking_number": f"LP-{n}"} if status == "recorded" else {}),
         }
         for n in range(1000)
         for kind, status in (("payment", "paid"), ("shipping_notice", "recorded"))

@@ -87,7 +87,7 @@ def release_latency(base_url: str, key: str, receiver: Receiver, orders: int, pa
                         "order_id": order_id,
                         "type": "shipping_notice",
                         "status": "recorded",
-                        "tracking_number": "LP1",
+                        "tracking_number": f"LP-{order_id}",
                         "occurred_at": at,
                     },
                 ]
