@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from guard.facts import KNOWN_STATUSES, Facts
+from guard.facts import KNOWN_STATUSES, PLATFORM_WORD, Facts
 from guard.rules.cancellation import cancellation
 from guard.rules.dispute import dispute
 from guard.rules.freight import freight
@@ -50,6 +50,10 @@ class Finding:
     rule: str
     verdict: VerdictName
     recheck_at: datetime | None
+    # Whether a supervisor may waive it here: the reason's own rule, unless the fact it rests
+    # on came from a platform's word that makes it stricter or has no time of its own.
+    waivable: bool = False
+    detail: str | None = None  # what exactly could not be judged (RULE_ERROR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +67,21 @@ class Evaluation:
         return [finding.code for finding in self.reasons]
 
 
-def _finding(code: str, rule: str, store: StoreRules, now: datetime) -> Finding:
-    spec = store.specs[code]
+def _finding(
+    code: str, rule: str, store: StoreRules, now: datetime, facts: Facts, detail: str | None = None
+) -> Finding:
+    spec = store.spec(code, facts)
     recheck_at = now + spec.recheck_after if spec.recheck_after is not None else None
-    return Finding(code, rule, spec.verdict, recheck_at)
+    fact = facts.get(spec.fact_type) if spec.fact_type else None
+    # Contract v1.1: a fact without a time of its own never takes part in a waiver.
+    waivable = spec.waivable and not (fact is not None and fact.untimed)
+    return Finding(code, rule, spec.verdict, recheck_at, waivable, detail)
+
+
+def _unreadable(fact_type: str, status: str, source: str | None) -> str:
+    if fact_type == PLATFORM_WORD:
+        return f"unknown platform word: {source or status}"
+    return f"{fact_type}: unknown status {status!r}"
 
 
 def fact_stamp(facts: Facts, fact_type: str | None) -> str | None:
@@ -89,33 +104,30 @@ def evaluate(
     """
     if not facts:
         # Nothing known at all: the only honest answer is "unknown", never clear.
-        return Evaluation("hold", (_finding("ORDER_UNKNOWN", "order", store, now),))
+        return Evaluation("hold", (_finding("ORDER_UNKNOWN", "order", store, now, facts),))
     reasons: list[Finding] = []
     waived: list[Finding] = []
     # Rules read a status they do not recognise as the harmless default ("none",
     # "open", or for the notice "recorded"), so an unreadable fact must hold here.
     for fact_type, fact in facts.items():
         if fact_type in KNOWN_STATUSES and fact.status not in KNOWN_STATUSES[fact_type]:
-            reasons.append(_finding("RULE_ERROR", fact_type, store, now))
+            detail = _unreadable(fact_type, fact.status, fact.source)
+            reasons.append(_finding("RULE_ERROR", fact_type, store, now, facts, detail))
     for name, rule in rules:
         try:
             # Resolved inside the try: an unknown code or a malformed return is
             # as undecidable as an exception.
             found = [
-                _finding(code, name, store, now)
+                _finding(code, name, store, now, facts)
                 for code in rule(facts)
-                if not (code in store.disabled and store.specs[code].waivable)
+                if not (code in store.disabled and store.spec(code, facts).waivable)
             ]
         except Exception:  # a broken rule must hold the parcel, not wave it through
-            reasons.append(_finding("RULE_ERROR", name, store, now))
+            reasons.append(_finding("RULE_ERROR", name, store, now, facts, f"the {name} rule failed"))
             continue
         for finding in found:
             code = finding.code
-            if (
-                code in waivers
-                and REASONS[code].waivable
-                and waivers[code] == fact_stamp(facts, REASONS[code].fact_type)
-            ):
+            if code in waivers and finding.waivable and waivers[code] == fact_stamp(facts, REASONS[code].fact_type):
                 waived.append(finding)
             else:
                 reasons.append(finding)

@@ -52,6 +52,7 @@ def render_reason(finding: Finding) -> dict:
         "message_zh": text.message_zh,
         "buyer_messages": dict(text.buyer_messages),
         "recheck_at": finding.recheck_at,
+        **({"detail": finding.detail} if finding.detail else {}),
     }
 
 

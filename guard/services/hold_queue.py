@@ -246,7 +246,9 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
                 code="ORDER_BLOCKED",
                 details=[{"code": f.code} for f in evaluation.reasons if f.verdict == "block"],
             )
-        refused = [f.code for f in evaluation.reasons if not REASONS[f.code].waivable]
+        # Waivable here, on these facts: PAYMENT_UNPAID from the platform, or any reason resting
+        # on a fact without a time of its own, is not (Finding.waivable).
+        refused = [f.code for f in evaluation.reasons if not f.waivable]
         if refused:
             raise Conflict(
                 "these reasons can never be waived; the hold stays until they clear",

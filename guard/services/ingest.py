@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from guard.config import Settings
 from guard.errors import ValidationFailed, problem
 from guard.events import IncomingEvent
-from guard.facts import replacement_outcome
+from guard.facts import PLATFORM_WORD, Fact, Replacement, replacement
 from guard.models import EventRow, FactRow, Order
 from guard.rules import evaluate
 from guard.services import holds
@@ -124,9 +124,11 @@ def _apply(
         seen.add(event.event_id)
         state = states[event.order_id]
         fact_outcomes: dict[str, str] = {}
-        for kind, incoming in event.facts:
-            outcome = replacement_outcome(kind, state.facts.get(kind), incoming)
-            fact_outcomes[kind] = outcome
+        not_applied: list[dict] = []
+        for kind, incoming, judged in judge_facts(state, event):
+            outcome = fact_outcomes[kind] = judged.outcome
+            if judged.why is not None:
+                not_applied.append(_not_applied(kind, incoming, state.facts.get(kind), judged))
             if outcome == "applied":
                 state.facts[kind] = incoming
                 changed_facts[(event.order_id, kind)] = {
@@ -139,6 +141,8 @@ def _apply(
                     "carrier": incoming.carrier,
                     "note": event.reason,
                     "updated_at": now,
+                    "untimed": incoming.untimed,
+                    "source": incoming.source,
                 }
         outcome = _event_outcome(fact_outcomes.values())
         _note_order_fields(state, event, changed_orders, now)
@@ -154,7 +158,10 @@ def _apply(
                 "payload": event.raw,
             }
         )
-        results.append({"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes})
+        result = {"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes}
+        if not_applied:
+            result["untimed"] = not_applied
+        results.append(result)
 
     if event_rows:
         conn.execute(events_t.insert(), event_rows)
@@ -164,7 +171,17 @@ def _apply(
             index_elements=["order_id", "fact_type"],
             set_={
                 column: upsert.excluded[column]
-                for column in ("status", "occurred_at", "event_id", "tracking_number", "carrier", "note", "updated_at")
+                for column in (
+                    "status",
+                    "occurred_at",
+                    "event_id",
+                    "tracking_number",
+                    "carrier",
+                    "note",
+                    "updated_at",
+                    "untimed",
+                    "source",
+                )
             },
         )
         conn.execute(upsert, list(changed_facts.values()))
@@ -184,10 +201,35 @@ def _apply(
     return {"results": results}
 
 
+def judge_facts(state: OrderState, event: IncomingEvent) -> list[tuple[str, Fact, Replacement]]:
+    """What each of the event's facts does to the order's stored ones (rules 2-4, and v1.1's
+    facts without a time of their own), before any of them is applied."""
+    # "Already known in the same store": the order had facts before this event, and the
+    # event names no other store (one that did was refused by _check_stores).
+    known = bool(state.facts) and event.store_id in (None, state.store_id)
+    judged = []
+    for kind, incoming in event.facts:
+        stored = state.facts.get(kind)
+        if kind == PLATFORM_WORD and stored is None and incoming.status != "unknown":
+            continue  # only known words, and never an unknown one: nothing to note or undo
+        judged.append((kind, incoming, replacement(kind, stored, incoming, order_known=known)))
+    return judged
+
+
+def _not_applied(kind: str, incoming: Fact, stored: Fact | None, judged: Replacement) -> dict:
+    return {
+        "fact": kind,
+        "status": incoming.status,
+        "stored": stored.status if stored is not None else None,
+        "why": judged.why,
+    }
+
+
 def _event_outcome(outcomes) -> str:
-    """A platform status sets several facts: applied if any was, else final if any was."""
+    """A platform status sets several facts: applied if any was, else final if any was, else
+    untimed if an untimed fact was held back."""
     outcomes = set(outcomes)
-    for outcome in ("applied", "final"):
+    for outcome in ("applied", "final", "untimed"):
         if outcome in outcomes:
             return outcome
     return "stale"

@@ -73,6 +73,8 @@ _FACT_COLUMNS = (
     facts_t.c.event_id,
     facts_t.c.tracking_number,
     facts_t.c.carrier,
+    facts_t.c.untimed,
+    facts_t.c.source,
 )
 _WAIVER_COLUMNS = (waivers_t.c.order_id, waivers_t.c.code, waivers_t.c.fact_stamp)
 
@@ -92,8 +94,10 @@ def load_state(conn: Connection, order_id: str, *, with_waivers: bool = True) ->
     if row is None:
         return None
     state = OrderState(row[0], row[1], row[2], row[3], exists=True)
-    for _, fact_type, status, occurred_at, event_id, tracking_number, carrier in conn.execute(_FACTS_ONE, params):
-        state.facts[fact_type] = Fact(status, occurred_at, event_id, tracking_number, carrier)
+    for _, fact_type, status, occurred_at, event_id, tracking_number, carrier, untimed, source in conn.execute(
+        _FACTS_ONE, params
+    ):
+        state.facts[fact_type] = Fact(status, occurred_at, event_id, tracking_number, carrier, bool(untimed), source)
     if with_waivers:
         for _, code, stamp in conn.execute(_WAIVERS_ONE, params):
             state.waivers[code] = stamp
@@ -112,12 +116,22 @@ def load_states(conn: Connection, order_ids: Iterable[str], *, with_waivers: boo
             sa.select(*_ORDER_COLUMNS).where(among(conn, orders_t.c.order_id, part))
         ).all():
             states[order_id] = OrderState(order_id, store_id, ship_by, ship_by_at, exists=True)
-        for order_id, fact_type, status, occurred_at, event_id, tracking_number, carrier in conn.execute(
-            sa.select(*_FACT_COLUMNS).where(among(conn, facts_t.c.order_id, part))
-        ).all():
+        for (
+            order_id,
+            fact_type,
+            status,
+            occurred_at,
+            event_id,
+            tracking_number,
+            carrier,
+            untimed,
+            source,
+        ) in conn.execute(sa.select(*_FACT_COLUMNS).where(among(conn, facts_t.c.order_id, part))).all():
             state = states.get(order_id)
             if state is not None:
-                state.facts[fact_type] = Fact(status, occurred_at, event_id, tracking_number, carrier)
+                state.facts[fact_type] = Fact(
+                    status, occurred_at, event_id, tracking_number, carrier, bool(untimed), source
+                )
         if with_waivers:
             for order_id, code, stamp in conn.execute(
                 sa.select(*_WAIVER_COLUMNS).where(among(conn, waivers_t.c.order_id, part))
@@ -128,10 +142,12 @@ def load_states(conn: Connection, order_ids: Iterable[str], *, with_waivers: boo
     return states
 
 
-# The wave check judges verdicts only: rules read statuses, waivers read event ids.
+# The wave check judges verdicts only: rules read statuses, waivers read event ids (and
+# whether the fact is untimed, or came from a platform's word: both change waivability).
 _NOT_LOADED = datetime.min.replace(tzinfo=UTC)
+_PLATFORM_WORD = "platform"  # stands for any source where only its presence matters
 _ORDERS_SQL = "SELECT order_id, store_id FROM orders WHERE order_id {among}"
-_FACTS_SQL = "SELECT order_id, fact_type, status, event_id FROM facts WHERE order_id {among}"
+_FACTS_SQL = "SELECT order_id, fact_type, status, event_id, untimed, source FROM facts WHERE order_id {among}"
 _WAIVERS_SQL = "SELECT order_id, code, fact_stamp FROM waivers WHERE order_id {among}"
 
 
@@ -155,10 +171,10 @@ def load_for_verdicts(conn: Connection, order_ids: Iterable[str]) -> dict[str, O
             for order_id, store_id in cursor.fetchall():
                 states[order_id] = OrderState(order_id, store_id, exists=True)
             cursor.execute(_FACTS_SQL.format(among=among_sql), param)
-            for order_id, fact_type, status, event_id in cursor.fetchall():
+            for order_id, fact_type, status, event_id, untimed, source in cursor.fetchall():
                 state = states.get(order_id)
                 if state is not None:
-                    state.facts[fact_type] = Fact(status, _NOT_LOADED, event_id)
+                    state.facts[fact_type] = Fact(status, _NOT_LOADED, event_id, untimed=bool(untimed), source=source)
             cursor.execute(_WAIVERS_SQL.format(among=among_sql), param)
             for order_id, code, stamp in cursor.fetchall():
                 state = states.get(order_id)
@@ -172,7 +188,7 @@ class Shape:
     """Orders that share a store and the same statuses, and have no waiver: one verdict serves them all."""
 
     store_id: str | None
-    facts: dict[str, Fact]  # statuses only (rules read nothing else)
+    facts: dict[str, Fact]  # statuses, and whether a platform's word set them (rules read nothing else)
     order_ids: list[str]
 
 
@@ -181,18 +197,24 @@ class Shape:
 _SHAPES_SQL = {
     "postgresql": """SELECT o.store_id, f.statuses, array_agg(o.order_id)
  FROM orders o LEFT JOIN (
-   SELECT order_id, json_object_agg(fact_type, status ORDER BY fact_type)::text AS statuses
+   SELECT order_id, json_object_agg(fact_type, {status} ORDER BY fact_type)::text AS statuses
    FROM facts WHERE order_id = ANY(string_to_array(%(ids)s, ',')) GROUP BY order_id) f USING (order_id)
  WHERE o.order_id = ANY(string_to_array(%(ids)s, ','))
    AND NOT EXISTS (SELECT 1 FROM waivers w WHERE w.order_id = o.order_id)
  GROUP BY o.store_id, f.statuses""",
     "sqlite": """SELECT o.store_id, f.statuses, json_group_array(o.order_id)
  FROM orders o LEFT JOIN (
-   SELECT order_id, json_group_object(fact_type, status) AS statuses
+   SELECT order_id, json_group_object(fact_type, {status}) AS statuses
    FROM facts WHERE order_id IN (SELECT value FROM json_each(:ids)) GROUP BY order_id) f USING (order_id)
  WHERE o.order_id IN (SELECT value FROM json_each(:ids))
    AND NOT EXISTS (SELECT 1 FROM waivers w WHERE w.order_id = o.order_id)
  GROUP BY o.store_id, f.statuses""",
+}
+# A status set by a platform's word is marked with a trailing "@": PAYMENT_UNPAID from the
+# platform may not be switched off by a store, so it is another shape ("@" is in no status word).
+_SHAPES_SQL = {
+    dialect: sql.replace("{status}", "CASE WHEN source IS NULL THEN status ELSE status || '@' END")
+    for dialect, sql in _SHAPES_SQL.items()
 }
 _WAIVED_SQL = {
     "postgresql": "SELECT DISTINCT order_id FROM waivers WHERE order_id = ANY(string_to_array(%(ids)s, ','))",
@@ -217,13 +239,17 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
             cursor.execute(_SHAPES_SQL[dialect], params)
             for store_id, statuses, ids in cursor.fetchall():
                 facts = {
-                    fact_type: Fact(status, _NOT_LOADED, "")
+                    fact_type: Fact(status.rstrip("@"), _NOT_LOADED, "", source=_source_mark(status))
                     for fact_type, status in orjson.loads(statuses or "{}").items()
                 }
                 shapes.append(Shape(store_id, facts, ids_of(ids)))
             cursor.execute(_WAIVED_SQL[dialect], params)
             waived += [order_id for (order_id,) in cursor.fetchall()]
     return shapes, load_for_verdicts(conn, waived) if waived else {}
+
+
+def _source_mark(status: str) -> str | None:
+    return _PLATFORM_WORD if status.endswith("@") else None
 
 
 def facts_snapshot(facts: dict[str, Fact]) -> dict[str, dict]:
@@ -235,6 +261,10 @@ def facts_snapshot(facts: dict[str, Fact]) -> dict[str, dict]:
             entry["tracking_number"] = fact.tracking_number
         if fact.carrier is not None:
             entry["carrier"] = fact.carrier
+        if fact.untimed:
+            entry["untimed"] = True
+        if fact.source is not None:
+            entry["source"] = fact.source
         snapshot[fact_type] = entry
     return snapshot
 
@@ -264,7 +294,8 @@ _WAIVERS_NOTED_ONE = sa.select(
 # (the order every writer locks them in). Child rows come back as JSON text, parsed by orjson.
 PARCEL_VIEW_SQL = f"""SELECT
  (SELECT json_build_array(store_id, ship_by, ship_by_at)::text FROM orders WHERE order_id = %(o)s FOR UPDATE),
- (SELECT json_agg(json_build_array(fact_type, status, occurred_at, event_id, tracking_number, carrier))::text
+ (SELECT json_agg(json_build_array(fact_type, status, occurred_at, event_id, tracking_number, carrier, untimed,
+    source))::text
     FROM facts WHERE order_id = %(o)s),
  (SELECT json_agg(json_build_array(code, fact_stamp, note, key_name, granted_at))::text
     FROM waivers WHERE order_id = %(o)s),
@@ -316,8 +347,12 @@ def parcel_view(order_id: str, row: tuple) -> ParcelView:
     if order is not None:
         store_id, ship_by, ship_by_at = orjson.loads(order)
         state = OrderState(order_id, store_id, _utc(ship_by), _utc(ship_by_at), exists=True)
-        for fact_type, status, occurred_at, event_id, tracking_number, carrier in orjson.loads(facts or "[]"):
-            state.facts[fact_type] = Fact(status, _utc(occurred_at), event_id, tracking_number, carrier)
+        for fact_type, status, occurred_at, event_id, tracking_number, carrier, untimed, source in orjson.loads(
+            facts or "[]"
+        ):
+            state.facts[fact_type] = Fact(
+                status, _utc(occurred_at), event_id, tracking_number, carrier, bool(untimed), source
+            )
         for code, stamp, note, key_name, granted_at in orjson.loads(waivers or "[]"):
             state.waivers[code] = stamp
             notes[code] = _waiver_note(code, note, key_name, _utc(granted_at))
