@@ -14,7 +14,7 @@ from typing import Any
 from guard.errors import ValidationFailed, problem
 from guard.facts import FACT_STATUSES, NOTICE_NEEDS_TRACKING, Fact
 from guard.ids import ID_PATTERN, ID_RULE
-from guard.platform_statuses import LOGISTICS_WORD, PLATFORMS, WORD, aliexpress_facts
+from guard.platform_statuses import LOGISTICS_WORD, PLATFORMS, WORD_LIMIT, aliexpress_facts, is_word
 
 PLATFORM_STATUS = "platform_status"
 # The order detail's own fields an ERP (or the guard's sync) may forward beside `status`.
@@ -202,12 +202,13 @@ def _check_platform_fields(raw: dict, index: int, problems: list) -> None:
         problems.append(problem("platform", f"unknown platform; one of {', '.join(PLATFORMS)}", index))
     # An unknown word is accepted and holds the order (RULE_ERROR naming it): refusing it
     # would lose the rest of the batch, a closure among it. Only what is no word at all is bad input.
-    if not isinstance(status, str) or not WORD.fullmatch(status):
-        problems.append(problem("status", "an AliExpress order status: a word of letters, digits and _", index))
+    rule = f"a platform word: 1 to {WORD_LIMIT} printable characters, no = or ,"
+    if not is_word(status):
+        problems.append(problem("status", rule, index))
     for field in ("end_reason", *PLATFORM_WORD_FIELDS):
         value = raw.get(field)
-        if value is not None and (not isinstance(value, str) or not WORD.fullmatch(value)):
-            problems.append(problem(field, "a word of letters, digits and _", index))
+        if value is not None and not is_word(value):
+            problems.append(problem(field, rule, index))
     logistics = raw.get("logistics_status")
     if logistics is not None and (not isinstance(logistics, str) or not LOGISTICS_WORD.fullmatch(logistics)):
         problems.append(problem("logistics_status", "a word of letters, digits and _", index))

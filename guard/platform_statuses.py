@@ -79,8 +79,22 @@ WORD_FIELDS: dict[str, dict[str, Pairs]] = {
 }
 
 LOGISTICS_INIT = "init"  # logistics order created, tracking number not assigned yet
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-LOGISTICS_WORD = WORD  # logistics states grow over time; only `init` changes the meaning
+LOGISTICS_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # states grow over time; only `init` matters
+WORD_LIMIT = 64  # events.status
+
+
+def is_word(value: object) -> bool:
+    """Whether a value can be a platform word: known or not, it is kept and named (an ERP or an
+    export may forward a display text such as 等待您发货 the guard has no mapping for)."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= WORD_LIMIT
+        and value == value.strip()
+        and value.isprintable()
+        and not any(mark in value for mark in "=,")  # they separate words in a fact's source
+    )
+
+
 SOURCE_LIMIT = 128  # facts.source
 
 

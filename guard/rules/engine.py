@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from guard.facts import KNOWN_STATUSES, PLATFORM_WORD, Facts
+from guard.facts import KNOWN_STATUSES, PLATFORM_WORD, Fact, Facts
 from guard.rules.cancellation import cancellation
 from guard.rules.dispute import dispute
 from guard.rules.freight import freight
@@ -40,6 +40,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
 )
 
 NO_WAIVERS: Mapping[str, str | None] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +137,19 @@ def evaluate(
         if SEVERITY[finding.verdict] > SEVERITY[verdict]:
             verdict = finding.verdict
     return Evaluation(verdict, tuple(reasons), tuple(waived))
+
+
+def codes_of(fact_type: str, status: str) -> list[str]:
+    """The reason codes one fact raises on its own: what a fact means, in the words a user sees.
+
+    (The import names the reason an untimed row would have lowered.) Empty if none, or if
+    the fact type has no rule of its own.
+    """
+    facts = {fact_type: Fact(status, _EPOCH)}
+    for name, rule in RULES:
+        if name == fact_type:
+            try:
+                return [code for code in rule(facts) if code in REASONS]
+            except Exception:
+                return []
+    return []

@@ -120,7 +120,7 @@ def test_an_unknown_word_holds_its_order_and_the_rest_of_the_batch_still_lands(g
 
 def test_what_is_no_word_at_all_and_unknown_platforms_are_refused(guard):
     bad = [
-        guard.event("ae-9", "platform_status", "has spaces", 1, platform="aliexpress"),
+        guard.event("ae-9", "platform_status", "TAB\tINSIDE", 1, platform="aliexpress"),
         guard.event("ae-9", "platform_status", "FINISH", 1, platform="shopee"),
         guard.event("ae-9", "platform_status", "FINISH", 1),
         guard.event("ae-9", "platform_status", "FINISH", 1, platform="aliexpress", logistics_status="no spaces"),
