@@ -13,19 +13,16 @@ apply and why ("line 7: untimed; would have lowered RISK_REVIEW").
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from guard.errors import ValidationFailed
-from guard.events import IncomingEvent, parse_batch
 from guard.facts import PLATFORM_WORD, UNKNOWN_WORD
 from guard.order_exports import ColumnMap, Row, decode, read_export
 from guard.rules.engine import codes_of
 from guard.services.apikeys import Principal
-from guard.services.ingest import ingest
+from guard.services.feed import apply_feed
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -92,57 +89,24 @@ def _apply_chunk(rt: Runtime, rows: list[Row], now: Callable[[], datetime], repo
             _reject(report, row, row.problems)
         else:
             ready.append(row)
-    moment = now()
-    events: list[IncomingEvent] = []
-    while ready:
-        try:
-            events = parse_batch({"events": [row.event for row in ready]}, moment)
-            break
-        except ValidationFailed as exc:
-            ready = _without_rejected(report, ready, exc)
-    events = [_untimed(event) if row.event.get("untimed") else event for row, event in zip(ready, events)]
-    result: dict = {"results": []}
-    while events:
-        try:
-            result = ingest(rt, IMPORTER, events, moment)
-            break
-        except ValidationFailed as exc:
-            # Refused in ingest (an order's store never changes): the rest runs again without it.
-            kept = {id(row) for row in _without_rejected(report, ready, exc)}
-            events = [event for row, event in zip(ready, events) if id(row) in kept]
-            ready = [row for row in ready if id(row) in kept]
-    for row, event, item in zip(ready, events, result["results"]):
-        outcome = item["outcome"]
+    fed = apply_feed(
+        rt, IMPORTER, [row.event for row in ready], now(), untimed=lambda i: bool(ready[i].event.get("untimed"))
+    )
+    for index, problems in sorted(fed.rejected.items()):
+        _reject(report, ready[index], problems)
+    for item in fed.applied:
+        row, result = ready[item.index], item.result
+        outcome = result["outcome"]
         setattr(report, outcome, getattr(report, outcome) + 1)
-        why = _why_not(item)
+        why = _why_not(result)
         if why:
             report.not_applied.append(f"line {row.line}: {why}")
-        for kind, fact in event.facts:
-            if kind == PLATFORM_WORD and fact.status == UNKNOWN_WORD and item["facts"].get(kind) == "applied":
+        for kind, fact in item.event.facts:
+            if kind == PLATFORM_WORD and fact.status == UNKNOWN_WORD and result["facts"].get(kind) == "applied":
                 report.unknown_words.append(
-                    f"line {row.line}: {fact.source} is not a known AliExpress word: order {event.order_id} "
+                    f"line {row.line}: {fact.source} is not a known AliExpress word: order {item.event.order_id} "
                     "holds (RULE_ERROR) until a known status arrives; add the text to the mapping's [status]"
                 )
-
-
-def _untimed(event: IncomingEvent) -> IncomingEvent:
-    facts = tuple((kind, dataclasses.replace(fact, untimed=True)) for kind, fact in event.facts)
-    return dataclasses.replace(event, facts=facts)
-
-
-def _without_rejected(report: ImportReport, rows: list[Row], exc: ValidationFailed) -> list[Row]:
-    by_index: dict[int, list[str]] = {}
-    for detail in exc.details or []:
-        index = detail.get("index")
-        if not isinstance(index, int) or not 0 <= index < len(rows):
-            # A problem no row can be blamed for: none of them can be applied safely.
-            for row in rows:
-                _reject(report, row, [f"{detail.get('field')}: {detail.get('message')}"])
-            return []
-        by_index.setdefault(index, []).append(f"{detail['field']}: {detail['message']}")
-    for index, problems in by_index.items():
-        _reject(report, rows[index], problems)
-    return [row for index, row in enumerate(rows) if index not in by_index]
 
 
 def _reject(report: ImportReport, row: Row, problems: list[str]) -> None:
