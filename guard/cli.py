@@ -242,6 +242,59 @@ class _ImportProgress:
 
 
 @main.group()
+def sync() -> None:
+    """Read orders straight from a platform (for sellers without an ERP that speaks the guard's API)."""
+
+
+@sync.command("aliexpress")
+@click.option("--check", "check_only", is_flag=True, help="only prove the app and the shop's token work")
+def sync_aliexpress_command(check_only: bool) -> None:
+    """Read the shop's orders modified since the last run from the AliExpress open platform."""
+    from guard.aliexpress_api import PlatformError
+    from guard.runtime import build_runtime
+    from guard.services.aliexpress_sync import SyncFailed, check_credentials, sync_aliexpress
+
+    settings = _settings()
+    if not settings.aliexpress_sync_enabled:
+        raise click.ClickException(
+            "the AliExpress sync is not configured: set GUARD_ALIEXPRESS_APP_KEY, GUARD_ALIEXPRESS_APP_SECRET "
+            "and the shop's GUARD_ALIEXPRESS_ACCESS_TOKEN / GUARD_ALIEXPRESS_REFRESH_TOKEN (docs/integration.md)"
+        )
+    runtime = build_runtime(settings, role="tool")
+    try:
+        if check_only:
+            try:
+                found = check_credentials(runtime)
+            except (SyncFailed, PlatformError) as exc:
+                raise click.ClickException(f"the credentials do not work: {exc}") from None
+            refreshed = " (the shop's token was refreshed and stored)" if found["token_refreshed"] else ""
+            click.echo(
+                f"credentials work: {settings.aliexpress_gateway_url} answered; "
+                f"{found['orders_modified_last_day']:,} orders modified in the last 24 h{refreshed}"
+            )
+            return
+        try:
+            report = sync_aliexpress(runtime)
+        except SyncFailed as exc:
+            raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
+    if not report.ran:
+        click.echo(f"not run: {report.error}")
+        return
+    outcomes = ", ".join(f"{count:,} {outcome}" for outcome, count in sorted(report.outcomes.items())) or "no events"
+    click.echo(
+        f"{report.orders:,} orders in {report.windows:,} windows ({report.pages:,} pages, {report.details:,} details): "
+        f"{outcomes}; read up to {_when(report.modified_until)} (finished orders: {_when(report.finished_until)})"
+    )
+    for line in [*report.skipped, *report.rejected]:
+        click.echo(line, err=True)
+    if report.error:
+        click.echo(f"stopped: {report.error}", err=True)
+        sys.exit(1)
+
+
+@main.group()
 def notifications() -> None:
     """Webhook notifications in the outbox."""
 

@@ -252,6 +252,9 @@ class SyncPosition(SQLModel, table=True):
     access_expires_at: datetime | None = _ts(nullable=True)
     refresh_token: str | None = Field(default=None, max_length=512)
     refresh_expires_at: datetime | None = _ts(nullable=True)
+    # Which pair of settings tokens the stored ones descend from (a hash): new tokens in the
+    # settings (the shop authorized the app again) replace the stored ones.
+    authorized_with: str | None = Field(default=None, max_length=64)
     running_until: datetime | None = _ts(nullable=True)
     last_run_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, max_length=1000)

@@ -47,6 +47,9 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
                 "tracking_number": row.tracking_number,
                 "carrier": row.carrier,
                 "reason": row.note,
+                # v1.1: the platform word that set it, and whether it had a time of its own.
+                "source": row.source,
+                "untimed": row.untimed,
             }
             for row in fact_rows
         }

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("access_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("refresh_token", sa.String(length=512), nullable=True),
         sa.Column("refresh_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("authorized_with", sa.String(length=64), nullable=True),
         sa.Column("running_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=1000), nullable=True),
