@@ -118,19 +118,37 @@ def check_credentials(
     rt: Runtime, *, platform: OpenPlatform | None = None, clock: Callable[[], datetime] = utcnow
 ) -> dict:
     """Prove the app and the shop's token work: one signed list call over the last day."""
-    run = _Run(rt, platform or platform_for(rt.settings), clock, lambda seconds: None)
-    run.load()
-    try:
-        now = clock()
-        page = run.retrying(
-            lambda token: run.platform.order_page(
-                token, modified_from=now - timedelta(days=1), modified_to=now, page=1, finished=False
-            )
+    now = clock()
+    found: dict = {}
+
+    def last_day(platform: OpenPlatform, token: str) -> None:
+        page = platform.order_page(
+            token, modified_from=now - timedelta(days=1), modified_to=now, page=1, finished=False
         )
+        found["orders_modified_last_day"] = page.total_count
+
+    found["token_refreshed"] = with_shop_token(rt, last_day, platform=platform, clock=clock).token_refreshed
+    return found
+
+
+def with_shop_token(
+    rt: Runtime,
+    call: Callable[[OpenPlatform, str], object],
+    *,
+    platform: OpenPlatform | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncReport:
+    """One call to the platform outside a sync run, with the shop's current token (refreshed and
+    stored if need be), throttling backed off. Raises SyncFailed or PlatformError."""
+    run = _Run(rt, platform or platform_for(rt.settings), clock, sleep)
+    try:
+        run.load()
+        run.retrying(lambda token: call(run.platform, token))
     finally:
         if platform is None:
             run.platform.close()
-    return {"orders_modified_last_day": page.total_count, "token_refreshed": run.report.token_refreshed}
+    return run.report
 
 
 class _Run:

@@ -355,3 +355,68 @@ def test_config_check_masks_the_app_secret_and_the_shops_tokens(tmp_path):
         assert secret not in shown.stdout
     assert "GUARD_ALIEXPRESS_APP_KEY" in shown.stdout and "500100" in shown.stdout
     assert "AliExpress sync: every 300 s" in shown.stdout
+
+
+def fulfil(guard, order_id, **body):
+    return guard.client.post(f"/v1/orders/{order_id}/fulfil", json=body, headers=guard.auth())
+
+
+@pytest.fixture
+def fulfilling(settings, gateway):
+    """The guard's API with recording through AliExpress switched on."""
+    from fastapi.testclient import TestClient
+
+    from guard.api.app import create_app
+    from guard.services.apikeys import create_key
+    from tests.conftest import Guard
+
+    configured = settings.model_copy(
+        update={
+            "aliexpress_app_key": gateway.app_key,
+            "aliexpress_app_secret": gateway.app_secret,
+            "aliexpress_access_token": "at-1",
+            "aliexpress_refresh_token": "rt-1",
+            "aliexpress_gateway_url": gateway.url,
+            "aliexpress_fulfill": True,
+            "embedded_jobs": False,
+        }
+    )
+    app = create_app(configured)
+    with TestClient(app) as client:
+        key = create_key(app.state.runtime.engine, "fulfilling-erp", ["events", "check"], None)
+        yield Guard(client=client, engine=app.state.runtime.engine, key=key)
+
+
+def test_the_notice_is_recorded_only_on_the_platforms_success_answer(fulfilling, gateway):
+    guard = fulfilling
+    guard.record("8190000000200", 0, payment="paid")
+    gateway.fulfill_refuses = "logistics number is invalid"
+    refused = fulfil(guard, "8190000000200", service_name="CAINIAO_STANDARD", tracking_number="LP00190000200CN")
+    assert refused.status_code == 502 and refused.json()["error"]["code"] == "PLATFORM_REFUSED"
+    assert guard.codes("8190000000200") == ["SHIPPING_NOTICE_MISSING"]
+    gateway.fulfill_refuses = None
+    gateway.expire_token()  # and the token expired meanwhile: refreshed, then declared
+    done = fulfil(guard, "8190000000200", service_name="CAINIAO_STANDARD", tracking_number="LP00190000200CN")
+    assert done.status_code == 200, done.text
+    assert done.json()["recorded"] is True and done.json()["outcome"] == "applied"
+    assert gateway.fulfilled == [
+        {
+            "out_ref": "8190000000200",
+            "service_name": "CAINIAO_STANDARD",
+            "logistics_no": "LP00190000200CN",
+            "send_type": "all",
+        }
+    ]
+    assert guard.check("8190000000200")["verdict"] == "clear"
+
+
+def test_fulfil_takes_a_service_key_not_free_text_and_is_off_unless_switched_on(guard, fulfilling):
+    fulfilling.record("8190000000201", 0, payment="paid")
+    bad = fulfil(fulfilling, "8190000000201", service_name="China Post, please", tracking_number="LP1")
+    assert bad.status_code == 422
+    assert {d["field"] for d in bad.json()["error"]["details"]} == {"service_name", "tracking_number"}
+    unknown = fulfil(fulfilling, "never-seen", service_name="EMS", tracking_number="EE123456789CN")
+    assert unknown.status_code == 404
+    guard.record("8190000000202", 0, payment="paid")
+    off = fulfil(guard, "8190000000202", service_name="EMS", tracking_number="EE123456789CN")
+    assert off.status_code == 409 and off.json()["error"]["code"] == "FULFIL_OFF"
