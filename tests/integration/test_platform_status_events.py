@@ -136,3 +136,53 @@ def test_what_is_no_word_at_all_and_unknown_platforms_are_refused(guard):
         (4, "issue_status"),
     ]
     assert guard.client.get("/v1/orders/ae-9", headers=guard.auth()).status_code == 404
+
+
+def test_a_store_that_switches_payment_unpaid_off_still_holds_the_platforms_in_waves_too(settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from guard.api.app import create_app
+    from guard.services.apikeys import create_key
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[stores."shop-1".PAYMENT_UNPAID]\nenabled = false\n', encoding="utf-8")
+    app = create_app(settings.model_copy(update={"rules_file": rules}))
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {create_key(app.state.runtime.engine, 'erp', ['events', 'check'], None)}"}
+        common = {"store_id": "shop-1", "occurred_at": "2026-11-11T00:05:00+08:00"}
+        events = [
+            {"event_id": "w-1", "order_id": "plain", "type": "payment", "status": "unpaid", **common},
+            {
+                "event_id": "w-2",
+                "order_id": "plain",
+                "type": "shipping_notice",
+                "status": "recorded",
+                "tracking_number": "LP1",
+                **common,
+            },
+            {
+                "event_id": "w-3",
+                "order_id": "platform",
+                "type": "platform_status",
+                "platform": "aliexpress",
+                "status": "WAIT_SELLER_SEND_GOODS",
+                "fund_status": "NOT_PAY",
+                **common,
+            },
+            {
+                "event_id": "w-4",
+                "order_id": "platform",
+                "type": "shipping_notice",
+                "status": "recorded",
+                "tracking_number": "LP2",
+                **common,
+            },
+        ]
+        assert client.post("/v1/events", json={"events": events}, headers=auth).status_code == 200
+        wave = client.post("/v1/checks", json={"order_ids": ["plain", "platform"]}, headers=auth).json()
+        single = client.post("/v1/orders/platform/check", headers=auth).json()
+    assert [(r["order_id"], r["verdict"], r["reasons"]) for r in wave["results"]] == [
+        ("plain", "clear", []),
+        ("platform", "hold", ["PAYMENT_UNPAID"]),
+    ]
+    assert single["verdict"] == "hold"
