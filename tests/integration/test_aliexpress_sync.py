@@ -29,20 +29,22 @@ def gateway():
     fake.stop()
 
 
+def shop_settings(settings, gateway, **more):
+    """The test's settings with the shop's app and first token pair, talking to the fake gateway."""
+    shop = {
+        "aliexpress_app_key": gateway.app_key,
+        "aliexpress_app_secret": gateway.app_secret,
+        "aliexpress_access_token": "at-1",
+        "aliexpress_refresh_token": "rt-1",
+        "aliexpress_gateway_url": gateway.url,
+    }
+    return settings.model_copy(update={**shop, **more})
+
+
 @pytest.fixture
 def shop(settings, gateway):
     """The guard's runtime with the shop's app and tokens, on the test's database."""
-    configured = settings.model_copy(
-        update={
-            "aliexpress_app_key": gateway.app_key,
-            "aliexpress_app_secret": gateway.app_secret,
-            "aliexpress_access_token": "at-1",
-            "aliexpress_refresh_token": "rt-1",
-            "aliexpress_gateway_url": gateway.url,
-            "aliexpress_store_id": "ae-shop",
-            "aliexpress_sync_days": 2,
-        }
-    )
+    configured = shop_settings(settings, gateway, aliexpress_store_id="ae-shop", aliexpress_sync_days=2)
     rt = build_runtime(configured, role="tool")
     yield rt
     rt.close()
@@ -299,15 +301,7 @@ def test_guard_serve_in_embedded_mode_runs_the_sync_on_its_own(settings, gateway
     from guard.services.apikeys import create_key
 
     gateway.put_order("8190000000100", "RISK_CONTROL", datetime.now(UTC) - timedelta(hours=1))
-    configured = settings.model_copy(
-        update={
-            "aliexpress_app_key": gateway.app_key,
-            "aliexpress_app_secret": gateway.app_secret,
-            "aliexpress_access_token": "at-1",
-            "aliexpress_gateway_url": gateway.url,
-            "embedded_jobs": True,
-        }
-    )
+    configured = shop_settings(settings, gateway, embedded_jobs=True)
     app = create_app(configured)
     with TestClient(app) as client:
         key = create_key(app.state.runtime.engine, "station", ["check"], None)
@@ -370,17 +364,7 @@ def fulfilling(settings, gateway):
     from guard.services.apikeys import create_key
     from tests.conftest import Guard
 
-    configured = settings.model_copy(
-        update={
-            "aliexpress_app_key": gateway.app_key,
-            "aliexpress_app_secret": gateway.app_secret,
-            "aliexpress_access_token": "at-1",
-            "aliexpress_refresh_token": "rt-1",
-            "aliexpress_gateway_url": gateway.url,
-            "aliexpress_fulfill": True,
-            "embedded_jobs": False,
-        }
-    )
+    configured = shop_settings(settings, gateway, aliexpress_fulfill=True, embedded_jobs=False)
     app = create_app(configured)
     with TestClient(app) as client:
         key = create_key(app.state.runtime.engine, "fulfilling-erp", ["events", "check"], None)

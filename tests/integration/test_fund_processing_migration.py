@@ -4,7 +4,6 @@ for the settlement or the dispute, and a waiver granted on the old fact is gone.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +15,7 @@ from guard.db import upgrade
 from guard.models import UTCDateTime
 from guard.rules import evaluate
 from guard.services.store import load_states
-from tests.conftest import PG_ADMIN_URL, service_missing
+from tests.conftest import scratch_postgres
 
 T = datetime(2026, 11, 10, 16, 0, tzinfo=UTC)
 BEFORE = "aliexpress_sync"  # the revision before the re-derivation
@@ -30,20 +29,8 @@ def old_database(request, tmp_path) -> Iterator[str]:
         upgrade(Settings(database_url=url), BEFORE)
         yield url
         return
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"guard_mig_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        service_missing("PostgreSQL", exc)
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(Settings(database_url=url), BEFORE)
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with scratch_postgres(BEFORE) as url:
+        yield url
 
 
 def _t(name):
