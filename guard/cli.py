@@ -139,39 +139,158 @@ def _refuse_unsafe_production(settings: Settings, workers: int | None) -> None:
     "--as-of",
     "as_of",
     required=True,
-    help="RFC 3339 time with offset that the export shows (rows without modified_at take it)",
+    help="RFC 3339 time with offset when the export was downloaded (rows without modified_at take it, untimed)",
 )
-def import_file(file: str, as_of: str) -> None:
+@click.option(
+    "--map",
+    "mapping",
+    metavar="NAME|FILE",
+    help="column mapping: a TOML file, or a shipped one (aliexpress-seller-center); "
+    "default: the Seller Center's headers are recognised, else the event's field names",
+)
+@click.option("--store", "store_id", metavar="ID", help="store_id for rows that name none")
+@click.option("--all", "show_all", is_flag=True, help="name every row not applied (default: the first 50)")
+def import_file(file: str, as_of: str, mapping: str | None, store_id: str | None, show_all: bool) -> None:
     """Load an AliExpress order export (CSV) as facts; safe to repeat."""
+    from pathlib import Path
+
     from guard.clock import utcnow
     from guard.events import parse_timestamp
+    from guard.ids import ID_PATTERN, ID_RULE
+    from guard.order_exports import ExportError, load_map
     from guard.runtime import build_runtime
-    from guard.services.imports import count_rows, import_csv
+    from guard.services.imports import import_export
 
     try:
         parse_timestamp(as_of)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
-    runtime = build_runtime(_settings(), role="tool")
+    if store_id is not None and not ID_PATTERN.fullmatch(store_id):
+        raise click.BadParameter(ID_RULE, param_hint="--store")
     try:
-        with open(file, encoding="utf-8-sig", newline="") as handle:
-            total = count_rows(handle)
-        with (
-            open(file, encoding="utf-8-sig", newline="") as handle,
-            click.progressbar(length=total, label=f"importing {total:,} rows", file=sys.stderr) as bar,
-        ):
-            report = import_csv(runtime, handle, as_of, utcnow, bar.update)
+        column_map = load_map(mapping) if mapping else None
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--map") from None
+    runtime = build_runtime(_settings(), role="tool")
+    bar = _ImportProgress()
+    try:
+        report = import_export(
+            runtime,
+            Path(file).read_bytes(),
+            as_of,
+            utcnow,
+            column_map=column_map,
+            store_id=store_id,
+            on_total=bar.start,
+            progress=bar.update,
+        )
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
+        bar.finish()
         runtime.close()
+    click.echo(f"read as {report.encoding}, columns by {report.mapping}")
+    if report.damaged:
+        for line in report.damaged:
+            click.echo(line, err=True)
+        click.echo(
+            f"refused the whole file: {len(report.damaged):,} sign(s) of spreadsheet damage. A damaged order "
+            "number can look valid and match another order; export the file again and import it without "
+            "opening it in a spreadsheet (or import the .csv as text).",
+            err=True,
+        )
+        sys.exit(1)
     click.echo(
-        f"{report.rows:,} rows: {report.applied:,} applied, {report.stale:,} stale, "
-        f"{report.final:,} final, {report.duplicate:,} duplicate, {report.rejected_rows:,} rejected"
+        f"{report.rows:,} rows: {report.applied:,} applied, {report.untimed:,} untimed (not applied), "
+        f"{report.stale:,} stale, {report.final:,} final, {report.duplicate:,} duplicate, "
+        f"{report.rejected_rows:,} rejected"
     )
     if report.ignored_columns:
         click.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
+    shown = report.not_applied if show_all else report.not_applied[:50]
+    for line in shown:
+        click.echo(line)
+    if len(shown) < len(report.not_applied):
+        click.echo(f"… and {len(report.not_applied) - len(shown):,} more rows not applied (--all names them all)")
+    for line in report.unknown_words:
+        click.echo(line)
     for line in report.problems:
         click.echo(line, err=True)
-    if report.problems:
+    if report.failed:
+        sys.exit(1)
+
+
+class _ImportProgress:
+    """A progress bar on stderr while rows are applied, on a terminal only (logs stay clean)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def start(self, total: int) -> None:
+        if sys.stderr.isatty() and total:
+            self._bar = click.progressbar(length=total, label=f"importing {total:,} rows", file=sys.stderr)
+            self._bar.__enter__()
+
+    def update(self, rows: int) -> None:
+        if self._bar is not None:
+            self._bar.update(rows)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+@main.group()
+def sync() -> None:
+    """Read orders straight from a platform (for sellers without an ERP that speaks the guard's API)."""
+
+
+@sync.command("aliexpress")
+@click.option("--check", "check_only", is_flag=True, help="only prove the app and the shop's token work")
+def sync_aliexpress_command(check_only: bool) -> None:
+    """Read the shop's orders modified since the last run from the AliExpress open platform."""
+    from guard.aliexpress_api import PlatformError
+    from guard.runtime import build_runtime
+    from guard.services.aliexpress_sync import SyncFailed, check_credentials, sync_aliexpress
+
+    settings = _settings()
+    if not settings.aliexpress_sync_enabled:
+        raise click.ClickException(
+            "the AliExpress sync is not configured: set GUARD_ALIEXPRESS_APP_KEY, GUARD_ALIEXPRESS_APP_SECRET "
+            "and the shop's GUARD_ALIEXPRESS_ACCESS_TOKEN / GUARD_ALIEXPRESS_REFRESH_TOKEN (docs/integration.md)"
+        )
+    runtime = build_runtime(settings, role="tool")
+    try:
+        if check_only:
+            try:
+                found = check_credentials(runtime)
+            except (SyncFailed, PlatformError) as exc:
+                raise click.ClickException(f"the credentials do not work: {exc}") from None
+            refreshed = " (the shop's token was refreshed and stored)" if found["token_refreshed"] else ""
+            click.echo(
+                f"credentials work: {settings.aliexpress_gateway_url} answered; "
+                f"{found['orders_modified_last_day']:,} orders modified in the last 24 h{refreshed}"
+            )
+            return
+        try:
+            report = sync_aliexpress(runtime)
+        except SyncFailed as exc:
+            raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
+    if not report.ran:
+        click.echo(f"not run: {report.error}")
+        return
+    outcomes = ", ".join(f"{count:,} {outcome}" for outcome, count in sorted(report.outcomes.items())) or "no events"
+    click.echo(
+        f"{report.orders:,} orders in {report.windows:,} windows ({report.pages:,} pages, {report.details:,} details): "
+        f"{outcomes}; read up to {_when(report.modified_until)} (finished orders: {_when(report.finished_until)})"
+    )
+    for line in [*report.skipped, *report.rejected]:
+        click.echo(line, err=True)
+    if report.error:
+        click.echo(f"stopped: {report.error}", err=True)
         sys.exit(1)
 
 

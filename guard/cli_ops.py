@@ -415,8 +415,8 @@ def config() -> None:
     """Configuration."""
 
 
-SECRET_FIELDS = {"webhook_secret"}
-URL_FIELDS = {"database_url", "redis_url", "webhook_url"}
+SECRET_FIELDS = {"webhook_secret", "aliexpress_app_secret", "aliexpress_access_token", "aliexpress_refresh_token"}
+URL_FIELDS = {"database_url", "redis_url", "webhook_url", "aliexpress_gateway_url"}
 
 
 def mask_url(url: str) -> str:
@@ -429,9 +429,11 @@ def _shown(settings: Settings, name: str) -> str:
     value = getattr(settings, name)
     if value is None:
         return "(unset)"
-    if name in SECRET_FIELDS:
+    if name == "webhook_secret":
         count = len(settings.webhook_secrets)
         return f"****** ({count} key{'s' if count != 1 else ''})"
+    if name in SECRET_FIELDS:
+        return "******"
     if name in URL_FIELDS:
         return mask_url(str(value))
     return str(value)
@@ -474,6 +476,10 @@ def config_check(workers: int | None) -> None:
         f"logs: {'JSON lines' if settings.logs_as_json else 'text'}"
     )
     click.echo(_label_font_line())
+    if settings.aliexpress_sync_enabled:
+        click.echo(f"AliExpress sync: every {settings.aliexpress_sync_interval_s:g} s (guard sync aliexpress --check)")
+    else:
+        click.echo("AliExpress sync: off (needs GUARD_ALIEXPRESS_APP_KEY, _APP_SECRET and the shop's token)")
     problems = settings.production_problems(workers)
     if not problems:
         click.echo(f"production checks: ok ({settings.env})")

@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     # Network label printers per station (raw ZPL, TCP 9100): "pack-01=10.0.0.21:9100,…".
     station_printers: str | None = None
 
+    # The direct sync with the AliExpress open platform (docs/integration.md, "AliExpress
+    # without an ERP"): the seller's open-platform app, and the shop's authorization.
+    aliexpress_app_key: str | None = None
+    aliexpress_app_secret: str | None = None
+    aliexpress_access_token: str | None = None  # the first one; refreshed tokens live in the database
+    aliexpress_refresh_token: str | None = None
+    aliexpress_gateway_url: str = "https://api-sg.aliexpress.com"  # a sandbox's, for trials
+    aliexpress_store_id: str | None = None  # the store_id the synced orders carry
+    aliexpress_sync_interval_s: float = Field(300.0, ge=10, le=86_400)
+    aliexpress_sync_days: int = Field(14, ge=1, le=90)  # how far back the first sync reads
+    # Record the shipping notice through the platform (aliexpress.solution.order.fulfill).
+    aliexpress_fulfill: bool = False
+
     @field_validator("station_printers")
     @classmethod
     def _printers_parse(cls, value: str | None) -> str | None:
@@ -63,7 +76,18 @@ class Settings(BaseSettings):
     def printers(self) -> dict[str, tuple[str, int]]:
         return parse_printers(self.station_printers)
 
-    @field_validator("redis_url", "webhook_url", "webhook_secret", "rules_file", mode="before")
+    @field_validator(
+        "redis_url",
+        "webhook_url",
+        "webhook_secret",
+        "rules_file",
+        "aliexpress_app_key",
+        "aliexpress_app_secret",
+        "aliexpress_access_token",
+        "aliexpress_refresh_token",
+        "aliexpress_store_id",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -77,6 +101,22 @@ class Settings(BaseSettings):
             # Integrators copy URLs from their provider; use the driver we ship.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @field_validator("aliexpress_gateway_url")
+    @classmethod
+    def _gateway_is_a_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL, e.g. https://api-sg.aliexpress.com")
+        return value.rstrip("/")
+
+    @property
+    def aliexpress_sync_enabled(self) -> bool:
+        """An app and a shop's authorization: enough for `guard sync aliexpress` and its schedule."""
+        return bool(
+            self.aliexpress_app_key
+            and self.aliexpress_app_secret
+            and (self.aliexpress_access_token or self.aliexpress_refresh_token)
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -128,6 +168,12 @@ class Settings(BaseSettings):
                 f"embedded jobs in {workers} API processes: each would run its own delivery "
                 "and re-check loop; set GUARD_REDIS_URL and run `guard worker`"
             )
+        if bool(self.aliexpress_app_key) != bool(self.aliexpress_app_secret):
+            problems.append(
+                "GUARD_ALIEXPRESS_APP_KEY and GUARD_ALIEXPRESS_APP_SECRET go together: set both, or neither"
+            )
+        if self.aliexpress_sync_enabled and not self.aliexpress_gateway_url.startswith("https://"):
+            problems.append("GUARD_ALIEXPRESS_GATEWAY_URL is not https: the shop's token would travel in clear text")
         if not self.redis_url and not self.embedded_jobs:
             problems.append(
                 "GUARD_EMBEDDED_JOBS=false without GUARD_REDIS_URL: nothing would deliver "

@@ -15,9 +15,11 @@ from guard.errors import ValidationFailed, problem
 from guard.facts import FACT_STATUSES, NOTICE_NEEDS_TRACKING, Fact
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.parcels import normal_tracking
-from guard.platform_statuses import LOGISTICS_WORD, MAIN_STATUS, PLATFORMS, aliexpress_facts
+from guard.platform_statuses import LOGISTICS_WORD, PLATFORMS, WORD_LIMIT, aliexpress_facts, is_word
 
 PLATFORM_STATUS = "platform_status"
+# The order detail's own fields an ERP (or the guard's sync) may forward beside `status`.
+PLATFORM_WORD_FIELDS = ("fund_status", "frozen_status", "issue_status")
 EVENT_TYPES = (*FACT_STATUSES, PLATFORM_STATUS)
 
 MAX_EVENTS = 1000
@@ -177,14 +179,18 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     if len(problems) > before:
         return None
     if fact_type == PLATFORM_STATUS:
-        pairs = aliexpress_facts(
-            status,
-            end_reason=raw.get("end_reason"),
-            logistics_status=raw.get("logistics_status"),
-            tracking_number=tracking_number,
-        )
+        triples = [
+            (fact.fact_type, fact.status, fact.source)
+            for fact in aliexpress_facts(
+                status,
+                end_reason=raw.get("end_reason"),
+                logistics_status=raw.get("logistics_status"),
+                tracking_number=tracking_number,
+                **{field: raw.get(field) for field in PLATFORM_WORD_FIELDS},
+            )
+        ]
     else:
-        pairs = [(fact_type, status)]
+        triples = [(fact_type, status, None)]
     facts = tuple(
         (
             kind,
@@ -194,9 +200,10 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
                 event_id,  # type: ignore[arg-type]
                 tracking_number if kind == "shipping_notice" else None,
                 carrier if kind == "shipping_notice" else None,
+                source=source,
             ),
         )
-        for kind, value in pairs
+        for kind, value, source in triples
     )
     return IncomingEvent(
         event_id=event_id,
@@ -223,12 +230,15 @@ def _check_platform_fields(raw: dict, index: int, problems: list) -> None:
         problems.append(problem("platform", "is required for a platform_status event", index))
     elif platform not in PLATFORMS:
         problems.append(problem("platform", f"unknown platform; one of {', '.join(PLATFORMS)}", index))
-    if not isinstance(status, str) or status not in MAIN_STATUS:
-        # An unknown word could be a new risk state: refuse it, never ignore it.
-        problems.append(problem("status", "unknown AliExpress order status; see docs/integration.md", index))
-    end_reason = raw.get("end_reason")
-    if end_reason is not None and (not isinstance(end_reason, str) or not LOGISTICS_WORD.fullmatch(end_reason)):
-        problems.append(problem("end_reason", "a word of letters, digits and _", index))
+    # An unknown word is accepted and holds the order (RULE_ERROR naming it): refusing it
+    # would lose the rest of the batch, a closure among it. Only what is no word at all is bad input.
+    rule = f"a platform word: 1 to {WORD_LIMIT} printable characters, no = or ,"
+    if not is_word(status):
+        problems.append(problem("status", rule, index))
+    for field in ("end_reason", *PLATFORM_WORD_FIELDS):
+        value = raw.get(field)
+        if value is not None and not is_word(value):
+            problems.append(problem(field, rule, index))
     logistics = raw.get("logistics_status")
     if logistics is not None and (not isinstance(logistics, str) or not LOGISTICS_WORD.fullmatch(logistics)):
         problems.append(problem("logistics_status", "a word of letters, digits and _", index))

@@ -77,6 +77,10 @@ class FactRow(SQLModel, table=True):
     carrier: str | None = Field(default=None, max_length=128)
     note: str | None = Field(default=None, max_length=1000)
     updated_at: datetime = _ts()
+    # No modification time of its own (an export row read at --as-of): contract v1.1.
+    untimed: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false()))
+    # The platform word that set it ("fund_status=NOT_PAY"); NULL for a plain fact event.
+    source: str | None = Field(default=None, max_length=128)
 
 
 class EventRow(SQLModel, table=True):
@@ -229,6 +233,7 @@ class Parcel(SQLModel, table=True):
     notice_occurred_at: datetime | None = _ts(nullable=True)
     notice_event_id: str | None = Field(default=None, max_length=ID_LENGTH)
     notice_untimed: bool = False
+    notice_source: str | None = Field(default=None, max_length=200)
     tracking_number: str | None = Field(default=None, max_length=128, index=True)  # normal form
     carrier: str | None = Field(default=None, max_length=128)
     shipment_id: str | None = Field(default=None, max_length=ID_LENGTH)
@@ -338,3 +343,31 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = _ts()
     last_used_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
+
+
+class SyncPosition(SQLModel, table=True):
+    """How far the direct sync with a platform has read, and the shop's current tokens.
+
+    One row per platform (and shop). `modified_until`: every order modified before it has
+    been read (all but finished orders); `finished_until`: the same for finished orders,
+    which the platform lists only when asked for them alone. The tokens are the refreshed
+    ones (the settings hold the first pair). `running_until` is a lease: one sync at a time.
+    """
+
+    __tablename__ = "sync_positions"
+
+    source: str = Field(primary_key=True, max_length=64)
+    modified_until: datetime | None = _ts(nullable=True)
+    finished_until: datetime | None = _ts(nullable=True)
+    access_token: str | None = Field(default=None, max_length=512)
+    access_expires_at: datetime | None = _ts(nullable=True)
+    refresh_token: str | None = Field(default=None, max_length=512)
+    refresh_expires_at: datetime | None = _ts(nullable=True)
+    # Which pair of settings tokens the stored ones descend from (a hash): new tokens in the
+    # settings (the shop authorized the app again) replace the stored ones.
+    authorized_with: str | None = Field(default=None, max_length=64)
+    running_until: datetime | None = _ts(nullable=True)
+    last_run_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, max_length=1000)
+    orders_seen: int = 0
+    updated_at: datetime = _ts()

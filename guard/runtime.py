@@ -23,6 +23,7 @@ from guard.clock import utcnow
 from guard.config import Settings
 from guard.db import make_engine
 from guard.db_async import AsyncDatabase
+from guard.services.aliexpress_sync import sync_aliexpress
 from guard.services.outbox import relay
 from guard.services.parcels import run_followups
 from guard.services.recheck import sweep
@@ -161,7 +162,8 @@ class CeleryHandoff:
 
 
 class EmbeddedJobs:
-    """Embedded mode: delivery and re-checks in a thread of `guard serve`."""
+    """Embedded mode: delivery and re-checks in a thread of `guard serve`, and the AliExpress
+    sync in another when it is configured (its calls to the platform take seconds)."""
 
     INTERVAL_S = 1.0
 
@@ -170,9 +172,16 @@ class EmbeddedJobs:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="guard-jobs", daemon=True)
+        self._sync = (
+            threading.Thread(target=self._run_sync, name="guard-sync", daemon=True)
+            if runtime.settings.aliexpress_sync_enabled
+            else None
+        )
 
     def start(self) -> None:
         self._thread.start()
+        if self._sync is not None:
+            self._sync.start()
 
     def wake(self, notification_ids: list[str]) -> None:
         self._wake.set()
@@ -191,7 +200,18 @@ class EmbeddedJobs:
             except Exception:  # the database may be down; try again on the next tick
                 log.exception("embedded jobs failed; retrying")
 
+    def _run_sync(self) -> None:
+        runtime = self._runtime
+        while not self._stopped.is_set():
+            try:
+                sync_aliexpress(runtime)
+            except Exception:  # the database or the platform may be down; try again next time
+                log.exception("embedded AliExpress sync failed; retrying")
+            self._stopped.wait(runtime.settings.aliexpress_sync_interval_s)
+
     def stop(self) -> None:
         self._stopped.set()
         self._wake.set()
         self._thread.join(timeout=5)
+        if self._sync is not None:
+            self._sync.join(timeout=5)

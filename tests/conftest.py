@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -37,8 +38,9 @@ def service_missing(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def scratch_postgres(revision: str = "head") -> Iterator[str]:
+    """A new PostgreSQL database migrated to `revision`; yields its URL, drops it afterwards."""
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     name = f"guard_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
@@ -48,11 +50,19 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
         service_missing("PostgreSQL", exc)
     url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(Settings(database_url=url))
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    upgrade(Settings(database_url=url), revision)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

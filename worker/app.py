@@ -55,3 +55,12 @@ app.conf.update(
         },
     },
 )
+
+# The direct sync with the AliExpress open platform, for a seller without an ERP
+# (docs/integration.md, "AliExpress without an ERP"); a lease keeps runs from overlapping.
+if settings.aliexpress_sync_enabled:
+    app.conf.beat_schedule["aliexpress-sync"] = {
+        "task": "guard.aliexpress.sync",
+        "schedule": settings.aliexpress_sync_interval_s,
+        "options": {"expires": settings.aliexpress_sync_interval_s},
+    }

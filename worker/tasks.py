@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from guard import logs, metrics
 from guard.clock import utcnow
 from guard.runtime import Runtime, build_runtime, drain
+from guard.services.aliexpress_sync import sync_aliexpress
 from guard.services.outbox import relay
 from guard.services.parcels import run_followups
 from guard.services.recheck import sweep
@@ -103,3 +104,15 @@ def followups_run() -> None:
             if judged == 0:
                 break
         counts["judged"] = total
+
+
+@app.task(name="guard.aliexpress.sync", **TRANSIENT)
+def aliexpress_sync() -> None:
+    with job("guard.aliexpress.sync", periodic=True) as counts:
+        rt = runtime()
+        if not rt.settings.aliexpress_sync_enabled:
+            return
+        report = sync_aliexpress(rt)
+        counts.update(orders=report.orders, windows=report.windows, **report.outcomes)
+        if report.error:
+            counts["stopped"] = report.error  # the run goes on from here next time

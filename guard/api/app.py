@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from guard import __version__
-from guard.api import errors, holds, labels, observe, stations, v1
+from guard.api import errors, holds, labels, observe, platform, stations, v1
 from guard.api import openapi as doc
 from guard.api.deps import RuntimeDep
 from guard.api.limits import BodyLimit
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(holds.router)
     app.include_router(stations.router)
     app.include_router(labels.router)
+    app.include_router(platform.router)
     pages.install(app)
 
     @app.get(

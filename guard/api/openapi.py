@@ -21,11 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from guard.events import MAX_EVENTS
 from guard.facts import FACT_STATUSES
 from guard.ids import ID_RULE
-from guard.platform_statuses import END_REASON, MAIN_STATUS, PLATFORMS
+from guard.platform_statuses import END_REASON, FROZEN_STATUS, FUND_STATUS, ISSUE_STATUS, MAIN_STATUS, PLATFORMS
 from guard.rules import REASONS
 
 ID_REGEX = r"^[A-Za-z0-9_.:\-]{1,64}$"  # guard.ids.ID_PATTERN, anchored for JSON Schema
 WORD_REGEX = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # guard.platform_statuses.LOGISTICS_WORD
+# guard.platform_statuses.is_word: a known word maps to facts; an unknown one holds (RULE_ERROR).
 BASE64_REGEX = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 MAX_BATCH_IDS = 20_000  # guard.services.checks.MAX_BATCH (not imported: api stays off service internals)
 
@@ -94,11 +95,20 @@ class PlatformStatusEvent(_EventBase):
 
     type: Literal["platform_status"]
     platform: Literal[PLATFORMS]  # type: ignore[valid-type]
-    status: Literal[tuple(MAIN_STATUS)]  # type: ignore[valid-type]
+    status: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^=,\s]([^=,\x00-\x1f\x7f]*[^=,\s])?$",
+        examples=sorted(MAIN_STATUS),
+        description="The main order status. An unknown word is kept and holds the order (RULE_ERROR naming it).",
+    )
     logistics_status: str | None = Field(
         None, pattern=WORD_REGEX, description="`init` sets the notice to awaiting_tracking."
     )
-    end_reason: str | None = Field(None, pattern=WORD_REGEX, examples=sorted(END_REASON))
+    end_reason: str | None = Field(None, min_length=1, max_length=64, examples=sorted(END_REASON))
+    fund_status: str | None = Field(None, min_length=1, max_length=64, examples=sorted(FUND_STATUS))
+    frozen_status: str | None = Field(None, min_length=1, max_length=64, examples=sorted(FROZEN_STATUS))
+    issue_status: str | None = Field(None, min_length=1, max_length=64, examples=sorted(ISSUE_STATUS))
 
 
 Event = Union[tuple(_FACT_EVENTS + [PlatformStatusEvent])]  # type: ignore[misc]  # noqa: UP007 - built at run time
@@ -186,6 +196,7 @@ class Reason(_Open):
     message_zh: str
     buyer_messages: dict[str, str] = Field(description="Quick replies for the buyer, by language.")
     recheck_at: datetime | None = Field(description="When the guard looks again on its own.")
+    detail: str | None = Field(None, description="RULE_ERROR: what could not be judged, e.g. an unknown platform word.")
 
 
 class Waiver(_Open):
@@ -259,6 +270,8 @@ class OrderFact(_Open):
     tracking_number: str | None = Field(None, description="The notice's (parcel 1's).")
     carrier: str | None = None
     reason: str | None = None
+    source: str | None = Field(None, description="The platform word that set it, e.g. fund_status=NOT_PAY.")
+    untimed: bool = Field(False, description="From a source without a time of its own (an export row).")
 
 
 class ParcelNotice(_Open):
@@ -267,6 +280,8 @@ class ParcelNotice(_Open):
     event_id: str | None
     tracking_number: str | None
     carrier: str | None
+    source: str | None = Field(None, description="The platform word that set it, e.g. status=WAIT_BUYER_ACCEPT_GOODS.")
+    untimed: bool = Field(False, description="From a source without a time of its own (an export row).")
 
 
 class ParcelLabel(_Open):

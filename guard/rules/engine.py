@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from guard.facts import KNOWN_STATUSES, Facts
+from guard.facts import KNOWN_STATUSES, PLATFORM_WORD, Fact, Facts
 from guard.rules.cancellation import cancellation
 from guard.rules.dispute import dispute
 from guard.rules.freight import freight
@@ -40,6 +40,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
 )
 
 NO_WAIVERS: Mapping[str, str | None] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,10 @@ class Finding:
     recheck_at: datetime | None
     # Set when the reason is another parcel's: a member of the same shipment (one box).
     member: tuple[str, str] | None = None
+    # Whether a supervisor may waive it here: the reason's own rule, unless the fact it rests
+    # on came from a platform's word that makes it stricter or has no time of its own.
+    waivable: bool = False
+    detail: str | None = None  # what exactly could not be judged (RULE_ERROR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +70,21 @@ class Evaluation:
         return list(dict.fromkeys(finding.code for finding in self.reasons))
 
 
-def _finding(code: str, rule: str, store: StoreRules, now: datetime) -> Finding:
-    spec = store.specs[code]
+def _finding(
+    code: str, rule: str, store: StoreRules, now: datetime, facts: Facts, detail: str | None = None
+) -> Finding:
+    spec = store.spec(code, facts)
     recheck_at = now + spec.recheck_after if spec.recheck_after is not None else None
-    return Finding(code, rule, spec.verdict, recheck_at)
+    fact = facts.get(spec.fact_type) if spec.fact_type else None
+    # Contract v1.1: a fact without a time of its own never takes part in a waiver.
+    waivable = spec.waivable and not (fact is not None and fact.untimed)
+    return Finding(code, rule, spec.verdict, recheck_at, waivable=waivable, detail=detail)
+
+
+def _unreadable(fact_type: str, status: str, source: str | None) -> str:
+    if fact_type == PLATFORM_WORD:
+        return f"unknown platform word: {source or status}"
+    return f"{fact_type}: unknown status {status!r}"
 
 
 def fact_stamp(facts: Facts, fact_type: str | None) -> str | None:
@@ -91,33 +107,30 @@ def evaluate(
     """
     if not facts:
         # Nothing known at all: the only honest answer is "unknown", never clear.
-        return Evaluation("hold", (_finding("ORDER_UNKNOWN", "order", store, now),))
+        return Evaluation("hold", (_finding("ORDER_UNKNOWN", "order", store, now, facts),))
     reasons: list[Finding] = []
     waived: list[Finding] = []
     # Rules read a status they do not recognise as the harmless default ("none",
     # "open", or for the notice "recorded"), so an unreadable fact must hold here.
     for fact_type, fact in facts.items():
         if fact_type in KNOWN_STATUSES and fact.status not in KNOWN_STATUSES[fact_type]:
-            reasons.append(_finding("RULE_ERROR", fact_type, store, now))
+            detail = _unreadable(fact_type, fact.status, fact.source)
+            reasons.append(_finding("RULE_ERROR", fact_type, store, now, facts, detail))
     for name, rule in rules:
         try:
             # Resolved inside the try: an unknown code or a malformed return is
             # as undecidable as an exception.
             found = [
-                _finding(code, name, store, now)
+                _finding(code, name, store, now, facts)
                 for code in rule(facts)
-                if not (code in store.disabled and store.specs[code].waivable)
+                if not (code in store.disabled and store.spec(code, facts).waivable)
             ]
         except Exception:  # a broken rule must hold the parcel, not wave it through
-            reasons.append(_finding("RULE_ERROR", name, store, now))
+            reasons.append(_finding("RULE_ERROR", name, store, now, facts, f"the {name} rule failed"))
             continue
         for finding in found:
             code = finding.code
-            if (
-                code in waivers
-                and REASONS[code].waivable
-                and waivers[code] == fact_stamp(facts, REASONS[code].fact_type)
-            ):
+            if code in waivers and finding.waivable and waivers[code] == fact_stamp(facts, REASONS[code].fact_type):
                 waived.append(finding)
             else:
                 reasons.append(finding)
@@ -126,3 +139,19 @@ def evaluate(
         if SEVERITY[finding.verdict] > SEVERITY[verdict]:
             verdict = finding.verdict
     return Evaluation(verdict, tuple(reasons), tuple(waived))
+
+
+def codes_of(fact_type: str, status: str) -> list[str]:
+    """The reason codes one fact raises on its own: what a fact means, in the words a user sees.
+
+    (The import names the reason an untimed row would have lowered.) Empty if none, or if
+    the fact type has no rule of its own.
+    """
+    facts = {fact_type: Fact(status, _EPOCH)}
+    for name, rule in RULES:
+        if name == fact_type:
+            try:
+                return [code for code in rule(facts) if code in REASONS]
+            except Exception:
+                return []
+    return []

@@ -32,9 +32,9 @@ def overdue_because(
     """The reasons (and `SHIP_BY_NEAR`) that make a hold overdue now; empty if none."""
     why: list[str] = []
     for code in codes:
-        spec = store.specs.get(code)
-        if spec is None:
+        if code not in store.specs:
             continue
+        spec = store.spec(code, facts)
         if spec.escalate_after is not None:
             # The age counts from whichever is earlier: the hold, or the fact at the
             # source (a payment may have been processing long before it was scanned).

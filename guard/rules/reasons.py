@@ -59,4 +59,12 @@ _SPECS = (
     ReasonSpec("RULE_ERROR", "hold", False, None, _m(5)),
 )
 REASONS: dict[str, ReasonSpec] = {spec.code: spec for spec in _SPECS}
+
+# The same code, set by a platform's word rather than a plain fact event (the fact's
+# `source`). AliExpress PLACE_ORDER_SUCCESS / NOT_PAY is the seed's "payment processing"
+# (point 1: the buyer paid by card, the bank has not confirmed; 1-6 hours at peak):
+# nobody may ship it on a supervisor's word, and past 6 hours someone must look.
+PLATFORM_SPECS: dict[str, ReasonSpec] = {
+    "PAYMENT_UNPAID": ReasonSpec("PAYMENT_UNPAID", "hold", False, "payment", _m(30), timedelta(hours=6)),
+}
 WAIVABLE: frozenset[str] = frozenset(code for code, spec in REASONS.items() if spec.waivable)

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from guard.rules.reasons import REASONS, ReasonSpec
+from guard.facts import Facts
+from guard.rules.reasons import PLATFORM_SPECS, REASONS, ReasonSpec
 
 
 class RulesFileError(ValueError):
@@ -38,6 +39,18 @@ class StoreRules:
 
     specs: Mapping[str, ReasonSpec] = field(default_factory=lambda: dict(REASONS))
     disabled: frozenset[str] = frozenset()
+    # A code's spec when a platform's word set the fact it rests on (reasons.PLATFORM_SPECS).
+    platform_specs: Mapping[str, ReasonSpec] = field(default_factory=lambda: dict(PLATFORM_SPECS))
+
+    def spec(self, code: str, facts: Facts) -> ReasonSpec:
+        """The spec in force for `code` on these facts: the platform's where its word set the fact."""
+        spec = self.specs[code]
+        variant = self.platform_specs.get(code)
+        if variant is not None and spec.fact_type is not None:
+            fact = facts.get(spec.fact_type)
+            if fact is not None and fact.source is not None:
+                return variant
+        return spec
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ def _apply(base: StoreRules, table: Any, where: str) -> StoreRules:
     if not isinstance(table, dict):
         raise RulesFileError(f"{where}: expected a table of reason codes")
     specs = dict(base.specs)
+    platform_specs = dict(base.platform_specs)
     disabled = set(base.disabled)
     for code, tuning in table.items():
         spec = specs.get(code)
@@ -108,7 +122,15 @@ def _apply(base: StoreRules, table: Any, where: str) -> StoreRules:
                 raise RulesFileError(f"{here}: escalate_after_rechecks must be a whole number ≥ 1")
             spec = replace(spec, escalate_after_rechecks=count)
         specs[code] = spec
-    return StoreRules(specs=specs, disabled=frozenset(disabled))
+        if code in platform_specs:
+            # Timers tune both; the platform's spec stays unwaivable (and so cannot be switched off).
+            platform = platform_specs[code]
+            platform_specs[code] = replace(
+                platform,
+                recheck_after=spec.recheck_after if "recheck_minutes" in tuning else platform.recheck_after,
+                escalate_after=spec.escalate_after if "escalate_after_hours" in tuning else platform.escalate_after,
+            )
+    return StoreRules(specs=specs, disabled=frozenset(disabled), platform_specs=platform_specs)
 
 
 def parse_rules(text: str) -> RulesConfig:

@@ -56,6 +56,7 @@ def render_reason(finding: Finding) -> dict:
         "supervisor_message_zh": text.supervisor_message_zh,
         "buyer_messages": dict(text.buyer_messages),
         "recheck_at": finding.recheck_at,
+        **({"detail": finding.detail} if finding.detail else {}),
     }
     if finding.member is not None:
         # Another parcel of the same shipment (one box): it holds this one too.

@@ -270,9 +270,9 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
                 code="ORDER_BLOCKED",
                 details=[{"code": f.code} for f in blocking],
             )
-        refused = list(
-            dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons if not REASONS[f.code].waivable)
-        )
+        # Waivable here, on these facts: PAYMENT_UNPAID from the platform, or any reason resting
+        # on a fact without a time of its own, is not (Finding.waivable).
+        refused = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons if not f.waivable))
         if refused:
             raise Conflict(
                 "these reasons can never be waived; the hold stays until they clear",

@@ -1,30 +1,32 @@
-"""`guard import`: an AliExpress order export (CSV) loaded as platform_status facts.
+"""`guard import`: an order export loaded as `platform_status` facts, row by row.
 
-Exports carry no per-row modification time, so each row's facts take `--as-of`
-(or the row's `modified_at`), and each row's event id is derived from the order
-id, the row's content and that time: importing the same file twice is harmless.
-Rows go in chunks, each all-or-nothing through the same ingest as the API.
+The file is read whole first (`guard/order_exports.py`): an encoding the guard cannot
+read, a missing column or spreadsheet damage refuses it before anything is stored. Then
+rows go through the API's own path (`parse_batch`, `ingest`) in chunks. A bad row is
+rejected alone, named with its line, field and message — also when the refusal comes
+from ingest (an order's store never changes): the chunk runs again without it.
+
+Exports carry no modification time: a row without `modified_at` is **untimed** (contract
+v1.1): it may only make an order stricter, and the summary names each row it could not
+apply and why ("line 7: untimed; would have lowered RISK_REVIEW").
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from guard.errors import ValidationFailed
-from guard.events import PLATFORM_STATUS, parse_batch
+from guard.facts import PLATFORM_WORD, UNKNOWN_WORD
+from guard.order_exports import ColumnMap, Row, decode, read_export
+from guard.rules.engine import codes_of
 from guard.services.apikeys import Principal
-from guard.services.ingest import ingest
+from guard.services.feed import apply_feed
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
 
-REQUIRED = ("order_id", "status")
-OPTIONAL = ("end_reason", "logistics_status", "tracking_number", "carrier", "store_id", "ship_by", "modified_at")
 CHUNK = 1000
 IMPORTER = Principal(key_id=0, name="guard import", scopes=frozenset({"events"}), stores=None)
 
@@ -36,72 +38,111 @@ class ImportReport:
     stale: int = 0
     final: int = 0
     duplicate: int = 0
+    untimed: int = 0  # rows held back whole by the untimed rule
     rejected_rows: int = 0
-    problems: list[str] = field(default_factory=list)  # "line 12: status: unknown …"
+    encoding: str = ""
+    mapping: str = ""
+    problems: list[str] = field(default_factory=list)  # rejected rows: "line 12: status: …"
+    not_applied: list[str] = field(default_factory=list)  # "line 7: untimed; would have lowered RISK_REVIEW"
+    unknown_words: list[str] = field(default_factory=list)  # rows whose order now holds for a word
     ignored_columns: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # the whole file was refused for these lines
+
+    @property
+    def failed(self) -> bool:
+        """Whether any row was rejected (or the whole file): the exit code says so."""
+        return bool(self.rejected_rows or self.damaged)
 
 
-def _event(row: dict[str, str], as_of: str) -> dict:
-    values = {name: row[name].strip() for name in (*REQUIRED, *OPTIONAL) if row.get(name, "").strip()}
-    occurred_at = values.pop("modified_at", as_of)
-    content = "\x1f".join(f"{k}={values[k]}" for k in sorted(values))
-    digest = hashlib.sha256(f"{values.get('order_id', '')}\x1e{content}\x1e{occurred_at}".encode()).hexdigest()
-    return {
-        "event_id": f"imp-{digest[:48]}",
-        "type": PLATFORM_STATUS,
-        "platform": "aliexpress",
-        "occurred_at": occurred_at,
-        **values,
-    }
-
-
-def import_csv(
+def import_export(
     rt: Runtime,
-    stream: TextIO,
+    data: bytes,
     as_of: str,
     now: Callable[[], datetime],
+    *,
+    column_map: ColumnMap | None = None,
+    store_id: str | None = None,
+    on_total: Callable[[int], None] = lambda n: None,
     progress: Callable[[int], None] = lambda n: None,
 ) -> ImportReport:
-    report = ImportReport()
-    reader = csv.DictReader(stream)
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        report.problems.append(f"line 1: missing column(s) {', '.join(missing)}")
+    """Load an export. Raises order_exports.ExportError when the file cannot be read at all."""
+    text, encoding = decode(data)
+    reading = read_export(text, column_map, as_of, store_id, encoding=encoding)
+    report = ImportReport(
+        encoding=encoding, mapping=reading.mapping, ignored_columns=reading.ignored_columns, rows=len(reading.rows)
+    )
+    if reading.damaged:
+        report.damaged = reading.damaged
         return report
-    report.ignored_columns = [name for name in header if name not in (*REQUIRED, *OPTIONAL)]
-    reader.fieldnames = header
-    chunk: list[tuple[int, dict]] = []
-    for row in reader:
-        chunk.append((reader.line_num, _event(row, as_of)))
-        if len(chunk) == CHUNK:
-            _apply_chunk(rt, chunk, now, report)
-            progress(len(chunk))
-            chunk = []
-    if chunk:
+    on_total(len(reading.rows))
+    for start in range(0, len(reading.rows), CHUNK):
+        chunk = reading.rows[start : start + CHUNK]
         _apply_chunk(rt, chunk, now, report)
         progress(len(chunk))
     return report
 
 
-def _apply_chunk(rt: Runtime, chunk: list[tuple[int, dict]], now: Callable[[], datetime], report: ImportReport) -> None:
-    report.rows += len(chunk)
-    moment = now()
-    try:
-        events = parse_batch({"events": [event for _, event in chunk]}, moment)
-        result = ingest(rt, IMPORTER, events, moment)
-    except ValidationFailed as exc:
-        # A chunk with a bad row is rejected whole; every bad line is named.
-        report.rejected_rows += len(chunk)
-        for detail in exc.details or []:
-            index = detail.get("index")
-            line = chunk[index][0] if isinstance(index, int) else "?"
-            report.problems.append(f"line {line}: {detail['field']}: {detail['message']}")
-        return
-    for item in result["results"]:
-        outcome = item["outcome"]
+def _apply_chunk(rt: Runtime, rows: list[Row], now: Callable[[], datetime], report: ImportReport) -> None:
+    ready = []
+    for row in rows:
+        if row.problems:
+            _reject(report, row, row.problems)
+        else:
+            ready.append(row)
+    fed = apply_feed(
+        rt, IMPORTER, [row.event for row in ready], now(), untimed=lambda i: bool(ready[i].event.get("untimed"))
+    )
+    for index, problems in sorted(fed.rejected.items()):
+        _reject(report, ready[index], problems)
+    for item in fed.applied:
+        row, result = ready[item.index], item.result
+        outcome = result["outcome"]
         setattr(report, outcome, getattr(report, outcome) + 1)
+        why = _why_not(result)
+        if why:
+            report.not_applied.append(f"line {row.line}: {why}")
+        for kind, fact in item.event.facts:
+            if kind == PLATFORM_WORD and fact.status == UNKNOWN_WORD and result["facts"].get(kind) == "applied":
+                report.unknown_words.append(
+                    f"line {row.line}: {fact.source} is not a known AliExpress word: order {item.event.order_id} "
+                    "holds (RULE_ERROR) until a known status arrives; add the text to the mapping's [status]"
+                )
 
 
-def count_rows(lines: Iterable[str]) -> int:
-    return max(sum(1 for _ in lines) - 1, 0)
+def _reject(report: ImportReport, row: Row, problems: list[str]) -> None:
+    report.rejected_rows += 1
+    report.problems += [f"line {row.line}: {problem}" for problem in problems]
+
+
+def _why_not(item: dict) -> str | None:
+    """Why a row (or part of it) did not apply, in a user's words; None when there is nothing to say."""
+    outcome = item["outcome"]
+    held_back = item.get("untimed", [])
+    if outcome == "applied":
+        # Applied in part: worth naming only where the export would have loosened the order.
+        held_back = [entry for entry in held_back if entry["why"] in ("lower", "tracking_number", "order_unknown")]
+        return "untimed; " + "; ".join(_untimed_why(entry) for entry in held_back) if held_back else None
+    if outcome == "untimed":
+        return "untimed; " + "; ".join(_untimed_why(entry) for entry in held_back)
+    if outcome == "stale":
+        return "stale; the guard has newer facts for this order"
+    if outcome == "final":
+        return "final; the order is already closed, cancelled or refunded for good"
+    return None  # duplicate: this row was imported before
+
+
+def _untimed_why(entry: dict) -> str:
+    fact, status, stored, why = entry["fact"], entry["status"], entry["stored"], entry["why"]
+    if why == "lower":
+        codes = codes_of(fact, stored)
+        named = ", ".join(codes) if codes else f"{fact} {stored}"
+        return f"would have lowered {named} ({fact} {stored} → {status})"
+    if why == "same":
+        return f"{fact} is already {stored}"
+    if why == "equal":
+        return f"{fact} {stored} stays ({status} is no stricter)"
+    if why == "notice":
+        return f"the shipping notice is already {stored} (an export cannot move it on)"
+    if why == "tracking_number":
+        return "would have changed the tracking number"
+    return f"would have set {fact} {status} on an order not known in this store"

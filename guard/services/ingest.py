@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from guard.config import Settings
 from guard.errors import ValidationFailed, problem
 from guard.events import IncomingEvent
-from guard.facts import replacement_outcome
+from guard.facts import PLATFORM_WORD, Fact, Replacement, replacement
 from guard.models import EventRow, FactRow, Order, Parcel
 from guard.services import holds
 from guard.services.apikeys import Principal
@@ -148,13 +148,16 @@ def _apply(
             continue
         seen.add(event.event_id)
         fact_outcomes: dict[str, str] = {}
-        for kind, incoming in event.facts:
+        not_applied: list[dict] = []
+        for kind, incoming, judged in judge_facts(state, event):
+            stored = state.facts.get(kind)
+            if kind == "shipping_notice":  # the parcel's own notice (contract v1.1)
+                judged, stored = apply_notice(state, incoming, event.parcel_id, event.shipment_id, parcel_changes, now)
+            outcome = fact_outcomes[kind] = judged.outcome
+            if judged.why is not None:
+                not_applied.append(_not_applied(kind, incoming, stored, judged))
             if kind == "shipping_notice":
-                outcome = apply_notice(state, incoming, event.parcel_id, event.shipment_id, parcel_changes, now)
-                fact_outcomes[kind] = outcome
                 continue
-            outcome = replacement_outcome(kind, state.facts.get(kind), incoming)
-            fact_outcomes[kind] = outcome
             if outcome == "applied":
                 state.facts[kind] = incoming
                 changed_facts[(event.order_id, kind)] = {
@@ -167,6 +170,8 @@ def _apply(
                     "carrier": None,
                     "note": event.reason,
                     "updated_at": now,
+                    "untimed": incoming.untimed,
+                    "source": incoming.source,
                 }
         outcome = _event_outcome(fact_outcomes.values())
         _note_order_fields(state, event, changed_orders, now)
@@ -187,7 +192,10 @@ def _apply(
                 "payload": event.raw,
             }
         )
-        results.append({"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes})
+        result = {"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes}
+        if not_applied:
+            result["untimed"] = not_applied
+        results.append(result)
 
     if event_rows:
         conn.execute(events_t.insert(), event_rows)
@@ -231,11 +239,44 @@ def _announce_collision(conn: Connection, principal: Principal, event: IncomingE
                  claimed_by_key=principal.name, claimed_for_store=event.store_id, event_id=event.event_id)  # fmt: skip
 
 
+def judge_facts(state: OrderState, event: IncomingEvent) -> list[tuple[str, Fact, Replacement]]:
+    """What each of the event's facts does to the order's stored ones (rules 2-4, and v1.1's
+    facts without a time of their own), before any of them is applied."""
+    # "Already known in the same store": the order had facts before this event, and the
+    # event names no other store (one that did was refused by _check_stores).
+    known = _known_in_store(state, event)
+    judged = []
+    for kind, incoming in event.facts:
+        if kind == "shipping_notice":  # judged against its parcel's notice (parcels.apply_notice)
+            judged.append((kind, incoming, Replacement("applied")))
+            continue
+        stored = state.facts.get(kind)
+        if kind == PLATFORM_WORD and stored is None and incoming.status != "unknown":
+            continue  # only known words, and never an unknown one: nothing to note or undo
+        judged.append((kind, incoming, replacement(kind, stored, incoming, order_known=known)))
+    return judged
+
+
+def _not_applied(kind: str, incoming: Fact, stored: Fact | None, judged: Replacement) -> dict:
+    return {
+        "fact": kind,
+        "status": incoming.status,
+        "stored": stored.status if stored is not None else None,
+        "why": judged.why,
+    }
+
+
+def _known_in_store(state: OrderState, event: IncomingEvent) -> bool:
+    """ "Already known in the same store": the order had facts before this event, and the event
+    names no other store (one that did was refused by _check_stores)."""
+    return bool(state.facts) and event.store_id in (None, state.store_id)
+
+
 def _event_outcome(outcomes) -> str:
     """A platform status sets several facts: applied if any was (a notice kept unassigned counts:
-    it was stored), else final if any was."""
+    it was stored), else final if any was, else untimed if an untimed fact was held back."""
     outcomes = {"applied" if outcome == "unassigned" else outcome for outcome in outcomes}
-    for outcome in ("applied", "final"):
+    for outcome in ("applied", "final", "untimed"):
         if outcome in outcomes:
             return outcome
     return "stale"

@@ -73,6 +73,9 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
                 "occurred_at": row.occurred_at,
                 "event_id": row.event_id,
                 "reason": row.note,
+                # v1.1: the platform word that set it, and whether it had a time of its own.
+                "source": row.source,
+                "untimed": row.untimed,
             }
             for row in fact_rows
         }

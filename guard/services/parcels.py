@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from guard.config import Settings
-from guard.facts import Fact, replacement_outcome
+from guard.facts import Fact, Replacement, replacement
 from guard.models import FollowUp, LooseNotice, Notification, Order, Parcel, TrackingClaim
 from guard.parcels import LIVE, RELEASED, VOID, Claim, ParcelState, assign_notice, conflicting
 from guard.rules import Evaluation, evaluate
@@ -165,7 +165,8 @@ class ParcelChanges:
             "notice_status": notice.status if notice else None,
             "notice_occurred_at": notice.occurred_at if notice else None,
             "notice_event_id": notice.event_id if notice else None,
-            "notice_untimed": False,
+            "notice_untimed": notice.untimed if notice else False,
+            "notice_source": notice.source if notice else None,
             "tracking_number": notice.tracking_number if notice else None,
             "carrier": notice.carrier if notice else None,
             "shipment_id": parcel.shipment_id,
@@ -181,10 +182,11 @@ def apply_notice(
     shipment_id: str | None,
     changes: ParcelChanges,
     now: datetime,
-) -> str:
-    """Apply one notice event to the parcel it speaks of (contract v1.1); returns its outcome:
-    applied, stale, final — or `unassigned` when the guard cannot tell the parcel (kept on the
-    order, changing no verdict until an event names its parcel)."""
+) -> tuple[Replacement, Fact | None]:
+    """Apply one notice event to the parcel it speaks of (contract v1.1); returns what it did —
+    applied, stale, final, untimed (and why) — or `unassigned` when the guard cannot tell the
+    parcel (kept on the order, changing no verdict until an event names its parcel) — and the
+    parcel's notice it was judged against."""
     number = incoming.tracking_number
     target = assign_notice(state.parcels, parcel_id, number)
     if target is None:
@@ -198,15 +200,16 @@ def apply_notice(
             "event_id": incoming.event_id,
             "occurred_at": incoming.occurred_at,
         }
-        return "unassigned"
+        return Replacement("unassigned"), None
     parcel = state.parcels.get(target)
     if parcel is None:
         parcel = state.parcels[target] = ParcelState(target)  # a notice event names a new parcel
-    outcome = replacement_outcome("shipping_notice", parcel.notice, incoming)
+    stored = parcel.notice
+    judged = replacement("shipping_notice", stored, incoming)
     if number is not None:
         changes.assigned_loose.add((state.order_id, number))
         changes.loose.pop((state.order_id, number), None)
-    if outcome == "applied":
+    if judged.outcome == "applied":
         parcel.notice = incoming
         if shipment_id is not None:
             parcel.shipment_id = shipment_id
@@ -214,7 +217,7 @@ def apply_notice(
     elif shipment_id is not None and shipment_id != parcel.shipment_id and number == parcel.tracking_number:
         parcel.shipment_id = shipment_id  # a shipment declared on a repeated notice still counts
         changes.touch(state, parcel, now)
-    return outcome
+    return judged, stored
 
 
 def write_parcels(conn: Connection, changes: ParcelChanges, now: datetime) -> None:

@@ -96,7 +96,15 @@ class OrderState:
 
 
 _ORDER_COLUMNS = (orders_t.c.order_id, orders_t.c.store_id, orders_t.c.ship_by, orders_t.c.ship_by_at)
-_FACT_COLUMNS = (facts_t.c.order_id, facts_t.c.fact_type, facts_t.c.status, facts_t.c.occurred_at, facts_t.c.event_id)
+_FACT_COLUMNS = (
+    facts_t.c.order_id,
+    facts_t.c.fact_type,
+    facts_t.c.status,
+    facts_t.c.occurred_at,
+    facts_t.c.event_id,
+    facts_t.c.untimed,
+    facts_t.c.source,
+)
 _WAIVER_COLUMNS = (waivers_t.c.order_id, waivers_t.c.code, waivers_t.c.fact_stamp)
 _PARCEL_COLUMNS = (
     parcels_t.c.order_id,
@@ -104,6 +112,8 @@ _PARCEL_COLUMNS = (
     parcels_t.c.notice_status,
     parcels_t.c.notice_occurred_at,
     parcels_t.c.notice_event_id,
+    parcels_t.c.notice_untimed,
+    parcels_t.c.notice_source,
     parcels_t.c.tracking_number,
     parcels_t.c.carrier,
     parcels_t.c.shipment_id,
@@ -120,9 +130,11 @@ _LABEL_COLUMNS = (
 
 
 def parcel_state(
-    parcel_id: str, status, occurred_at, event_id, number, carrier, shipment_id, handed_over_at
+    parcel_id: str, status, occurred_at, event_id, untimed, source, number, carrier, shipment_id, handed_over_at
 ) -> ParcelState:
-    notice = Fact(status, occurred_at, event_id, number, carrier) if status is not None else None
+    notice = None
+    if status is not None:
+        notice = Fact(status, occurred_at, event_id, number, carrier, bool(untimed), source)
     return ParcelState(parcel_id, notice, shipment_id, handed_over_at)
 
 
@@ -140,11 +152,11 @@ def load_states(
             sa.select(*_ORDER_COLUMNS).where(among(conn, orders_t.c.order_id, part))
         ).all():
             states[order_id] = OrderState(order_id, store_id, ship_by, ship_by_at, exists=True)
-        for order_id, fact_type, status, occurred_at, event_id in conn.execute(
+        for order_id, fact_type, status, occurred_at, event_id, untimed, source in conn.execute(
             sa.select(*_FACT_COLUMNS).where(among(conn, facts_t.c.order_id, part))
         ).all():
             if (state := states.get(order_id)) is not None:
-                state.facts[fact_type] = Fact(status, occurred_at, event_id)
+                state.facts[fact_type] = Fact(status, occurred_at, event_id, untimed=bool(untimed), source=source)
         if with_waivers:
             for order_id, code, stamp in conn.execute(
                 sa.select(*_WAIVER_COLUMNS).where(among(conn, waivers_t.c.order_id, part))
@@ -287,11 +299,15 @@ _PARCEL_SIGNATURE = """coalesce(p.notice_status, '') || ':'
    || CASE WHEN c.order_id IS NULL THEN '' ELSE 'C' END
    || CASE WHEN e.tracking_number <> p.tracking_number THEN 'M' ELSE '' END"""
 _PG_AMONG = "= ANY(string_to_array(%(ids)s, ','))"
+# A status set by a platform's word is marked with a trailing "@": PAYMENT_UNPAID from the
+# platform may not be switched off by a store, so it is another shape ("@" is in no status word).
+_MARKED_STATUS = "CASE WHEN source IS NULL THEN status ELSE status || '@' END"
+_PLATFORM_WORD = "platform"  # stands for any source where only its presence matters
 _SQLITE_AMONG = "IN (SELECT value FROM json_each(:ids))"
 _SHAPES_SQL = {
     "postgresql": f"""SELECT o.store_id, f.statuses, pc.parcels, array_agg(o.order_id)
  FROM orders o LEFT JOIN (
-   SELECT order_id, json_object_agg(fact_type, status ORDER BY fact_type)::text AS statuses
+   SELECT order_id, json_object_agg(fact_type, {_MARKED_STATUS} ORDER BY fact_type)::text AS statuses
    FROM facts WHERE order_id {_PG_AMONG} GROUP BY order_id) f USING (order_id)
  LEFT JOIN ({_PARCELS_AGG.format(among=_PG_AMONG, agg=f"string_agg({_PARCEL_SIGNATURE}, ',' ORDER BY p.parcel_id)")}
  ) pc USING (order_id)
@@ -300,7 +316,7 @@ _SHAPES_SQL = {
  GROUP BY o.store_id, f.statuses, pc.parcels""",
     "sqlite": f"""SELECT o.store_id, f.statuses, pc.parcels, json_group_array(o.order_id)
  FROM orders o LEFT JOIN (
-   SELECT order_id, json_group_object(fact_type, status) AS statuses
+   SELECT order_id, json_group_object(fact_type, {_MARKED_STATUS}) AS statuses
    FROM facts WHERE order_id {_SQLITE_AMONG} GROUP BY order_id) f USING (order_id)
  LEFT JOIN ({_PARCELS_AGG.format(among=_SQLITE_AMONG, agg=f"group_concat({_PARCEL_SIGNATURE}, ',')")}
  ) pc USING (order_id)
@@ -340,13 +356,17 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
             cursor.execute(_SHAPES_SQL[dialect], params)
             for store_id, statuses, parcels, ids in cursor.fetchall():
                 facts = {
-                    fact_type: Fact(status, _NOT_LOADED, "")
+                    fact_type: Fact(status.rstrip("@"), _NOT_LOADED, "", source=_source_mark(status))
                     for fact_type, status in orjson.loads(statuses or "{}").items()
                 }
                 shapes.append(Shape(store_id, facts, _signature_parcels(parcels), ids_of(ids)))
             cursor.execute(_WAIVED_SQL[dialect], params)
             waived += [order_id for (order_id,) in cursor.fetchall()]
     return shapes, waived
+
+
+def _source_mark(status: str) -> str | None:
+    return _PLATFORM_WORD if status.endswith("@") else None
 
 
 def facts_snapshot(facts: dict[str, Fact]) -> dict[str, dict]:
@@ -361,6 +381,10 @@ def facts_snapshot(facts: dict[str, Fact]) -> dict[str, dict]:
             entry["tracking_number"] = fact.tracking_number
         if fact.carrier is not None:
             entry["carrier"] = fact.carrier
+        if fact.untimed:
+            entry["untimed"] = True
+        if fact.source is not None:
+            entry["source"] = fact.source
         snapshot[fact_type] = entry
     return snapshot
 
@@ -432,15 +456,15 @@ def parcel_view(order_id: str, parcel_id: str, row: tuple) -> ParcelView:
     if order is not None:
         store_id, ship_by, ship_by_at = order
         state = OrderState(order_id, store_id, _utc(ship_by), _utc(ship_by_at), exists=True)
-        for fact_type, status, occurred_at, event_id in facts or ():
-            state.facts[fact_type] = Fact(status, _utc(occurred_at), event_id)
+        for fact_type, status, occurred_at, event_id, untimed, source in facts or ():
+            state.facts[fact_type] = Fact(status, _utc(occurred_at), event_id, untimed=bool(untimed), source=source)
         for code, stamp, note, key_name, granted_at in waivers or ():
             state.waivers[code] = stamp
             notes[code] = _waiver_note(code, note, key_name, _utc(granted_at))
         if parcel is not None:
-            status, occurred_at, event_id, number, carrier, shipment_id, handed_over_at = parcel
-            own = parcel_state(parcel_id, status, _utc(occurred_at), event_id, number, carrier, shipment_id,
-                               _utc(handed_over_at))  # fmt: skip
+            status, occurred_at, event_id, untimed, source, number, carrier, shipment_id, handed_over_at = parcel
+            own = parcel_state(parcel_id, status, _utc(occurred_at), event_id, untimed, source, number, carrier,
+                               shipment_id, _utc(handed_over_at))  # fmt: skip
             own.conflict, own.escrow_number = bool(conflict), escrow
             if label is not None:
                 own.label = {"label_id": label[0], "issued_at": _utc(label[1]), "station_id": label[2],

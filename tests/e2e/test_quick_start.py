@@ -98,6 +98,26 @@ def test_serve_with_no_configuration_uses_a_sqlite_file_and_gives_a_first_clear(
         process.wait(timeout=10)
 
 
+def test_the_readme_sample_export_answers_as_the_readme_says(tmp_path, repo_root):
+    env = guard_env()
+    process, base = serve(tmp_path, env)
+    try:
+        created = run_guard("apikey", "create", "erp", "--scope", "events", "--scope", "check", cwd=tmp_path, env=env)
+        secret = created.stdout.strip().splitlines()[-1]
+        sample = repo_root / "docs" / "samples" / "aliexpress-export.csv"
+        imported = run_guard(
+            "import", str(sample), "--store", "shop-1", "--as-of", "2026-11-11T09:00:00+08:00", cwd=tmp_path, env=env
+        )
+        assert "12 rows: 12 applied" in imported.stdout
+        ids = ["3041839201746502", "3041839201746505", "3041839201746507"]
+        body = httpx.post(f"{base}/v1/checks", json={"order_ids": ids}, headers={"Authorization": f"Bearer {secret}"})
+        got = [(r["verdict"], r["reasons"][:1]) for r in body.json()["results"]]
+        assert got == [("hold", ["FUNDS_IN_SETTLEMENT"]), ("clear", []), ("block", ["ORDER_CLOSED"])]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.mark.postgres
 def test_serve_on_postgresql(tmp_path, postgres_url):
     env = guard_env(GUARD_DATABASE_URL=postgres_url)

@@ -134,17 +134,18 @@ def test_a_status_unknown_for_its_type_is_refused(guard, fact_type, status):
 @pytest.mark.parametrize(
     "extra, field",
     [
-        ({"platform": "aliexpress", "status": "SOMETHING_NEW"}, "status"),  # an unknown word could be a new risk state
-        ({"platform": "aliexpress", "status": "wait_seller_send_goods"}, "status"),
+        # An unknown word is accepted and holds (contract v1.1); what is no word at all is refused.
+        ({"platform": "aliexpress", "status": "WAIT_SELLER\n"}, "status"),
+        ({"platform": "aliexpress", "status": "WAIT_SELLER_SEND_GOODS", "fund_status": ["NOT_PAY"]}, "fund_status"),
         ({"status": "WAIT_SELLER_SEND_GOODS"}, "platform"),  # platform is required
         ({"platform": "amazon", "status": "WAIT_SELLER_SEND_GOODS"}, "platform"),
         ({"platform": ["aliexpress"], "status": "WAIT_SELLER_SEND_GOODS"}, "platform"),
-        ({"platform": "aliexpress", "status": "FINISH", "end_reason": "not a word"}, "end_reason"),
+        ({"platform": "aliexpress", "status": "FINISH", "end_reason": "x" * 65}, "end_reason"),
         ({"platform": "aliexpress", "status": "WAIT_SELLER_SEND_GOODS", "logistics_status": 5}, "logistics_status"),
     ],
     ids=[
-        "unknown-word",
-        "lower-case-word",
+        "not-a-word",
+        "fund-status-list",
         "no-platform",
         "unknown-platform",
         "platform-list",
@@ -152,7 +153,7 @@ def test_a_status_unknown_for_its_type_is_refused(guard, fact_type, status):
         "bad-logistics-status",
     ],
 )
-def test_a_platform_status_event_with_an_unknown_word_or_platform_is_refused(guard, extra, field):
+def test_a_platform_status_event_with_no_word_or_an_unknown_platform_is_refused(guard, extra, field):
     event = {**guard.event("o-platform", "platform_status", "x"), **extra}
     refused(guard, [event], (0, field))
     assert_order_unknown(guard, "o-platform")

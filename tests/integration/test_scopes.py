@@ -25,6 +25,7 @@ ROUTES = [
     ("POST", "/v1/holds/o-scope/release", {"reason": "bank confirmed"}, "supervise"),
     ("GET", "/v1/notifications", None, "supervise"),
     ("POST", "/v1/notifications/ntf_unknown/retry", None, "supervise"),
+    ("POST", "/v1/orders/o-scope/fulfil", {"service_name": "EMS", "tracking_number": "EE123456789CN"}, "events"),
 ]
 IDS = [f"{method} {path}" for method, path, _, _ in ROUTES]
 

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("notice_occurred_at", TS, nullable=True),
         sa.Column("notice_event_id", sa.String(length=64), nullable=True),
         sa.Column("notice_untimed", sa.Boolean(), nullable=False),
+        sa.Column("notice_source", sa.String(length=200), nullable=True),
         sa.Column("tracking_number", sa.String(length=128), nullable=True),
         sa.Column("carrier", sa.String(length=128), nullable=True),
         sa.Column("shipment_id", sa.String(length=64), nullable=True),
@@ -151,58 +152,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("parcel_id", sa.String(length=64), nullable=True))
 
     _carry_over(bind, stamp)
-    if postgres:
-        op.execute(LOCK_NUMBERS_FUNCTION)
-        op.execute(PARCEL_VIEW_FUNCTION)
-
-
-# Tracking numbers are locked by a transaction-scoped advisory lock (a number need not have a
-# row to be locked), always in ascending order, always after the orders' row locks.
-LOCK_NUMBERS_FUNCTION = """
-CREATE OR REPLACE FUNCTION guard_lock_numbers(numbers text[]) RETURNS void
-LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-  n text;
-BEGIN
-  FOREACH n IN ARRAY ARRAY(SELECT DISTINCT x FROM unnest(numbers) AS x ORDER BY x) LOOP
-    PERFORM pg_advisory_xact_lock(hashtextextended(n, 20261111));
-  END LOOP;
-END
-$fn$"""
-
-# The single check's read, in one round trip: lock the order, then the numbers its parcel
-# claims, and only then read. In a VOLATILE function each statement takes a new snapshot
-# (READ COMMITTED), so the read sees what was committed when the locks were granted — a
-# single SELECT ... FOR UPDATE would judge the facts of the snapshot taken before it waited.
-PARCEL_VIEW_FUNCTION = """
-CREATE OR REPLACE FUNCTION guard_parcel_view(o text, p text) RETURNS text
-LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-  numbers text[];
-  view text;
-BEGIN
-  PERFORM 1 FROM orders WHERE order_id = o FOR UPDATE;
-  numbers := ARRAY(SELECT tracking_number FROM tracking_claims WHERE order_id = o AND parcel_id = p);
-  IF cardinality(numbers) > 0 THEN
-    PERFORM guard_lock_numbers(numbers);
-  END IF;
-  SELECT json_build_array(
-    (SELECT json_build_array(store_id, ship_by, ship_by_at) FROM orders WHERE order_id = o),
-    (SELECT json_agg(json_build_array(fact_type, status, occurred_at, event_id)) FROM facts WHERE order_id = o),
-    (SELECT json_agg(json_build_array(code, fact_stamp, note, key_name, granted_at)) FROM waivers WHERE order_id = o),
-    (SELECT row_to_json(h) FROM holds h WHERE order_id = o AND parcel_id = p),
-    (SELECT json_build_array(notice_status, notice_occurred_at, notice_event_id, tracking_number, carrier,
-                             shipment_id, handed_over_at)
-       FROM parcels WHERE order_id = o AND parcel_id = p),
-    (SELECT bool_or(conflict) FROM tracking_claims WHERE order_id = o AND parcel_id = p),
-    (SELECT tracking_number FROM carrier_labels WHERE order_id = o AND parcel_id = p),
-    (SELECT json_build_array(label_id, issued_at, station_id, tracking_number)
-       FROM labels WHERE order_id = o AND parcel_id = p AND voided_at IS NULL),
-    EXISTS (SELECT 1 FROM parcels WHERE order_id = o AND parcel_id <> p AND notice_status IS NOT NULL)
-  )::text INTO view;
-  RETURN view;
-END
-$fn$"""
 
 
 def _carry_over(bind: sa.Connection, stamp: datetime) -> None:
