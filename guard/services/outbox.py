@@ -163,9 +163,18 @@ def _view(row) -> dict:
     }
 
 
-def list_notifications(engine: Engine, state: str, limit: int, cursor: str | None) -> dict:
-    """Notifications by state: `failed` (gave up), `pending` (still due), or `delivered`."""
-    query = sa.select(outbox_t)
+def _of_stores(query, stores: frozenset[str] | None):
+    """A store-limited key sees its stores' notifications only; one with no store, none."""
+    return query if stores is None else query.where(outbox_t.c.store_id.in_(sorted(stores)))
+
+
+def list_notifications(
+    engine: Engine, state: str, limit: int, cursor: str | None, stores: frozenset[str] | None = None
+) -> dict:
+    """Notifications by state: `failed` (gave up), `pending` (still due), or `delivered`.
+
+    `stores`: the caller's stores (None: every store)."""
+    query = _of_stores(sa.select(outbox_t), stores)
     if state == "failed":
         query = query.where(outbox_t.c.failed_at.is_not(None))
     elif state == "pending":
@@ -185,9 +194,12 @@ def list_notifications(engine: Engine, state: str, limit: int, cursor: str | Non
     return {"items": [_view(row) for row in rows], "next_cursor": encode_cursor(str(rows[-1].id)) if more else None}
 
 
-def retry_failed(engine: Engine, now: datetime, notification_id: str | None = None) -> list[str]:
-    """Put failed notifications back in line (one, or all); returns their ids."""
-    query = sa.select(outbox_t.c.id, outbox_t.c.notification_id).where(outbox_t.c.failed_at.is_not(None))
+def retry_failed(
+    engine: Engine, now: datetime, notification_id: str | None = None, stores: frozenset[str] | None = None
+) -> list[str]:
+    """Put failed notifications back in line (one, or all of the caller's stores); returns their ids."""
+    query = _of_stores(sa.select(outbox_t.c.id, outbox_t.c.notification_id), stores)
+    query = query.where(outbox_t.c.failed_at.is_not(None))
     if notification_id is not None:
         query = query.where(outbox_t.c.notification_id == notification_id)
     with engine.begin() as conn:
