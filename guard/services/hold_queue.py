@@ -24,7 +24,7 @@ from guard.models import Hold, Order, Waiver
 from guard.rules import REASONS, evaluate, fact_stamp
 from guard.services import holds
 from guard.services.apikeys import Principal
-from guard.services.audit import decode_cursor, encode_cursor, record_decision
+from guard.services.audit import cursor_moment, decode_cursor, encode_cursor, record_decision
 from guard.services.outbox import take_written
 from guard.services.store import OrderState, facts_snapshot, load_states, lock_order
 
@@ -124,10 +124,9 @@ def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
         query = _filtered(conn, principal, flt)
         if flt.cursor:
             since_text, order_id = decode_cursor(flt.cursor, 2)
-            try:
-                since = datetime.fromisoformat(since_text).astimezone(UTC)
-            except (ValueError, OverflowError):
-                raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
+            since = cursor_moment(since_text)
+            if not ID_PATTERN.fullmatch(order_id):
+                raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
             query = query.where(
                 sa.or_(holds_t.c.since > since, sa.and_(holds_t.c.since == since, holds_t.c.order_id > order_id))
             )

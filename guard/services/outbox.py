@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from guard import metrics
-from guard.errors import NotFound, ValidationFailed, problem
+from guard.errors import NotFound
 from guard.models import Notification
-from guard.services.audit import decode_cursor, encode_cursor
+from guard.services.audit import cursor_row_id, decode_cursor, encode_cursor
 from guard.services.writes import PENDING_KEY, Staged
 from guard.stations import StationBus
 from guard.webhooks import Delivery
@@ -183,10 +183,7 @@ def list_notifications(
         query = query.where(outbox_t.c.next_attempt_at.is_(None), outbox_t.c.failed_at.is_(None))
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        # ASCII only: str.isdigit() also accepts "²", which int() refuses (a 500).
-        if not (last_id.isascii() and last_id.isdigit()):
-            raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
-        query = query.where(outbox_t.c.id > int(last_id))
+        query = query.where(outbox_t.c.id > cursor_row_id(last_id))
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(outbox_t.c.id).limit(limit + 1)).all()
     more = len(rows) > limit
