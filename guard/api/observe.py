@@ -62,7 +62,10 @@ class Observe:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (HEADER, request_id.encode()), NOSNIFF]
+                headers = [*message["headers"], (HEADER, request_id.encode())]
+                if not any(name.lower() == NOSNIFF[0] for name, _ in headers):  # the pages set their own
+                    headers.append(NOSNIFF)
+                message["headers"] = headers
             await send(message)
 
         try:

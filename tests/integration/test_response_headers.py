@@ -40,3 +40,9 @@ def test_json_answers_and_errors_carry_nosniff(guard):
         name for name, response in answers.items() if response.headers.get("x-content-type-options") != "nosniff"
     ]
     assert missing == []
+
+
+def test_a_page_says_nosniff_once(guard):
+    response = guard.client.get("/station")
+    assert response.status_code == 200
+    assert response.headers.get_list("x-content-type-options") == ["nosniff"]
