@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from guard.cli_ops import _error_text, _table, say
 from guard.config import Settings
 from guard.errors import GuardError
 
@@ -163,14 +164,14 @@ def import_file(file: str, as_of: str) -> None:
             report = import_csv(runtime, handle, as_of, utcnow, bar.update)
     finally:
         runtime.close()
-    click.echo(
+    say(
         f"{report.rows:,} rows: {report.applied:,} applied, {report.stale:,} stale, "
         f"{report.final:,} final, {report.duplicate:,} duplicate, {report.rejected_rows:,} rejected"
     )
     if report.ignored_columns:
-        click.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
+        say(f"ignored columns: {', '.join(report.ignored_columns)}")
     for line in report.problems:
-        click.echo(line, err=True)
+        say(line, err=True)
     if report.problems:
         sys.exit(1)
 
@@ -189,9 +190,9 @@ def notifications_list(state: str, limit: int) -> None:
 
     page = list_notifications(_engine(_settings()), state, limit, None)
     if not page["items"]:
-        click.echo(f"no {state} notifications")
+        say(f"no {state} notifications")
     for item in page["items"]:
-        click.echo(
+        say(
             f"{item['id']}  {item['type']:<24} order {item['order_id']:<20} attempts {item['attempts']:<3} "
             f"{item['last_error'] or ''}"
         )
@@ -211,7 +212,7 @@ def notifications_retry(notification_id: str | None, all_failed: bool) -> None:
         ids = retry_failed(_engine(_settings()), utcnow(), notification_id)
     except GuardError as exc:
         raise click.ClickException(_error_text(exc)) from None
-    click.echo(f"{len(ids)} notification(s) queued again; the worker (or guard serve) delivers them")
+    say(f"{len(ids)} notification(s) queued again; the worker (or guard serve) delivers them")
 
 
 @main.group()
@@ -226,7 +227,7 @@ def db_upgrade() -> None:
 
     settings = _settings()
     upgrade(settings)
-    click.echo(f"database at the latest schema ({_masked_url(settings.database_url)})")
+    say(f"database at the latest schema ({_masked_url(settings.database_url)})")
 
 
 @main.group()
@@ -253,12 +254,12 @@ def apikey_create(name: str, scopes: tuple[str, ...], stores: tuple[str, ...]) -
         secret = create_key(engine, name, list(scopes), list(stores) or None)
     except GuardError as exc:
         raise click.ClickException(_error_text(exc)) from None
-    click.echo(
+    say(
         f"created key {name!r} with scopes {', '.join(scopes)}"
         + (f", stores {', '.join(stores)}" if stores else ", all stores")
         + ". Its secret is shown once, below; only a hash is kept."
     )
-    click.echo(secret)
+    say(secret)
 
 
 @apikey.command("list")
@@ -268,7 +269,7 @@ def apikey_list() -> None:
 
     keys = list_keys(_engine(_settings()))
     if not keys:
-        click.echo("no keys yet: guard apikey create NAME --scope check")
+        say("no keys yet: guard apikey create NAME --scope check")
         return
     header = ("NAME", "SCOPES", "STORES", "CREATED", "LAST USED", "STATUS")
     rows = [
@@ -282,9 +283,7 @@ def apikey_list() -> None:
         )
         for key in keys
     ]
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    _table(header, rows)
 
 
 @apikey.command("revoke")
@@ -297,7 +296,7 @@ def apikey_revoke(name: str) -> None:
         revoke_key(_engine(_settings()), name)
     except GuardError as exc:
         raise click.ClickException(_error_text(exc)) from None
-    click.echo(f"revoked {name!r}; it is refused within 5 seconds everywhere")
+    say(f"revoked {name!r}; it is refused within 5 seconds everywhere")
 
 
 def _when(value) -> str:
@@ -308,11 +307,6 @@ def _masked_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _error_text(exc: GuardError) -> str:
-    parts = [exc.message] + [f"{d.get('field')}: {d.get('message')}" for d in exc.details or []]
-    return "; ".join(parts)
 
 
 def _register_more_commands() -> None:
