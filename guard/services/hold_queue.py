@@ -142,7 +142,8 @@ CSV_COLUMNS = ("order_id", "state", "reasons", "since", "station_id", "recheck_a
 
 
 def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[str]:
-    """Every matching hold as CSV, streamed in chunks: no row cap (seed point 4)."""
+    """Every matching hold as CSV, streamed in chunks: no row cap (seed point 4); formula-leading
+    cells neutralised (`spreadsheet_safe`)."""
     yield ",".join(CSV_COLUMNS) + "\r\n"
     with rt.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=2000).execute(_filtered(conn, principal, flt))
@@ -151,20 +152,28 @@ def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[s
             writer = csv.writer(buffer, lineterminator="\r\n")
             for row in rows:
                 item = _item(row)
-                writer.writerow(
-                    [
-                        item["order_id"],
-                        item["state"],
-                        " ".join(item["reasons"]),
-                        _iso(item["since"]),
-                        item["station_id"] or "",
-                        _iso(item["recheck_at"]),
-                        _iso(item["ship_by"]),
-                        "true" if item["overdue"] else "false",
-                        item["store_id"] or "",
-                    ]
-                )
+                cells = [
+                    item["order_id"],
+                    item["state"],
+                    " ".join(item["reasons"]),
+                    _iso(item["since"]),
+                    item["station_id"] or "",
+                    _iso(item["recheck_at"]),
+                    _iso(item["ship_by"]),
+                    "true" if item["overdue"] else "false",
+                    item["store_id"] or "",
+                ]
+                writer.writerow([spreadsheet_safe(cell) for cell in cells])
             yield buffer.getvalue()
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading `'`
+    (OWASP, "CSV injection"). Ids may start with `-`, and `-A1` is a formula."""
+    return "'" + cell if cell.startswith(FORMULA_LEADS) else cell
 
 
 def _iso(value: datetime | None) -> str:
