@@ -46,7 +46,7 @@ class Runtime:
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deliver_now(self, notification_ids: list[str]) -> None:
-        relay(self.engine, self.bus, self.sender, utcnow(), notification_ids=notification_ids)
+        relay(self.engine, self.bus, self.sender, utcnow, notification_ids=notification_ids)
 
     def close(self) -> None:
         for closer in reversed(self._closers):
@@ -61,7 +61,7 @@ def drain(runtime: Runtime, chunk: int = 200, max_chunks: int = 50) -> int:
     """Deliver everything that is due now, chunk by chunk."""
     total = 0
     for _ in range(max_chunks):
-        claimed = relay(runtime.engine, runtime.bus, runtime.sender, utcnow(), limit=chunk).claimed
+        claimed = relay(runtime.engine, runtime.bus, runtime.sender, utcnow, limit=chunk).claimed
         total += claimed
         if claimed < chunk:
             break

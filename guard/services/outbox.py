@@ -5,12 +5,18 @@ the lease run out and the row is taken again), published to its station, and
 POSTed to the webhook. It is done only after a 2xx; otherwise it is retried with
 backoff for 24 hours, then marked failed — visible, and retryable by hand.
 `next_attempt_at` is NULL exactly when a row needs nothing more.
+
+Rows are claimed one at a time, each leased from the clock at its claim and signed
+from the clock as it is sent: behind a slow receiver, a pass of many deliveries
+neither sends signatures older than receivers accept nor lets a row's lease run out
+before it is sent (another worker would take it).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -30,9 +36,10 @@ from guard.webhooks import Delivery
 log = logging.getLogger("guard.outbox")
 
 outbox_t = Notification.__table__
-LEASE = timedelta(seconds=60)
-CLAIM_BATCH = 10  # × 5 s webhook timeout < LEASE
+LEASE = timedelta(seconds=60)  # ≫ one delivery: the webhook's timeouts (connect 2 s, then 5 s)
 GIVE_UP_AFTER = timedelta(hours=24)
+
+Clock = Callable[[], datetime]
 
 
 class Sender(Protocol):
@@ -84,33 +91,31 @@ def relay(
     engine: Engine,
     bus: StationBus | None,
     sender: Sender | None,
-    now: datetime,
+    now: datetime | Clock,
     *,
     notification_ids: list[str] | None = None,
     limit: int = 200,
 ) -> RelayReport:
-    """Deliver what is due (or just the given ids, if they are due), a few rows per lease.
+    """Deliver what is due (or just the given ids, if they are due), one leased row at a time.
 
-    Rows are claimed CLAIM_BATCH at a time: each webhook may take up to 5 s, and
-    a batch must finish well inside its lease, or another worker would take the
-    same rows again.
+    `now` is a clock (`utcnow` in the guard), read at each claim and each send; a fixed
+    datetime runs the whole pass at that moment (tests that move time by hand).
     """
+    clock: Clock = now if callable(now) else lambda: now
     report = RelayReport()
     while report.claimed < limit:
-        claimed = _claim(engine, now, notification_ids, min(CLAIM_BATCH, limit - report.claimed))
+        claimed = _claim(engine, clock(), notification_ids, 1)
         if not claimed:
             break
-        for row in claimed:
-            _deliver_one(engine, bus, sender, now, row, report)
-        if len(claimed) < CLAIM_BATCH:
-            break
+        _deliver_one(engine, bus, sender, clock, claimed[0], report)
     return report
 
 
 def _deliver_one(
-    engine: Engine, bus: StationBus | None, sender: Sender | None, now: datetime, row, report: RelayReport
+    engine: Engine, bus: StationBus | None, sender: Sender | None, clock: Clock, row, report: RelayReport
 ) -> None:
     body = orjson.dumps(row.body)
+    now = clock()
     changes: dict = {}
     published = row.published_at is not None or row.station_id is None
     if not published and bus is not None:
@@ -125,6 +130,7 @@ def _deliver_one(
     delivered = row.delivered_at is not None
     error = None
     if not delivered:
+        now = clock()  # signed as it leaves, not when the pass began
         outcome = sender.send(row.notification_id, body, int(now.timestamp())) if sender else Delivery(True)
         delivered, error = outcome.ok, outcome.error
         if delivered:
@@ -143,7 +149,16 @@ def _deliver_one(
             changes["next_attempt_at"] = now + backoff(attempts)
             report.retrying += 1
     with engine.begin() as conn:
-        conn.execute(outbox_t.update().where(outbox_t.c.id == row.id).values(**changes))
+        # Only while the lease is still ours: a worker frozen past it (SIGSTOP, a VM pause) must
+        # not write over the outcome of the worker that took the row after it.
+        kept = conn.execute(
+            outbox_t.update()
+            .where(outbox_t.c.id == row.id, outbox_t.c.next_attempt_at == row.next_attempt_at)
+            .values(**changes)
+        ).rowcount
+    if not kept:
+        log.warning("notification %s: lease lost while delivering; its new holder records it", row.notification_id)
+        return
     metrics.relayed(row, changes, sent=sender is not None)  # deliveries ok/failed, latency, gave up
 
 
