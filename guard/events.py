@@ -16,6 +16,7 @@ import orjson
 from guard.errors import ValidationFailed, problem
 from guard.facts import FACT_STATUSES, NOTICE_NEEDS_TRACKING, Fact
 from guard.ids import ID_PATTERN, ID_RULE
+from guard.parcels import normal_tracking
 from guard.platform_statuses import LOGISTICS_WORD, MAIN_STATUS, PLATFORMS, aliexpress_facts
 
 PLATFORM_STATUS = "platform_status"
@@ -78,6 +79,10 @@ class IncomingEvent:
     carrier: str | None
     reason: str | None
     raw: dict[str, Any]
+    # v1.1: which parcel a notice speaks of (None: the guard works it out) and the shipment
+    # (one box, one number, several orders) it belongs to.
+    parcel_id: str | None = None
+    shipment_id: str | None = None
     # What the event says, fact by fact: one for a plain fact event, several
     # for a platform status (e.g. RISK_CONTROL sets payment and risk).
     facts: tuple[tuple[str, Fact], ...] = ()
@@ -109,6 +114,18 @@ def _text(raw: dict, field: str, index: int, problems: list) -> str | None:
     return value
 
 
+def _tracking_number(raw: dict, index: int, problems: list) -> str | None:
+    """The number in normal form (contract v1.1): what a dock scan of it will be compared with."""
+    value = _text(raw, "tracking_number", index, problems)
+    if value is None:
+        return None
+    normal = normal_tracking(value)
+    if not normal or len(normal) > TEXT_LIMITS["tracking_number"]:
+        problems.append(problem("tracking_number", "must hold 1 to 128 characters besides spaces", index))
+        return None
+    return normal
+
+
 def parse_event(raw: Any, index: int, now: datetime, problems: list) -> IncomingEvent | None:
     if not isinstance(raw, dict):
         problems.append(problem("", "each event must be a JSON object", index))
@@ -117,6 +134,8 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     event_id = _identifier(raw, "event_id", index, problems)
     order_id = _identifier(raw, "order_id", index, problems)
     store_id = _identifier(raw, "store_id", index, problems, required=False)
+    parcel_id = _identifier(raw, "parcel_id", index, problems, required=False)
+    shipment_id = _identifier(raw, "shipment_id", index, problems, required=False)
     fact_type, status = raw.get("type"), raw.get("status")
     if fact_type is None:
         problems.append(problem("type", "is required", index))
@@ -151,7 +170,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
             ship_by = parse_timestamp(raw["ship_by"])
         except ValueError as exc:
             problems.append(problem("ship_by", str(exc), index))
-    tracking_number = _text(raw, "tracking_number", index, problems)
+    tracking_number = _tracking_number(raw, index, problems)
     carrier = _text(raw, "carrier", index, problems)
     reason = _text(raw, "reason", index, problems)
     if fact_type == "shipping_notice" and status in NOTICE_NEEDS_TRACKING and tracking_number is None:
@@ -195,6 +214,8 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
         reason=reason,
         raw=raw,
         facts=facts,
+        parcel_id=parcel_id,
+        shipment_id=shipment_id,
     )
 
 

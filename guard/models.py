@@ -113,12 +113,13 @@ class Decision(SQLModel, table=True):
 
 
 class Hold(SQLModel, table=True):
-    """An order on the hold shelf (held), pulled for good (blocked), or let go (released)."""
+    """A parcel on the hold shelf (held), pulled for good (blocked), or let go (released)."""
 
     __tablename__ = "holds"
     __table_args__ = (sa.Index("ix_holds_state_since", "state", "since"),)
 
     order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    parcel_id: str = Field(default="1", primary_key=True, max_length=ID_LENGTH)
     store_id: str | None = Field(default=None, max_length=ID_LENGTH, index=True)
     state: str = Field(max_length=8)
     reasons: list = _json()
@@ -161,10 +162,20 @@ class Waiver(SQLModel, table=True):
 
 
 class Label(SQLModel, table=True):
-    """A label issued for one parcel: at most one per order and parcel."""
+    """A label issued for one parcel: at most one live (not voided) per order and parcel."""
 
     __tablename__ = "labels"
-    __table_args__ = (sa.UniqueConstraint("order_id", "parcel_id", name="uq_labels_parcel"),)
+    __table_args__ = (
+        sa.Index(
+            "uq_labels_live_parcel",
+            "order_id",
+            "parcel_id",
+            unique=True,
+            postgresql_where=sa.text("voided_at IS NULL"),
+            sqlite_where=sa.text("voided_at IS NULL"),
+        ),
+        sa.Index("ix_labels_order", "order_id"),
+    )
 
     label_id: str = Field(primary_key=True, max_length=40)
     order_id: str = Field(max_length=ID_LENGTH)
@@ -177,6 +188,10 @@ class Label(SQLModel, table=True):
     issued_at: datetime = _ts()
     # The document as issued, so a reprint gives the very same label.
     content: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary(), nullable=True))
+    # Voided (a parcel back to stock, a damaged label, a corrected number): the parcel needs a new clearance.
+    voided_at: datetime | None = _ts(nullable=True)
+    void_note: str | None = Field(default=None, max_length=1000)
+    voided_by: str | None = Field(default=None, max_length=ID_LENGTH)
 
 
 class CarrierLabel(SQLModel, table=True):
@@ -190,6 +205,97 @@ class CarrierLabel(SQLModel, table=True):
     content: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
     tracking_number: str = Field(max_length=128)
     received_at: datetime = _ts()
+    shipment_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    # False for a PDF with no text layer: its number could not be read off the document.
+    verified: bool = True
+
+
+class Parcel(SQLModel, table=True):
+    """One parcel of an order: its own shipping notice, number and hand-over (contract v1.1).
+
+    Every order has parcel "1"; another exists once a notice event, an escrowed
+    carrier label or an issued label names it.
+    """
+
+    __tablename__ = "parcels"
+
+    order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    parcel_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    # The notice, as a fact of this parcel (NULL status: no notice event named it yet).
+    notice_status: str | None = Field(default=None, max_length=32)
+    notice_occurred_at: datetime | None = _ts(nullable=True)
+    notice_event_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    notice_untimed: bool = False
+    tracking_number: str | None = Field(default=None, max_length=128, index=True)  # normal form
+    carrier: str | None = Field(default=None, max_length=128)
+    shipment_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    handed_over_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class TrackingClaim(SQLModel, table=True):
+    """A parcel's hold on a tracking number, and whether another live parcel of its store holds it too.
+
+    `conflict` is worked out by whoever changes the number's claims, under that
+    number's lock, so readers (the wave check) need not look across orders.
+    """
+
+    __tablename__ = "tracking_claims"
+    __table_args__ = (sa.Index("ix_tracking_claims_parcel", "order_id", "parcel_id"),)
+
+    tracking_number: str = Field(primary_key=True, max_length=128)
+    order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    parcel_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    store_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    shipment_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    state: str = Field(max_length=8)  # live, released, void
+    conflict: bool = False
+    updated_at: datetime = _ts()
+
+
+class LooseNotice(SQLModel, table=True):
+    """A notice whose parcel the guard could not tell: kept on the order, changing no verdict."""
+
+    __tablename__ = "loose_notices"
+
+    order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    tracking_number: str = Field(primary_key=True, max_length=128)
+    status: str = Field(max_length=32)
+    carrier: str | None = Field(default=None, max_length=128)
+    shipment_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    event_id: str = Field(max_length=ID_LENGTH)
+    occurred_at: datetime = _ts()
+
+
+class Pull(SQLModel, table=True):
+    """An `order.pull` sent for a labelled parcel, until a station says it was taken off the line."""
+
+    __tablename__ = "pulls"
+    __table_args__ = (sa.Index("ix_pulls_open", "acked_at", "created_at"),)
+
+    notification_id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(max_length=ID_LENGTH)
+    parcel_id: str = Field(max_length=ID_LENGTH)
+    store_id: str | None = Field(default=None, max_length=ID_LENGTH, index=True)
+    station_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    reasons: list = _json()
+    created_at: datetime = _ts()
+    acked_at: datetime | None = _ts(nullable=True)
+    ack_station_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    ack_outcome: str | None = Field(default=None, max_length=16)
+    ack_key_name: str | None = Field(default=None, max_length=ID_LENGTH)
+
+
+class FollowUp(SQLModel, table=True):
+    """An order another order's change concerns (a conflict on a shared number, a shipment partner):
+    re-judged soon by a job under its own lock, never from inside the other order's transaction."""
+
+    __tablename__ = "followups"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigID, primary_key=True, autoincrement=True))
+    order_id: str = Field(max_length=ID_LENGTH)
+    created_at: datetime = _ts()
 
 
 class Notification(SQLModel, table=True):
@@ -201,6 +307,7 @@ class Notification(SQLModel, table=True):
     notification_id: str = Field(max_length=40, unique=True)
     type: str = Field(max_length=40)
     order_id: str = Field(max_length=ID_LENGTH, index=True)
+    parcel_id: str | None = Field(default=None, max_length=ID_LENGTH)
     store_id: str | None = Field(default=None, max_length=ID_LENGTH)
     station_id: str | None = Field(default=None, max_length=ID_LENGTH)
     body: dict = _json()

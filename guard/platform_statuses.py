@@ -35,6 +35,7 @@ END_REASON: dict[str, tuple[tuple[str, str], ...]] = {
     "cancel_order_close_trade": (("cancellation", "accepted"), ("order", "closed")),
 }
 
+SHIPPED_WITH_NUMBER = ("WAIT_BUYER_ACCEPT_GOODS", "SELLER_PART_SEND_GOODS")
 LOGISTICS_INIT = "init"  # logistics order created, tracking number not assigned yet
 LOGISTICS_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
@@ -46,8 +47,9 @@ def aliexpress_facts(
     facts = list(MAIN_STATUS[status])
     if status == "FINISH" and end_reason is not None:
         facts = list(END_REASON.get(end_reason, facts))
-    if status == "WAIT_BUYER_ACCEPT_GOODS" and tracking_number:
-        # Shipped with a tracking number: the notice is recorded, whatever the logistics view says.
+    if status in SHIPPED_WITH_NUMBER and tracking_number:
+        # Shipped (wholly, or partly: that number's parcel) with a tracking number: the notice is
+        # recorded, whatever the logistics view says.
         facts.append(("shipping_notice", "recorded"))
     elif logistics_status == LOGISTICS_INIT:
         facts.append(("shipping_notice", "awaiting_tracking"))

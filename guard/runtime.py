@@ -24,6 +24,7 @@ from guard.config import Settings
 from guard.db import make_engine
 from guard.db_async import AsyncDatabase
 from guard.services.outbox import relay
+from guard.services.parcels import run_followups
 from guard.services.recheck import sweep
 from guard.stations import LocalBus, RedisBus, StationBus
 from guard.webhooks import WebhookSender
@@ -31,6 +32,8 @@ from guard.webhooks import WebhookSender
 log = logging.getLogger("guard.runtime")
 
 DELIVER_TASK = "guard.outbox.deliver"
+FOLLOWUPS_TASK = "guard.followups.run"
+_FOLLOW_UP = "\x00followups"  # a marker in the hand-off queue, never a notification id
 
 
 @dataclass
@@ -43,10 +46,21 @@ class Runtime:
     pg: AsyncDatabase | None = None
     # Called after a commit with the ids of the notifications it wrote.
     dispatch: Callable[[list[str]], None] = lambda ids: None
+    # Called after a commit that queued follow-ups (other orders to judge again under their locks).
+    follow_up: Callable[[], None] = lambda: None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deliver_now(self, notification_ids: list[str]) -> None:
         relay(self.engine, self.bus, self.sender, utcnow, notification_ids=notification_ids)
+
+    def follow_up_now(self) -> None:
+        """Judge queued orders again (each under its own lock), then deliver what that wrote."""
+        while True:
+            judged, notifications = run_followups(self.engine, self.settings, utcnow)
+            if notifications:
+                self.deliver_now(notifications)
+            if judged == 0:
+                return
 
     def close(self) -> None:
         for closer in reversed(self._closers):
@@ -75,13 +89,16 @@ def build_runtime(settings: Settings, role: str = "api") -> Runtime:
     runtime = Runtime(settings=settings, engine=make_engine(settings), bus=bus, sender=sender)
     if role == "worker":
         runtime.dispatch = runtime.deliver_now
+        runtime.follow_up = runtime.follow_up_now
     elif role == "api" and settings.redis_url:
         handoff = CeleryHandoff(settings.redis_url)
         runtime.dispatch = handoff.submit
+        runtime.follow_up = handoff.follow_up
         runtime._closers.append(handoff.stop)
     elif role == "api" and settings.embedded_jobs:
         jobs = EmbeddedJobs(runtime)
         runtime.dispatch = jobs.wake
+        runtime.follow_up = lambda: jobs.wake([])
         runtime._closers.append(jobs.stop)
         jobs.start()
     return runtime
@@ -108,6 +125,12 @@ class CeleryHandoff:
         self._thread = threading.Thread(target=self._run, name="guard-handoff", daemon=True)
         self._thread.start()
 
+    def follow_up(self) -> None:
+        try:
+            self._queue.put_nowait(_FOLLOW_UP)
+        except queue.Full:  # the worker's periodic run will find them
+            return
+
     def submit(self, notification_ids: list[str]) -> None:
         for notification_id in notification_ids:
             try:
@@ -124,7 +147,10 @@ class CeleryHandoff:
             if time.monotonic() < broken_until:
                 continue  # Redis is down: leave it to the sweep
             try:
-                self._app.send_task(DELIVER_TASK, args=[notification_id], queue="guard", retry=False)
+                if notification_id == _FOLLOW_UP:
+                    self._app.send_task(FOLLOWUPS_TASK, queue="guard", retry=False)
+                else:
+                    self._app.send_task(DELIVER_TASK, args=[notification_id], queue="guard", retry=False)
             except Exception as exc:
                 log.warning("cannot hand notifications to the worker (%s); the sweep will deliver them", exc)
                 broken_until = time.monotonic() + 5
@@ -159,6 +185,7 @@ class EmbeddedJobs:
             if self._stopped.is_set():
                 return
             try:
+                runtime.follow_up_now()
                 sweep(runtime.engine, runtime.settings, utcnow, runtime.deliver_now)
                 drain(runtime)
             except Exception:  # the database may be down; try again on the next tick

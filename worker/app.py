@@ -47,5 +47,11 @@ app.conf.update(
             "options": {"expires": OUTBOX_SWEEP_S},
         },
         "holds-sweep": {"task": "guard.holds.sweep", "schedule": HOLDS_SWEEP_S, "options": {"expires": HOLDS_SWEEP_S}},
+        # Catches follow-ups the API could not hand over (each is also sent when written).
+        "followups": {
+            "task": "guard.followups.run",
+            "schedule": OUTBOX_SWEEP_S,
+            "options": {"expires": OUTBOX_SWEEP_S},
+        },
     },
 )

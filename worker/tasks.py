@@ -21,6 +21,7 @@ from guard import logs, metrics
 from guard.clock import utcnow
 from guard.runtime import Runtime, build_runtime, drain
 from guard.services.outbox import relay
+from guard.services.parcels import run_followups
 from guard.services.recheck import sweep
 from worker.app import app, settings
 
@@ -85,3 +86,20 @@ def holds_sweep() -> None:
     with job("guard.holds.sweep", periodic=True) as counts:
         rt = runtime()
         counts["checked"] = sweep(rt.engine, rt.settings, utcnow, rt.dispatch)
+
+
+@app.task(name="guard.followups.run", **TRANSIENT)
+def followups_run() -> None:
+    """Orders another order's change concerns (a shared number, a shipment partner), judged
+    under their own locks; also run periodically, for what the API could not hand over."""
+    with job("guard.followups.run", periodic=True) as counts:
+        rt = runtime()
+        total = 0
+        while True:
+            judged, notifications = run_followups(rt.engine, rt.settings, utcnow)
+            if notifications:
+                rt.dispatch(notifications)
+            total += judged
+            if judged == 0:
+                break
+        counts["judged"] = total

@@ -134,6 +134,7 @@ class CarrierLabelUpload(_Open):
     )
     tracking_number: str = Field(min_length=1, pattern=Text, max_length=128)
     parcel_id: Id = "1"
+    shipment_id: Id | None = Field(None, description="One box, one number, several orders (合并发货).")
 
 
 class LabelRequest(_Open):
@@ -150,6 +151,21 @@ class HandoverRequest(_Open):
         min_length=1, pattern=Text, max_length=128, description="An order id or a label's tracking number."
     )
     station_id: Id | None = None
+
+
+class VoidRequest(_Open):
+    reason: str = Field(min_length=1, pattern=Text, max_length=1000, description="Written reason (audited).")
+
+
+class PullAck(_Open):
+    station_id: Id | None = None
+    outcome: Literal["pulled", "not_found"]
+
+
+class ResolveRequest(_Open):
+    order_id: Id = Field(description="The order whose parcel keeps the number.")
+    parcel_id: Id = "1"
+    reason: str = Field(min_length=1, pattern=Text, max_length=1000, description="Written reason (audited).")
 
 
 class ReleaseRequest(_Open):
@@ -358,7 +374,51 @@ class Label(_Open):
 
 class Handover(_Open):
     order_id: str
+    parcel_id: str
     verdict: Literal["clear"]
+    handed_over_at: datetime
+    shipment_id: str | None = None
+    parcels: list[dict] | None = Field(None, description="A shipment: every member parcel handed over.")
+
+
+class Voided(_Open):
+    label_id: str
+    order_id: str
+    parcel_id: str
+    voided_at: datetime
+    decision_id: str
+
+
+class Escrowed(_Open):
+    order_id: str
+    parcel_id: str
+    tracking_number: str
+    verified: bool = Field(description="False for a PDF with no text layer: its number could not be read.")
+    matches_notice: bool
+
+
+class PullItem(_Open):
+    notification_id: str
+    order_id: str
+    parcel_id: str
+    store_id: str | None
+    station_id: str | None
+    reasons: list[str]
+    created_at: datetime
+    acked_at: datetime | None
+    ack_station_id: str | None
+    ack_outcome: str | None
+    ack_key_name: str | None
+
+
+class PullsPage(_Open):
+    items: list[PullItem]
+
+
+class Resolution(_Open):
+    tracking_number: str
+    kept_by: dict
+    voided: list[dict]
 
 
 class Health(_Open):

@@ -50,6 +50,8 @@ class Finding:
     rule: str
     verdict: VerdictName
     recheck_at: datetime | None
+    # Set when the reason is another parcel's: a member of the same shipment (one box).
+    member: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class Evaluation:
 
     @property
     def codes(self) -> list[str]:
-        return [finding.code for finding in self.reasons]
+        return list(dict.fromkeys(finding.code for finding in self.reasons))
 
 
 def _finding(code: str, rule: str, store: StoreRules, now: datetime) -> Finding:

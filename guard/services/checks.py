@@ -16,9 +16,11 @@ from guard.db import reading
 from guard.errors import ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Clearance
+from guard.parcels import DEFAULT_PARCEL
 from guard.rules import Evaluation, Finding, evaluate
 from guard.rules.messages import MESSAGES
-from guard.services import holds
+from guard.rules.reasons import SEVERITY
+from guard.services import holds, parcels
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
 from guard.services.store import (
@@ -28,6 +30,7 @@ from guard.services.store import (
     facts_snapshot,
     load_for_check,
     load_shapes,
+    load_states,
     parcel_view,
     parcel_view_params,
 )
@@ -37,14 +40,13 @@ if TYPE_CHECKING:
     from guard.runtime import Runtime
 
 MAX_BATCH = 20_000
-DEFAULT_PARCEL = "1"
 
 clearances_t = Clearance.__table__
 
 
 def render_reason(finding: Finding) -> dict:
     text = MESSAGES[finding.code]
-    return {
+    reason = {
         "code": finding.code,
         "verdict": finding.verdict,
         "rule": finding.rule,
@@ -53,13 +55,24 @@ def render_reason(finding: Finding) -> dict:
         "buyer_messages": dict(text.buyer_messages),
         "recheck_at": finding.recheck_at,
     }
+    if finding.member is not None:
+        # Another parcel of the same shipment (one box): it holds this one too.
+        reason["order_id"], reason["parcel_id"] = finding.member
+    return reason
 
 
-def judge(state: OrderState | None, principal: Principal, settings: Settings, now: datetime) -> Evaluation:
-    """Evaluate an order as this key may see it: another store's order is an unknown one."""
+def judge(
+    state: OrderState | None,
+    parcel_id: str,
+    principal: Principal,
+    settings: Settings,
+    now: datetime,
+    partners: dict[str, OrderState] | None = None,
+) -> Evaluation:
+    """Evaluate a parcel as this key may see it: another store's order is an unknown one."""
     if state is None or not principal.sees(state.store_id):
         return evaluate({}, now, settings.rules.defaults)
-    return evaluate(state.facts, now, settings.rules.for_store(state.store_id), state.waivers)
+    return parcels.judge(state, parcel_id, settings, now, partners)
 
 
 def waived(notes: dict[str, dict], evaluation: Evaluation) -> list[dict]:
@@ -101,19 +114,25 @@ def parse_check_request(order_id: str, body: object) -> CheckRequest:
 
 
 async def check_parcel(rt: Runtime, principal: Principal, request: CheckRequest, now: datetime) -> dict:
-    """The single check, on the event loop with PostgreSQL, in a worker thread otherwise."""
+    """The single check, on the event loop with PostgreSQL, in a worker thread otherwise (and for
+    a parcel of a shipment, whose members are read through the engine)."""
     if rt.pg is None:
         return await run_in_threadpool(check_order, rt, principal, request, now)
 
-    async def in_transaction(conn: psycopg.AsyncConnection) -> tuple[dict, Staged]:
+    async def in_transaction(conn: psycopg.AsyncConnection) -> tuple[dict, Staged] | None:
         cursor = await conn.execute(PARCEL_VIEW_SQL, parcel_view_params(request.order_id, request.parcel_id))
-        view = parcel_view(request.order_id, await cursor.fetchone())
+        view = parcel_view(request.order_id, request.parcel_id, await cursor.fetchone())
+        if view.shipment_id is not None:
+            return None  # nothing written: judged again with its members, below
         response, writes = decide(view, principal, rt.settings, request, now)
         if writes.ops:
             await conn.execute(*one_statement(writes.ops))
         return response, writes
 
-    response, writes = await rt.pg.run(in_transaction)
+    done = await rt.pg.run(in_transaction)
+    if done is None:
+        return await run_in_threadpool(check_order, rt, principal, request, now)
+    response, writes = done
     rt.dispatch(writes.notifications)
     return counted(response)
 
@@ -122,7 +141,10 @@ def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: d
     """The single check through the engine (any database); what check_parcel runs without PostgreSQL."""
     with rt.engine.begin() as conn:
         view = load_for_check(conn, request.order_id, request.parcel_id)
-        response, writes = decide(view, principal, rt.settings, request, now)
+        partners = None
+        if view.shipment_id is not None and view.state is not None:
+            partners = parcels.load_partners(conn, {view.state.order_id: view.state})
+        response, writes = decide(view, principal, rt.settings, request, now, partners)
         send(conn, writes.ops)
     rt.dispatch(writes.notifications)
     return counted(response)
@@ -134,18 +156,25 @@ def counted(response: dict) -> dict:
 
 
 def decide(
-    view: ParcelView, principal: Principal, settings: Settings, request: CheckRequest, now: datetime
+    view: ParcelView,
+    principal: Principal,
+    settings: Settings,
+    request: CheckRequest,
+    now: datetime,
+    partners: dict[str, OrderState] | None = None,
 ) -> tuple[dict, Staged]:
     """Judge one parcel from what was read of it: the answer, and the writes that make it so —
-    the decision, the hold brought in line, and a single-use clearance if the order is clear.
+    the decision, the hold brought in line, and a single-use clearance if it is clear.
 
     No I/O: the caller reads the view under the order's lock and sends the writes in the
     same transaction (checks.check_parcel on the event loop, checks.check_order in a thread).
+    A check never creates a parcel: one that does not exist is answered (no notice) and the
+    decision stored, but no hold is written for it.
     """
     writes = Staged()
     state = view.state
     visible = state is not None and principal.sees(state.store_id)
-    evaluation = judge(state, principal, settings, now)
+    evaluation = judge(state, request.parcel_id, principal, settings, now, partners)
     response = {
         "order_id": request.order_id,
         "parcel_id": request.parcel_id,
@@ -161,6 +190,7 @@ def decide(
     if not visible and principal.stores is not None:
         return response, writes  # a store-limited key learns nothing and writes nothing
     state = state or OrderState(request.order_id)
+    parcel = state.parcels.get(request.parcel_id)
     response["waived"] = waived_codes = waived(view.waivers, evaluation)
     response["label"] = view.label
     response["decision_id"] = record_decision(
@@ -171,15 +201,21 @@ def decide(
         verdict=evaluation.verdict,
         reasons=evaluation.codes,
         waived=waived_codes,
-        facts=facts_snapshot(state.facts),
+        facts=facts_snapshot(state.parcel_facts(request.parcel_id)),
         now=now,
         station_id=request.station_id,
         operator=request.operator,
         key_name=principal.name,
     )
-    rules = settings.rules.for_store(state.store_id)
-    hold = holds.settle(writes, state, view.hold, evaluation, now, rules=rules, station_id=request.station_id)
-    response["hold"] = holds.hold_view(hold)
+    if parcel is not None and parcel.handed_over_at is not None:
+        response["handed_over_at"] = parcel.handed_over_at
+        return response, writes  # it left: nothing to hold, nothing to print
+    if parcel is not None or request.parcel_id == DEFAULT_PARCEL:
+        rules = settings.rules.for_store(state.store_id)
+        hold = holds.settle(
+            writes, state, request.parcel_id, view.hold, evaluation, now, rules=rules, station_id=request.station_id
+        )
+        response["hold"] = holds.hold_view(hold)
     if evaluation.verdict == "clear" and view.label is None:
         response["clearance"] = _issue_clearance(writes, request, response["decision_id"], settings, now)
     return response, writes
@@ -227,23 +263,43 @@ def parse_batch_ids(body: object) -> list[str]:
     return order_ids
 
 
+def judge_order(
+    state: OrderState | None, principal: Principal, settings: Settings, now: datetime
+) -> tuple[str, list[str]]:
+    """A whole order's verdict: its worst parcel's, with the union of their reasons (contract v1.1)."""
+    if state is None:
+        evaluation = judge(None, DEFAULT_PARCEL, principal, settings, now)
+        return evaluation.verdict, evaluation.codes
+    verdict, codes = "clear", {}
+    for parcel_id in state.judged_parcels():
+        evaluation = judge(state, parcel_id, principal, settings, now)
+        if SEVERITY[evaluation.verdict] > SEVERITY[verdict]:
+            verdict = evaluation.verdict
+        codes.update(dict.fromkeys(evaluation.codes))
+    return verdict, list(codes)
+
+
 def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: datetime) -> dict:
-    """Read-only pre-check of a wave: verdicts and codes, no clearance, no hold change."""
+    """Read-only pre-check of a wave: verdicts and codes, no clearance, no hold change.
+
+    Each order answers with its worst parcel. Shipment partners are not read here: the label
+    and the hand-over judge every member of a shipment.
+    """
     settings = rt.settings
     with reading(rt.engine) as conn:
-        shapes, waived = load_shapes(conn, order_ids)
+        shapes, waived_ids = load_shapes(conn, order_ids)
+        waived = load_states(conn, waived_ids) if waived_ids else {}
     verdicts: dict[str, tuple[str, list[str]]] = {}
     # Rules read statuses only (tests/unit/rules/test_engine.py holds them to it), so orders
-    # with the same store and statuses and no waivers share one verdict: a wave has few shapes.
+    # with the same store, statuses and parcels and no waivers share one verdict: a wave has few shapes.
     for shape in shapes:
-        state = OrderState("", shape.store_id, facts=shape.facts, exists=True)
-        evaluation = judge(state, principal, settings, now)
-        verdict = (evaluation.verdict, evaluation.codes)
+        parcels_of = {parcel.parcel_id: parcel for parcel in shape.parcels}
+        state = OrderState("", shape.store_id, facts=shape.facts, exists=True, parcels=parcels_of)
+        verdict = judge_order(state, principal, settings, now)
         for order_id in shape.order_ids:
             verdicts[order_id] = verdict
     for order_id, state in waived.items():
-        evaluation = judge(state, principal, settings, now)
-        verdicts[order_id] = (evaluation.verdict, evaluation.codes)
+        verdicts[order_id] = judge_order(state, principal, settings, now)
     counts = {"clear": 0, "hold": 0, "block": 0}
     results = []
     unknown = None
@@ -251,8 +307,7 @@ def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: da
         verdict = verdicts.get(order_id)
         if verdict is None:  # never heard of: judged as no facts at all
             if unknown is None:
-                evaluation = judge(None, principal, settings, now)
-                unknown = (evaluation.verdict, evaluation.codes)
+                unknown = judge_order(None, principal, settings, now)
             verdict = unknown
         counts[verdict[0]] += 1
         results.append({"order_id": order_id, "verdict": verdict[0], "reasons": verdict[1]})

@@ -15,18 +15,19 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from guard.errors import Conflict, NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
-from guard.models import Hold, Order, Waiver
-from guard.rules import REASONS, evaluate, fact_stamp
-from guard.services import holds
+from guard.models import Hold, Order, Parcel, Waiver
+from guard.rules import REASONS, fact_stamp
+from guard.services import holds, transaction
 from guard.services.apikeys import Principal
 from guard.services.audit import cursor_moment, decode_cursor, encode_cursor, record_decision
-from guard.services.outbox import take_written
-from guard.services.store import OrderState, facts_snapshot, load_states, lock_order
+from guard.services.parcels import judge, load_partners
+from guard.services.store import OrderState, facts_snapshot, lock_and_load
+from guard.services.writes import upsert_rows
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 holds_t = Hold.__table__
 orders_t = Order.__table__
 waivers_t = Waiver.__table__
+parcels_t = Parcel.__table__
 
 STATES = ("held", "blocked", "released")
 MAX_PAGE = 1000
@@ -87,8 +89,18 @@ def _has_reason(conn: Connection, code: str) -> sa.ColumnElement[bool]:
     )
 
 
+# How many parcels the hold's order has: the board names the parcel only where there are several.
+_PARCEL_COUNT = (
+    sa.select(sa.func.count())
+    .where(parcels_t.c.order_id == holds_t.c.order_id)
+    .correlate(holds_t)
+    .scalar_subquery()
+    .label("order_parcels")
+)
+
+
 def _filtered(conn: Connection, principal: Principal, flt: HoldFilter) -> sa.Select:
-    query = sa.select(holds_t, orders_t.c.ship_by).select_from(
+    query = sa.select(holds_t, orders_t.c.ship_by, _PARCEL_COUNT).select_from(
         holds_t.outerjoin(orders_t, orders_t.c.order_id == holds_t.c.order_id)
     )
     if flt.state:
@@ -101,12 +113,14 @@ def _filtered(conn: Connection, principal: Principal, flt: HoldFilter) -> sa.Sel
         query = query.where(holds_t.c.overdue.is_(flt.overdue))
     if principal.stores is not None:
         query = query.where(holds_t.c.store_id.in_(sorted(principal.stores)))
-    return query.order_by(holds_t.c.since, holds_t.c.order_id)
+    return query.order_by(holds_t.c.since, holds_t.c.order_id, holds_t.c.parcel_id)
 
 
 def _item(row) -> dict:
     return {
         "order_id": row.order_id,
+        "parcel_id": row.parcel_id,
+        "order_parcels": max(row.order_parcels or 0, 1),
         "state": row.state,
         "reasons": row.reasons,
         "since": row.since,
@@ -123,22 +137,32 @@ def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
     with rt.engine.connect() as conn:
         query = _filtered(conn, principal, flt)
         if flt.cursor:
-            since_text, order_id = decode_cursor(flt.cursor, 2)
+            since_text, order_id, parcel_id = decode_cursor(flt.cursor, 3)
             since = cursor_moment(since_text)
-            if not ID_PATTERN.fullmatch(order_id):
+            if not (ID_PATTERN.fullmatch(order_id) and ID_PATTERN.fullmatch(parcel_id)):
                 raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
-            query = query.where(
-                sa.or_(holds_t.c.since > since, sa.and_(holds_t.c.since == since, holds_t.c.order_id > order_id))
-            )
+            after = sa.tuple_(holds_t.c.order_id, holds_t.c.parcel_id) > sa.tuple_(order_id, parcel_id)
+            query = query.where(sa.or_(holds_t.c.since > since, sa.and_(holds_t.c.since == since, after)))
         rows = conn.execute(query.limit(flt.limit + 1)).all()
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
     items = [_item(row) for row in rows]
-    next_cursor = encode_cursor(rows[-1].since.isoformat(), rows[-1].order_id) if more else None
+    next_cursor = encode_cursor(rows[-1].since.isoformat(), rows[-1].order_id, rows[-1].parcel_id) if more else None
     return {"items": items, "next_cursor": next_cursor}
 
 
-CSV_COLUMNS = ("order_id", "state", "reasons", "since", "station_id", "recheck_at", "ship_by", "overdue", "store_id")
+CSV_COLUMNS = (
+    "order_id",
+    "parcel_id",
+    "state",
+    "reasons",
+    "since",
+    "station_id",
+    "recheck_at",
+    "ship_by",
+    "overdue",
+    "store_id",
+)
 
 
 def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[str]:
@@ -154,6 +178,7 @@ def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[s
                 item = _item(row)
                 cells = [
                     item["order_id"],
+                    item["parcel_id"],
                     item["state"],
                     " ".join(item["reasons"]),
                     _iso(item["since"]),
@@ -226,79 +251,86 @@ def parse_release(body: object) -> str:
     return reason.strip()
 
 
-def _upsert_waiver(conn: Connection, values: dict) -> None:
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(waivers_t).values(**values)
-    conn.execute(
-        insert.on_conflict_do_update(
-            index_elements=["order_id", "code"],
-            set_={key: insert.excluded[key] for key in values if key not in ("order_id", "code")},
-        )
-    )
-
-
 def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, now: datetime) -> dict:
-    """A supervisor's release: waive what may be waived, or refuse and say why."""
-    with rt.engine.begin() as conn:
-        lock_order(conn, order_id)
-        current = holds.current_holds(conn, [order_id], lock=True).get(order_id)
-        if current is None or current["state"] == "released" or not principal.sees(current["store_id"]):
+    """A supervisor's release of an order: for each held parcel, waive what may be waived — or refuse
+    the whole release and say why (a blocked parcel, a reason that can never be waived)."""
+
+    def work(conn: Connection) -> dict:
+        states = lock_and_load(conn, [order_id])
+        open_holds = {
+            parcel_id: hold
+            for (_, parcel_id), hold in holds.current_holds(conn, [order_id], states=("held", "blocked")).items()
+        }
+        if not open_holds or not principal.sees(next(iter(open_holds.values()))["store_id"]):
             raise NotFound(f"no open hold for order {order_id!r}", code="HOLD_NOT_FOUND")
-        if current["state"] == "blocked":
+        state = states.get(order_id) or OrderState(order_id, store_id=next(iter(open_holds.values()))["store_id"])
+        partners = load_partners(conn, {order_id: state})
+        if any(hold["state"] == "blocked" for hold in open_holds.values()):
             raise Conflict("this order is blocked: pull the parcel and return it to stock", code="ORDER_BLOCKED")
-        state = load_states(conn, [order_id]).get(order_id) or OrderState(order_id, store_id=current["store_id"])
-        rules = rt.settings.rules.for_store(state.store_id)
-        evaluation = evaluate(state.facts, now, rules, state.waivers)
-        if evaluation.verdict == "block":
+        evaluations = {pid: judge(state, pid, rt.settings, now, partners) for pid in sorted(open_holds)}
+        blocking = [f for e in evaluations.values() for f in e.reasons if f.verdict == "block"]
+        if blocking:
             raise Conflict(
                 "this order is blocked: pull the parcel and return it to stock",
                 code="ORDER_BLOCKED",
-                details=[{"code": f.code} for f in evaluation.reasons if f.verdict == "block"],
+                details=[{"code": f.code} for f in blocking],
             )
-        refused = [f.code for f in evaluation.reasons if not REASONS[f.code].waivable]
+        refused = list(
+            dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons if not REASONS[f.code].waivable)
+        )
         if refused:
             raise Conflict(
                 "these reasons can never be waived; the hold stays until they clear",
                 code="NOT_WAIVABLE",
                 details=[{"code": code, "waivable": False} for code in refused],
             )
+        # Waivable reasons are the order's own facts' (payment, cancellation, freight): one waiver each.
+        waived_codes = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons))
         decision_id = record_decision(
             conn,
             order_id=order_id,
+            parcel_id=None if len(open_holds) > 1 else next(iter(open_holds)),
             kind="release",
             verdict="clear",
             reasons=[],
             now=now,
             waived=[
-                {"code": f.code, "note": note, "key_name": principal.name, "at": now.isoformat()}
-                for f in evaluation.reasons
+                {"code": code, "note": note, "key_name": principal.name, "at": now.isoformat()} for code in waived_codes
             ],
             facts=facts_snapshot(state.facts),
             key_name=principal.name,
             note=note,
         )
-        for finding in evaluation.reasons:
-            stamp = fact_stamp(state.facts, REASONS[finding.code].fact_type)
-            _upsert_waiver(
+        for code in waived_codes:
+            stamp = fact_stamp(state.facts, REASONS[code].fact_type)
+            upsert_rows(
                 conn,
-                {
-                    "order_id": order_id,
-                    "code": finding.code,
-                    "fact_stamp": stamp,
-                    "note": note,
-                    "key_name": principal.name,
-                    "granted_at": now,
-                    "decision_id": decision_id,
-                },
+                waivers_t,
+                [
+                    {
+                        "order_id": order_id,
+                        "code": code,
+                        "fact_stamp": stamp,
+                        "note": note,
+                        "key_name": principal.name,
+                        "granted_at": now,
+                        "decision_id": decision_id,
+                    }
+                ],
             )
-            state.waivers[finding.code] = stamp
-        released = holds.settle(
-            conn, state, current, evaluate(state.facts, now, rules, state.waivers), now, rules=rules
-        )
-        notifications = take_written(conn)
-    rt.dispatch(notifications)
-    return {
-        "order_id": order_id,
-        "decision_id": decision_id,
-        "hold": holds.hold_view(released),
-        "waived": [{"code": f.code, "note": note, "key_name": principal.name, "at": now} for f in evaluation.reasons],
-    }
+            state.waivers[code] = stamp
+        rules = rt.settings.rules.for_store(state.store_id)
+        released = {
+            pid: holds.settle(conn, state, pid, hold, judge(state, pid, rt.settings, now, partners), now, rules=rules)
+            for pid, hold in sorted(open_holds.items())
+        }
+        only = next(iter(released.values())) if len(released) == 1 else None
+        return {
+            "order_id": order_id,
+            "decision_id": decision_id,
+            "hold": holds.hold_view(only) if only is not None else holds.hold_view(released.get("1")),
+            "parcels": [{"parcel_id": pid, "hold": holds.hold_view(hold)} for pid, hold in released.items()],
+            "waived": [{"code": code, "note": note, "key_name": principal.name, "at": now} for code in waived_codes],
+        }
+
+    return transaction.run(rt, work)

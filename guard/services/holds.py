@@ -1,8 +1,9 @@
-"""The hold shelf: placing, updating, releasing and blocking, with their notifications.
+"""The hold shelf: placing, updating, releasing and blocking parcels, with their notifications.
 
-Called inside a use case's transaction. Every state change writes its outbox
-row in that same transaction, so a station or ERP is told exactly what was
-committed — never a release that rolled back, never a block that was lost.
+Holds are per (order, parcel). Called inside a use case's transaction, under the
+order's lock. Every state change writes its outbox row in that same
+transaction, so a station or ERP is told exactly what was committed — never a
+release that rolled back, never a block that was lost.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from guard.models import Hold, Notification
+from guard.models import Hold, Notification, Pull
 from guard.rules import Evaluation, StoreRules
 from guard.rules.escalation import overdue_because
 from guard.services.audit import new_id, record_decision
 from guard.services.outbox import GIVE_UP_AFTER, written
-from guard.services.store import HOLD_ONE, OrderState, facts_snapshot
+from guard.services.store import OrderState, facts_snapshot
 from guard.services.writes import Insert, Target, Upsert, write
 
 holds_t = Hold.__table__
 outbox_t = Notification.__table__
+pulls_t = Pull.__table__
+
+OPEN = ("held", "blocked")
 
 
 def hold_view(row: Any) -> dict | None:
@@ -31,21 +35,27 @@ def hold_view(row: Any) -> dict | None:
     return {"state": row["state"], "since": row["since"]}
 
 
-def _upsert(conn: Target, values: dict) -> None:
-    write(conn, Upsert(holds_t, values))  # every hold write passes all of the hold's columns
-
-
 def notify(
-    conn: Target, kind: str, hold: dict, state: OrderState, reasons: list[str], now: datetime, **extra: object
-) -> None:
-    """Queue a notification in the outbox (contract, "Notifications")."""
+    conn: Target,
+    kind: str,
+    hold: dict,
+    state: OrderState,
+    reasons: list[str],
+    now: datetime,
+    *,
+    parcel_id: str | None = None,
+    **extra: object,
+) -> str:
+    """Queue a notification in the outbox (contract, "Notifications"); returns its id."""
     notification_id = new_id("ntf")
+    parcel_id = parcel_id or hold.get("parcel_id")
     body = {
         "id": notification_id,
         "type": kind,
         "created_at": now.isoformat(),
         "data": {
             "order_id": state.order_id,
+            "parcel_id": parcel_id,
             "store_id": state.store_id,
             "station_id": hold.get("station_id"),
             "reasons": reasons,
@@ -61,6 +71,7 @@ def notify(
                 "notification_id": notification_id,
                 "type": kind,
                 "order_id": state.order_id,
+                "parcel_id": parcel_id,
                 "store_id": state.store_id,
                 "station_id": hold.get("station_id"),
                 "body": body,
@@ -71,6 +82,29 @@ def notify(
         ),
     )
     written(conn, notification_id)
+    return notification_id
+
+
+def pull(conn: Target, hold: dict, state: OrderState, parcel_id: str, reasons: list[str], now: datetime) -> str:
+    """`order.pull`: a labelled parcel must not leave. Listed on the hold board until a station
+    acknowledges it (`POST /v1/pulls/{id}/ack`)."""
+    notification_id = notify(conn, "order.pull", hold, state, reasons, now, parcel_id=parcel_id)
+    write(
+        conn,
+        Insert(
+            pulls_t,
+            {
+                "notification_id": notification_id,
+                "order_id": state.order_id,
+                "parcel_id": parcel_id,
+                "store_id": state.store_id,
+                "station_id": hold.get("station_id"),
+                "reasons": reasons,
+                "created_at": now,
+            },
+        ),
+    )
+    return notification_id
 
 
 def _recheck_at(evaluation: Evaluation) -> datetime | None:
@@ -81,6 +115,7 @@ def _recheck_at(evaluation: Evaluation) -> datetime | None:
 def settle(
     conn: Target,
     state: OrderState,
+    parcel_id: str,
     current: dict | None,
     evaluation: Evaluation,
     now: datetime,
@@ -89,14 +124,17 @@ def settle(
     station_id: str | None = None,
     automatic: bool = False,
     recheck: bool = False,
+    pull_if_labelled: bool = True,
 ) -> dict | None:
-    """Bring the order's hold in line with its verdict; return the hold as it now stands.
+    """Bring one parcel's hold in line with its verdict; return the hold as it now stands.
 
-    `automatic` marks a change not made by a check (ingest, re-check sweep): a
-    release is then audited as a `release` decision with the note "automatic".
-    `recheck` marks the scheduled re-check: it counts towards escalation, and a
-    hold it finds unchanged asks the ERP to re-sync the order (the guard does
-    not poll the platform itself).
+    `automatic` marks a change not made by a check (ingest, re-check sweep,
+    follow-up): a release is then audited as a `release` decision with the note
+    "automatic". `recheck` marks the scheduled re-check: it counts towards
+    escalation, and a hold it finds unchanged asks the ERP to re-sync the order
+    (the guard does not poll the platform itself). A labelled parcel, not yet
+    handed over, that stops being clear is pulled at once (`order.pull`), unless
+    the caller pulls it itself (`pull_if_labelled=False`: the hand-over).
     """
     codes = evaluation.codes
     previous = current["state"] if current else None
@@ -112,16 +150,17 @@ def settle(
             "overdue": False,
             "updated_at": now,
         }
-        _upsert(conn, released)
+        write(conn, Upsert(holds_t, released))
         notify(conn, "hold.released", released, state, current["reasons"], now)
         if automatic:
             record_decision(
                 conn,
                 order_id=state.order_id,
+                parcel_id=parcel_id,
                 kind="release",
                 verdict="clear",
                 reasons=[],
-                facts=facts_snapshot(state.facts),
+                facts=facts_snapshot(state.parcel_facts(parcel_id)),
                 now=now,
                 note="automatic",
             )
@@ -144,6 +183,7 @@ def settle(
     )
     hold = {
         "order_id": state.order_id,
+        "parcel_id": parcel_id,
         "store_id": state.store_id,
         "state": target,
         "reasons": codes,
@@ -154,7 +194,14 @@ def settle(
         "overdue": bool(overdue_why),
         "updated_at": now,
     }
-    _upsert(conn, hold)
+    write(conn, Upsert(holds_t, hold))
+    parcel = state.parcels.get(parcel_id)
+    labelled = parcel is not None and parcel.label is not None and parcel.handed_over_at is None
+    if pull_if_labelled and labelled and previous not in OPEN:
+        # Pull at once: the parcel wears a label and is somewhere between the station and the dock;
+        # the station that printed it is told, if the hold names none.
+        station = hold["station_id"] or parcel.label.get("station_id")  # type: ignore[union-attr]
+        pull(conn, {**hold, "station_id": station}, state, parcel_id, codes, now)
     if target == "blocked" and not continuing:
         notify(conn, "order.blocked", hold, state, codes, now)
     if target == "held":
@@ -165,19 +212,11 @@ def settle(
     return hold
 
 
-_HOLD_ONE_LOCKED = HOLD_ONE.with_for_update()
-
-
 def current_holds(
-    conn: Connection, order_ids: list[str], *, states: tuple[str, ...] | None = None, lock: bool = False
-) -> dict[str, dict]:
-    if len(order_ids) == 1 and not states:
-        one = _HOLD_ONE_LOCKED if lock else HOLD_ONE
-        row = conn.execute(one, {"order_id": order_ids[0]}).mappings().first()
-        return {row["order_id"]: dict(row)} if row is not None else {}
+    conn: Connection, order_ids: list[str], *, states: tuple[str, ...] | None = None
+) -> dict[tuple[str, str], dict]:
+    """The holds of these orders, by (order_id, parcel_id). Read under the orders' locks."""
     query = sa.select(holds_t).where(holds_t.c.order_id.in_(order_ids))
     if states:
         query = query.where(holds_t.c.state.in_(states))
-    if lock:
-        query = query.order_by(holds_t.c.order_id).with_for_update()
-    return {row["order_id"]: dict(row) for row in conn.execute(query).mappings()}
+    return {(row["order_id"], row["parcel_id"]): dict(row) for row in conn.execute(query).mappings()}

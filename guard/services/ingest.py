@@ -1,8 +1,9 @@
 """Ingest: order facts in, under the contract's replacement rules, all or nothing.
 
 A batch is applied in input order inside one transaction. It is set-based: a
-fixed number of queries per batch (lock orders, load facts, load seen event
-ids, write events, upsert facts, update orders, settle holds), not per event.
+fixed number of queries per batch (lock orders and numbers, load state, load
+seen event ids, write events, facts, orders and parcels, bring claims and holds
+in line), not per event. The notice goes to its parcel (contract v1.1).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -19,12 +19,22 @@ from guard.config import Settings
 from guard.errors import ValidationFailed, problem
 from guard.events import IncomingEvent
 from guard.facts import replacement_outcome
-from guard.models import EventRow, FactRow, Order
-from guard.rules import evaluate
+from guard.models import EventRow, FactRow, Order, Parcel
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.outbox import take_written
-from guard.services.store import OrderState, chunks, load_states
+from guard.services.parcels import (
+    ParcelChanges,
+    announce_shared,
+    apply_notice,
+    ensure_orders,
+    followups_written,
+    settle_orders,
+    sync_claims,
+    write_parcels,
+)
+from guard.services.store import OrderState, chunks, lock_and_load
+from guard.services.writes import upsert_rows
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
@@ -32,10 +42,7 @@ if TYPE_CHECKING:
 events_t = EventRow.__table__
 facts_t = FactRow.__table__
 orders_t = Order.__table__
-
-
-def _insert(conn: Connection, table: sa.Table):
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+parcels_t = Parcel.__table__
 
 
 def ingest(rt: Runtime, principal: Principal, events: list[IncomingEvent], now: datetime) -> dict:
@@ -46,7 +53,10 @@ def ingest(rt: Runtime, principal: Principal, events: list[IncomingEvent], now: 
             with rt.engine.begin() as conn:
                 result = _apply(conn, rt.settings, principal, events, now)
                 notifications = take_written(conn)
+                followups = followups_written(conn)
             rt.dispatch(notifications)
+            if followups:
+                rt.follow_up()
             return result
         except IntegrityError:
             if attempt == 2:
@@ -54,38 +64,42 @@ def ingest(rt: Runtime, principal: Principal, events: list[IncomingEvent], now: 
     raise AssertionError("unreachable")
 
 
-def _lock_orders(conn: Connection, order_ids: list[str], now: datetime) -> dict[str, OrderState]:
-    """Make sure every order has a row, lock them (in id order: no deadlocks), and load them."""
-    for part in chunks(order_ids):
-        conn.execute(
-            _insert(conn, orders_t).on_conflict_do_nothing(index_elements=["order_id"]),
-            [{"order_id": order_id, "created_at": now, "updated_at": now} for order_id in part],
-        )
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                sa.select(orders_t.c.order_id)
-                .where(orders_t.c.order_id.in_(part))
-                .order_by(orders_t.c.order_id)
-                .with_for_update()
-            )
-    return load_states(conn, order_ids)
+def _refused_by_store(principal: Principal, event: IncomingEvent, state: OrderState, store_of: dict) -> dict | None:
+    """Why a store-limited key may not write this event, per event (the batch still lands), or None.
+
+    An order id belongs to the first store that wrote it. Another store's key is told only that
+    the id is not available to it — never whose it is — and the operator hears of the collision.
+    """
+    known = store_of.get(event.order_id)
+    if principal.stores is None:
+        return None
+    if known is None and state.known:
+        # An order another key created without a store is not this key's to claim:
+        # claiming it would show this key facts it could not see.
+        return _NOT_AVAILABLE
+    if known is not None and known not in principal.stores:
+        return _NOT_AVAILABLE
+    return None
+
+
+_NOT_AVAILABLE = {
+    "code": "ORDER_NOT_AVAILABLE",
+    "message": "this order id is not available to this key's stores; nothing was stored (the operator is told)",
+}
 
 
 def _check_stores(principal: Principal, events: list[IncomingEvent], states: dict[str, OrderState]) -> None:
+    """Refuse the batch (422) for what is wrong in the caller's own input: a store the key does
+    not hold, or a store change within what the key may see."""
     problems = []
     store_of = {order_id: state.store_id for order_id, state in states.items()}
-    existed = {order_id for order_id, state in states.items() if state.facts}
     for index, event in enumerate(events):
+        if principal.stores is not None and event.store_id not in principal.stores:
+            problems.append(problem("store_id", "must be one of this key's stores", index))
+            continue
+        if _refused_by_store(principal, event, states[event.order_id], store_of) is not None:
+            continue  # answered per event, below
         known = store_of.get(event.order_id)
-        if principal.stores is not None:
-            if event.store_id not in principal.stores:
-                problems.append(problem("store_id", "must be one of this key's stores", index))
-                continue
-            if known is None and event.order_id in existed:
-                # An order another key created without a store is not this key's to claim:
-                # claiming it would show this key facts it could not see.
-                problems.append(problem("store_id", "an order's store_id never changes", index))
-                continue
         if event.store_id is not None:
             if known is None:
                 store_of[event.order_id] = event.store_id
@@ -99,8 +113,10 @@ def _apply(
     conn: Connection, settings: Settings, principal: Principal, events: list[IncomingEvent], now: datetime
 ) -> dict:
     order_ids = sorted({event.order_id for event in events})
-    states = _lock_orders(conn, order_ids, now)
+    ensure_orders(conn, order_ids, now)
+    states = lock_and_load(conn, order_ids, {event.tracking_number for event in events if event.tracking_number})
     _check_stores(principal, events, states)
+    store_of = {order_id: state.store_id for order_id, state in states.items()}
 
     event_ids = [event.event_id for event in events]
     seen: set[str] = set()
@@ -111,6 +127,8 @@ def _apply(
     event_rows = []
     changed_facts: dict[tuple[str, str], dict] = {}
     changed_orders: dict[str, dict] = {}
+    parcel_changes = ParcelChanges()
+    collisions: list[IncomingEvent] = []
     for event in events:
         if event.event_id in seen:
             results.append(
@@ -121,10 +139,19 @@ def _apply(
                 }
             )
             continue
-        seen.add(event.event_id)
         state = states[event.order_id]
+        refusal = _refused_by_store(principal, event, state, store_of)
+        if refusal is not None:
+            collisions.append(event)
+            results.append({"event_id": event.event_id, "outcome": "rejected", "facts": {}, "error": refusal})
+            continue
+        seen.add(event.event_id)
         fact_outcomes: dict[str, str] = {}
         for kind, incoming in event.facts:
+            if kind == "shipping_notice":
+                outcome = apply_notice(state, incoming, event.parcel_id, event.shipment_id, parcel_changes, now)
+                fact_outcomes[kind] = outcome
+                continue
             outcome = replacement_outcome(kind, state.facts.get(kind), incoming)
             fact_outcomes[kind] = outcome
             if outcome == "applied":
@@ -135,13 +162,14 @@ def _apply(
                     "status": incoming.status,
                     "occurred_at": incoming.occurred_at,
                     "event_id": event.event_id,
-                    "tracking_number": incoming.tracking_number,
-                    "carrier": incoming.carrier,
+                    "tracking_number": None,
+                    "carrier": None,
                     "note": event.reason,
                     "updated_at": now,
                 }
         outcome = _event_outcome(fact_outcomes.values())
         _note_order_fields(state, event, changed_orders, now)
+        store_of[event.order_id] = state.store_id
         event_rows.append(
             {
                 "event_id": event.event_id,
@@ -159,15 +187,7 @@ def _apply(
     if event_rows:
         conn.execute(events_t.insert(), event_rows)
     if changed_facts:
-        upsert = _insert(conn, facts_t)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=["order_id", "fact_type"],
-            set_={
-                column: upsert.excluded[column]
-                for column in ("status", "occurred_at", "event_id", "tracking_number", "carrier", "note", "updated_at")
-            },
-        )
-        conn.execute(upsert, list(changed_facts.values()))
+        upsert_rows(conn, facts_t, list(changed_facts.values()))
     if changed_orders:
         conn.execute(
             orders_t.update()
@@ -180,13 +200,35 @@ def _apply(
             ),
             list(changed_orders.values()),
         )
-    _settle_holds(conn, settings, states, {order_id for order_id, _ in changed_facts}, now)
+    write_parcels(conn, parcel_changes, now)
+    # A store set now, or a number that changed: the claims follow (and their conflicts).
+    claimed = set(parcel_changes.rows) | {
+        (order_id, parcel_id) for order_id in changed_orders for parcel_id in states[order_id].parcels
+    }
+    shared = sync_claims(conn, states, claimed, now).shared_across_stores
+    announce_shared(conn, shared, now)
+    for event in collisions:
+        _announce_collision(conn, principal, event, now)
+    # Re-judge what the floor must hear of in orders whose facts or parcels changed (contract,
+    # "Holds"; v1.1 "Pull at once").
+    touched = {order_id for order_id, _ in changed_facts} | {order_id for order_id, _ in claimed}
+    settle_orders(conn, settings, states, touched, now)
     return {"results": results}
 
 
+def _announce_collision(conn: Connection, principal: Principal, event: IncomingEvent, now: datetime) -> None:
+    """`order.collision` to the operator (no store: only unrestricted keys see it): a store-limited
+    key wrote to an order id another store (or another key, without a store) already holds."""
+    state = OrderState(event.order_id)
+    hold = {"state": "held", "since": now, "station_id": None}
+    holds.notify(conn, "order.collision", hold, state, [], now, parcel_id=None,
+                 claimed_by_key=principal.name, claimed_for_store=event.store_id, event_id=event.event_id)  # fmt: skip
+
+
 def _event_outcome(outcomes) -> str:
-    """A platform status sets several facts: applied if any was, else final if any was."""
-    outcomes = set(outcomes)
+    """A platform status sets several facts: applied if any was (a notice kept unassigned counts:
+    it was stored), else final if any was."""
+    outcomes = {"applied" if outcome == "unassigned" else outcome for outcome in outcomes}
     for outcome in ("applied", "final"):
         if outcome in outcomes:
             return outcome
@@ -213,17 +255,3 @@ def _note_order_fields(state: OrderState, event: IncomingEvent, changed: dict[st
     if ship_by_changed:
         state.ship_by = entry["ship_by"] = event.ship_by
         state.ship_by_at = entry["ship_by_at"] = event.occurred_at
-
-
-def _settle_holds(
-    conn: Connection, settings: Settings, states: dict[str, OrderState], order_ids: set[str], now: datetime
-) -> None:
-    """Re-evaluate the open holds of orders whose facts changed (contract, "Holds")."""
-    if not order_ids:
-        return
-    for part in chunks(sorted(order_ids)):
-        for order_id, current in holds.current_holds(conn, list(part), states=("held",), lock=True).items():
-            state = states[order_id]
-            rules = settings.rules.for_store(state.store_id)
-            evaluation = evaluate(state.facts, now, rules, state.waivers)
-            holds.settle(conn, state, current, evaluation, now, rules=rules, automatic=True)

@@ -1,48 +1,47 @@
-"""The label gate: a label exists only for an order that was clear when it printed.
+"""The label gate: a label exists only for a parcel that was clear when it printed.
 
-- Carrier labels wait in escrow until the order is clear.
-- `issue_label` spends a clearance atomically, re-evaluates, and issues at most
-  one label per order and parcel; the spend is committed whatever follows.
-- `reprint` and `handover` re-evaluate too, and are audited like every decision.
+- `issue_label` spends a clearance atomically, locks the parcel's order (and every
+  shipment partner's) and numbers, re-judges, and issues at most one live label
+  per parcel; the spend is committed whatever follows.
+- `reprint` re-judges and re-issues the same document; an outdated label (its
+  number is no longer the parcel's recorded one) is refused and pulled.
+- `void_label` takes a label back (a parcel returned to stock, a damaged label,
+  a corrected number): its number stops being live, and the parcel needs a new
+  clearance.
+Every one is audited like every decision.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from guard import metrics
-from guard.errors import Conflict, GuardError, NotFound, TooLarge, ValidationFailed, problem
+from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.labels import LabelFields, render_pdf, render_zpl
-from guard.models import CarrierLabel, Clearance, Label
+from guard.models import Clearance, Label
 from guard.printers import send_zpl
-from guard.rules import Evaluation, evaluate
-from guard.services import holds
+from guard.rules import Evaluation
+from guard.services import holds, transaction
 from guard.services.apikeys import Principal
 from guard.services.audit import new_id, record_decision
-from guard.services.checks import DEFAULT_PARCEL, render_reason
-from guard.services.outbox import take_written
-from guard.services.store import OrderState, facts_snapshot, load_states, lock_order
+from guard.services.checks import render_reason
+from guard.services.escrow import escrowed
+from guard.services.parcels import judge, lock_with_partners, sync_claims
+from guard.services.store import OrderState, facts_snapshot
 
 if TYPE_CHECKING:
     from guard.runtime import Runtime
 
 clearances_t = Clearance.__table__
 labels_t = Label.__table__
-escrow_t = CarrierLabel.__table__
-
-MAX_CARRIER_LABEL = 2 * 1024 * 1024
-FORMATS = ("pdf", "zpl")
 
 
 class NotClear(GuardError):
@@ -50,95 +49,30 @@ class NotClear(GuardError):
     code = "ORDER_NOT_CLEAR"
 
 
-def _not_clear(evaluation: Evaluation, order_id: str) -> NotClear:
+def not_clear(evaluation: Evaluation, order_id: str, parcel_id: str) -> NotClear:
+    """Refusal naming the parcel judged; for a shipment, the member holding it (if another)."""
+    member = next((f.member for f in evaluation.reasons if f.member is not None and f.verdict != "clear"), None)
+    context: dict[str, Any] = {"order_id": order_id, "parcel_id": parcel_id}
+    if member is not None and all(f.member is not None for f in evaluation.reasons):
+        context["member"] = {"order_id": member[0], "parcel_id": member[1]}
     return NotClear(
         f"the order is no longer clear ({evaluation.verdict}): do not ship",
         details=[render_reason(finding) for finding in evaluation.reasons],
-        order_id=order_id,
+        **context,
     )
 
 
-# --- escrow ---------------------------------------------------------------
+def mismatch(order_id: str, parcel_id: str, label_number: str | None, recorded: str | None) -> GuardError:
+    return Conflict(
+        f"the label carries {label_number}, but the parcel's recorded number is now {recorded}: "
+        "pull the parcel; void the label and print a new one",
+        code="TRACKING_MISMATCH",
+        order_id=order_id,
+        parcel_id=parcel_id,
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class CarrierLabelUpload:
-    parcel_id: str
-    format: str
-    content: bytes
-    tracking_number: str
-
-
-def parse_carrier_label(body: object) -> CarrierLabelUpload:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", "the body must be a JSON object")])
-    problems = []
-    fmt, encoded = body.get("format"), body.get("content_base64")
-    tracking, parcel_id = body.get("tracking_number"), body.get("parcel_id", DEFAULT_PARCEL)
-    if fmt not in FORMATS:
-        problems.append(problem("format", "pdf or zpl"))
-    if not isinstance(tracking, str) or not tracking.strip() or len(tracking) > 128 or "\x00" in tracking:
-        problems.append(problem("tracking_number", "a non-empty string of at most 128 characters"))
-    if not isinstance(parcel_id, str) or not ID_PATTERN.fullmatch(parcel_id):
-        problems.append(problem("parcel_id", ID_RULE))
-    content = b""
-    if not isinstance(encoded, str) or not encoded:
-        problems.append(problem("content_base64", "is required: the label document, base64-encoded"))
-    elif len(encoded) > (MAX_CARRIER_LABEL * 4) // 3 + 4:
-        raise TooLarge("the carrier label is larger than 2 MiB")
-    else:
-        try:
-            content = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            problems.append(problem("content_base64", "not valid base64"))
-    if len(content) > MAX_CARRIER_LABEL:
-        raise TooLarge("the carrier label is larger than 2 MiB")
-    if not problems and not content:
-        problems.append(problem("content_base64", "the document is empty"))
-    if problems:
-        raise ValidationFailed(problems)
-    return CarrierLabelUpload(parcel_id, fmt, content, tracking.strip())
-
-
-def _visible(conn: Connection, principal: Principal, order_id: str) -> OrderState:
-    state = load_states(conn, [order_id]).get(order_id)
-    if state is None or not state.facts or not principal.sees(state.store_id):
-        raise NotFound(f"no order {order_id!r}", code="ORDER_NOT_FOUND")
-    return state
-
-
-def put_carrier_label(
-    rt: Runtime, principal: Principal, order_id: str, upload: CarrierLabelUpload, now: datetime
-) -> None:
-    with rt.engine.begin() as conn:
-        _visible(conn, principal, order_id)
-        issued = conn.execute(
-            sa.select(labels_t.c.label_id).where(
-                labels_t.c.order_id == order_id, labels_t.c.parcel_id == upload.parcel_id
-            )
-        ).first()
-        if issued is not None:
-            raise Conflict(
-                "this parcel's label was issued already; it can no longer be replaced", code="LABEL_ALREADY_ISSUED"
-            )
-        values = {
-            "order_id": order_id,
-            "parcel_id": upload.parcel_id,
-            "format": upload.format,
-            "content": upload.content,
-            "tracking_number": upload.tracking_number,
-            "received_at": now,
-        }
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(escrow_t).values(**values)
-        conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=["order_id", "parcel_id"],
-                set_={key: insert.excluded[key] for key in ("format", "content", "tracking_number", "received_at")},
-            )
-        )
-
-
-# --- issuing --------------------------------------------------------------
+# --- issuing --------------------------------------------------------------------------------------------------
 
 
 def parse_label_request(body: object) -> tuple[str, str | None]:
@@ -157,7 +91,7 @@ def parse_label_request(body: object) -> tuple[str, str | None]:
     return token, station_id
 
 
-def _document(row) -> dict:
+def document(row: Any) -> dict:
     text = row.format == "zpl"
     return {
         "order_id": row.order_id,
@@ -173,16 +107,11 @@ def _document(row) -> dict:
     }
 
 
-def _spend(conn: Connection, principal: Principal, token: str, now: datetime) -> tuple[dict, OrderState]:
-    """Spend the clearance: exactly one caller wins, whatever their number. Returns it, and
-    its order's state as read under the order's lock (what the label is judged on)."""
-    row = conn.execute(sa.select(clearances_t).where(clearances_t.c.token == token)).mappings().first()
-    state = None
-    if row is not None:
-        lock_order(conn, row["order_id"])
-        state = load_states(conn, [row["order_id"]]).get(row["order_id"])
-    if state is None or not principal.sees(state.store_id):
-        raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")  # another store's reads as unknown
+_CLEARANCE = sa.select(clearances_t).where(clearances_t.c.token == sa.bindparam("token"))
+
+
+def _spend(conn: Connection, token: str, now: datetime) -> None:
+    """Spend the clearance: exactly one caller wins, whatever their number."""
     won = conn.execute(
         clearances_t.update()
         .where(
@@ -194,22 +123,29 @@ def _spend(conn: Connection, principal: Principal, token: str, now: datetime) ->
         .values(used_at=now)
     ).rowcount
     if won != 1:
+        row = conn.execute(_CLEARANCE, {"token": token}).mappings().one()
         if row["used_at"] is not None or row["voided_at"] is not None or row["expires_at"] > now:
             raise Conflict("this clearance was used or replaced by a newer check; check again", code="CLEARANCE_USED")
         raise Conflict("this clearance has expired; check the order again", code="CLEARANCE_EXPIRED")
-    return dict(row), state
 
 
 @metrics.label_outcomes("issue")  # issued by source and format; refusals by code
 def issue_label(
     rt: Runtime, principal: Principal, token: str, station_id: str | None, want_pdf: bool, now: datetime
 ) -> dict:
-    refusal: GuardError | None = None
-    with rt.engine.begin() as conn:
-        clearance, state = _spend(conn, principal, token, now)
+    zpl: list[bytes | None] = [None]
+
+    def work(conn: Connection) -> dict | GuardError:
+        clearance = conn.execute(_CLEARANCE, {"token": token}).mappings().first()
+        if clearance is None:
+            raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")
         order_id, parcel_id = clearance["order_id"], clearance["parcel_id"]
-        rules = rt.settings.rules.for_store(state.store_id)
-        evaluation = evaluate(state.facts, now, rules, state.waivers)
+        states = lock_with_partners(conn, [order_id])
+        state = states.get(order_id)
+        if state is None or not principal.sees(state.store_id):
+            raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")  # another store's reads as unknown
+        _spend(conn, token, now)
+        evaluation = judge(state, parcel_id, rt.settings, now, states)
         decision_id = record_decision(
             conn,
             order_id=order_id,
@@ -217,26 +153,25 @@ def issue_label(
             kind="label",
             verdict=evaluation.verdict,
             reasons=evaluation.codes,
-            facts=facts_snapshot(state.facts),
+            facts=facts_snapshot(state.parcel_facts(parcel_id)),
             now=now,
             station_id=station_id,
             key_name=principal.name,
         )
-        current = holds.current_holds(conn, [order_id], lock=True).get(order_id)
-        holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=station_id)
+        rules = rt.settings.rules.for_store(state.store_id)
+        current = holds.current_holds(conn, [order_id]).get((order_id, parcel_id))
+        holds.settle(conn, state, parcel_id, current, evaluation, now, rules=rules, station_id=station_id)
         if evaluation.verdict != "clear":
-            refusal = _not_clear(evaluation, order_id)  # the clearance stays spent
-            label = None
-        else:
-            label, zpl = _write_label(conn, state, parcel_id, station_id, token, want_pdf, now)
-        notifications = take_written(conn)
-    rt.dispatch(notifications)
-    if refusal is not None:
-        raise refusal
-    return {**_document(label), "decision_id": decision_id, "printer": _print(rt, station_id, zpl)}
+            return not_clear(evaluation, order_id, parcel_id)  # the clearance stays spent
+        label, zpl[0] = _write_label(conn, state, parcel_id, station_id, token, want_pdf, now)
+        sync_claims(conn, states, [], now, revive=[(order_id, parcel_id)])
+        return {**document(label), "decision_id": decision_id}
+
+    issued = transaction.run(rt, work)
+    return {**issued, "printer": print_label(rt, station_id, zpl[0])}
 
 
-def _print(rt: Runtime, station_id: str | None, zpl: bytes | None) -> dict | None:
+def print_label(rt: Runtime, station_id: str | None, zpl: bytes | None) -> dict | None:
     """After the commit: send the label to the station's network printer, if it has one."""
     address = rt.settings.printers.get(station_id) if station_id else None
     if address is None:
@@ -259,20 +194,21 @@ def _write_label(
     token: str,
     want_pdf: bool,
     now: datetime,
-):
-    escrow = conn.execute(
-        sa.select(escrow_t).where(escrow_t.c.order_id == state.order_id, escrow_t.c.parcel_id == parcel_id)
-    ).first()
+) -> tuple[SimpleNamespace, bytes | None]:
+    """The label row and document: the carrier's from escrow, else the guard's parcel tag — with
+    this parcel's own recorded number (a clear parcel's escrow carries that very number)."""
+    parcel = state.parcels[parcel_id]
+    escrow = escrowed(conn, state, parcel_id)
     if escrow is not None:
         source, fmt, content, tracking = "carrier", escrow.format, escrow.content, escrow.tracking_number
         zpl = content if fmt == "zpl" else None
     else:
-        notice = state.facts.get("shipping_notice")
+        notice = parcel.notice
         fields = LabelFields(
             state.order_id,
             parcel_id,
-            notice.tracking_number if notice else "",
-            notice.carrier if notice else None,
+            notice.tracking_number if notice is not None and notice.tracking_number else "",
+            notice.carrier if notice is not None else None,
             station_id,
             now,
         )
@@ -298,7 +234,12 @@ def _write_label(
         raise Conflict(
             "this parcel has a label already; a reprint needs a supervisor", code="LABEL_ALREADY_ISSUED"
         ) from None
+    parcel.label = {"label_id": values["label_id"], "issued_at": now, "station_id": station_id,
+                    "tracking_number": tracking}  # fmt: skip
     return SimpleNamespace(**values), zpl  # the row, read like a fetched one, and the printer's ZPL
+
+
+# --- reprints and voids -----------------------------------------------------------------------------------------
 
 
 def parse_reason(body: object) -> str:
@@ -310,15 +251,25 @@ def parse_reason(body: object) -> str:
     return reason.strip()
 
 
+_LABEL = sa.select(labels_t).where(labels_t.c.label_id == sa.bindparam("label_id"))
+
+
+def _label_and_state(conn: Connection, principal: Principal, label_id: str) -> tuple[Any, OrderState, dict]:
+    """The label, and its order locked (with its shipment partners) and read after the locks."""
+    found = conn.execute(_LABEL, {"label_id": label_id}).first()
+    states = lock_with_partners(conn, [found.order_id]) if found is not None else {}
+    state = states.get(found.order_id) if found is not None else None
+    if found is None or state is None or not principal.sees(state.store_id):
+        raise NotFound(f"no label {label_id!r}", code="LABEL_NOT_FOUND")
+    return conn.execute(_LABEL, {"label_id": label_id}).first(), state, states
+
+
 @metrics.label_outcomes("reprint")
 def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: datetime) -> dict:
-    refusal: GuardError | None = None
-    with rt.engine.begin() as conn:
-        label = conn.execute(sa.select(labels_t).where(labels_t.c.label_id == label_id)).first()
-        state = load_states(conn, [label.order_id]).get(label.order_id) if label is not None else None
-        if label is None or state is None or not principal.sees(state.store_id):
-            raise NotFound(f"no label {label_id!r}", code="LABEL_NOT_FOUND")
-        evaluation = evaluate(state.facts, now, rt.settings.rules.for_store(state.store_id), state.waivers)
+    def work(conn: Connection) -> dict | GuardError:
+        label, state, states = _label_and_state(conn, principal, label_id)
+        parcel = state.parcels.get(label.parcel_id)
+        evaluation = judge(state, label.parcel_id, rt.settings, now, states)
         decision_id = record_decision(
             conn,
             order_id=label.order_id,
@@ -326,94 +277,81 @@ def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: da
             kind="reprint",
             verdict=evaluation.verdict,
             reasons=evaluation.codes,
-            facts=facts_snapshot(state.facts),
+            facts=facts_snapshot(state.parcel_facts(label.parcel_id)),
             now=now,
             station_id=label.station_id,
             key_name=principal.name,
             note=note,
         )
+        # Each refusal stays on record (the decision above commits with it).
+        if label.voided_at is not None:
+            return Conflict("this label was voided; check the parcel again for a new one", code="LABEL_VOIDED",
+                            order_id=label.order_id, parcel_id=label.parcel_id)  # fmt: skip
+        if parcel is not None and parcel.handed_over_at is not None:
+            return Conflict("this parcel was handed over already; a second copy must not pass",
+                            code="ALREADY_HANDED_OVER", order_id=label.order_id, parcel_id=label.parcel_id)  # fmt: skip
+        recorded = parcel.tracking_number if parcel is not None else None
+        if label.tracking_number != recorded:
+            pull_labelled(conn, state, label.parcel_id, ["TRACKING_MISMATCH"], now, label.station_id)
+            return mismatch(label.order_id, label.parcel_id, label.tracking_number, recorded)
         if evaluation.verdict != "clear":
-            refusal = _not_clear(evaluation, label.order_id)  # the refused reprint stays on record
-    if refusal is not None:
-        raise refusal
-    zpl = label.content if label.format == "zpl" else None
-    return {**_document(label), "decision_id": decision_id, "printer": _print(rt, label.station_id, zpl)}
+            return not_clear(evaluation, label.order_id, label.parcel_id)
+        return {**document(label), "decision_id": decision_id}
+
+    reprinted = transaction.run(rt, work)
+    zpl = reprinted["content"].encode() if reprinted["format"] == "zpl" else None
+    return {**reprinted, "printer": print_label(rt, reprinted["station_id"], zpl)}
 
 
-# --- hand-over ------------------------------------------------------------
+def pull_labelled(
+    conn: Connection, state: OrderState, parcel_id: str, reasons: list[str], now: datetime, station_id: str | None
+) -> str:
+    """`order.pull` for a labelled parcel that must not leave, whatever its hold says."""
+    current = holds.current_holds(conn, [state.order_id]).get((state.order_id, parcel_id))
+    hold = current or {"state": "held", "since": now, "station_id": station_id}
+    return holds.pull(conn, {**hold, "station_id": station_id or hold.get("station_id")}, state, parcel_id,
+                      reasons, now)  # fmt: skip
 
 
-def parse_handover(body: object) -> tuple[str, str | None]:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"code": "...", "station_id": "..."}')])
-    problems = []
-    code, station_id = body.get("code"), body.get("station_id")
-    if not isinstance(code, str) or not code.strip() or len(code) > 128 or "\x00" in code:
-        problems.append(problem("code", "the scanned order id or tracking number is required"))
-    if station_id is not None and (not isinstance(station_id, str) or not ID_PATTERN.fullmatch(station_id)):
-        problems.append(problem("station_id", ID_RULE))
-    if problems:
-        raise ValidationFailed(problems)
-    return code.strip(), station_id
+def void_label(rt: Runtime, principal: Principal, label_id: str, note: str, now: datetime) -> dict:
+    """Take a label back: its number stops being live, and the parcel needs a new clearance."""
 
-
-def handover(rt: Runtime, principal: Principal, code: str, station_id: str | None, now: datetime) -> dict:
-    """The last scan before the parcel leaves: only a clear, labelled parcel goes."""
-    refusal: GuardError | None = None
-    with rt.engine.begin() as conn:
-        state = load_states(conn, [code]).get(code) if ID_PATTERN.fullmatch(code) else None
-        if state is not None and (not state.facts or not principal.sees(state.store_id)):
-            state = None
-        labels = []
-        if state is not None:  # an order id match wins over a tracking number
-            labels = conn.execute(sa.select(labels_t.c.label_id).where(labels_t.c.order_id == code)).all()
-        else:
-            for row in conn.execute(
-                sa.select(labels_t.c.order_id, labels_t.c.label_id).where(labels_t.c.tracking_number == code)
-            ):
-                candidate = load_states(conn, [row.order_id]).get(row.order_id)
-                if candidate is not None and principal.sees(candidate.store_id):
-                    state, labels = candidate, [row]
-                    break
-        if state is None:
-            raise NotFound("no order or label matches this code", code="CODE_NOT_FOUND")
-        lock_order(conn, state.order_id)
-        rules = rt.settings.rules.for_store(state.store_id)
-        evaluation = evaluate(state.facts, now, rules, state.waivers)
-        record_decision(
-            conn,
-            order_id=state.order_id,
-            kind="handover",
-            verdict=evaluation.verdict,
-            reasons=evaluation.codes,
-            facts=facts_snapshot(state.facts),
-            now=now,
-            station_id=station_id,
-            key_name=principal.name,
-            note=f"scanned {code}",
+    def work(conn: Connection) -> dict:
+        label, state, states = _label_and_state(conn, principal, label_id)
+        parcel = state.parcels.get(label.parcel_id)
+        if label.voided_at is not None:
+            raise Conflict("this label was voided already", code="LABEL_VOIDED", order_id=label.order_id,
+                           parcel_id=label.parcel_id)  # fmt: skip
+        if parcel is not None and parcel.handed_over_at is not None:
+            raise Conflict("this parcel was handed over: its label can no longer be voided",
+                           code="ALREADY_HANDED_OVER", order_id=label.order_id, parcel_id=label.parcel_id)  # fmt: skip
+        conn.execute(
+            labels_t.update()
+            .where(labels_t.c.label_id == label_id)
+            .values(voided_at=now, void_note=note, voided_by=principal.name)
         )
-        current = holds.current_holds(conn, [state.order_id], lock=True).get(state.order_id)
-        hold = holds.settle(conn, state, current, evaluation, now, rules=rules, station_id=station_id)
-        if evaluation.verdict != "clear":
-            # A parcel at the dock whose order turned bad: tell everyone to pull it.
-            pull = hold or {"state": "held", "since": now, "station_id": station_id}
-            holds.notify(
-                conn,
-                "order.pull",
-                {**pull, "station_id": station_id or pull.get("station_id")},
-                state,
-                evaluation.codes,
-                now,
-            )
-            refusal = _not_clear(evaluation, state.order_id)
-        elif not labels:
-            refusal = Conflict(
-                "this parcel was never labelled by the guard: scan it at a packing station first",
-                code="NOT_LABELLED",
-                order_id=state.order_id,
-            )
-        notifications = take_written(conn)
-    rt.dispatch(notifications)
-    if refusal is not None:
-        raise refusal
-    return {"order_id": state.order_id, "verdict": "clear"}
+        decision_id = record_decision(
+            conn,
+            order_id=label.order_id,
+            parcel_id=label.parcel_id,
+            kind="void",
+            verdict=judge(state, label.parcel_id, rt.settings, now, states).verdict,
+            reasons=[],
+            facts=facts_snapshot(state.parcel_facts(label.parcel_id)),
+            now=now,
+            station_id=label.station_id,
+            key_name=principal.name,
+            note=note,
+        )
+        if parcel is not None:
+            parcel.label = None
+        sync_claims(conn, states, [], now, release=[(label.order_id, label.parcel_id)])
+        return {
+            "label_id": label_id,
+            "order_id": label.order_id,
+            "parcel_id": label.parcel_id,
+            "voided_at": now,
+            "decision_id": decision_id,
+        }
+
+    return transaction.run(rt, work)

@@ -10,11 +10,14 @@ from sqlalchemy.engine import Engine
 
 from guard.db import reading
 from guard.errors import NotFound, ValidationFailed, problem
-from guard.models import FactRow, Label
+from guard.models import FactRow, Label, LooseNotice
+from guard.parcels import DEFAULT_PARCEL
+from guard.rules.reasons import SEVERITY
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import page_of_decisions
 from guard.services.checks import judge, render_reason, waived
+from guard.services.parcels import load_partners
 from guard.services.store import OrderState, load_states, waiver_notes
 
 if TYPE_CHECKING:
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
 facts_t = FactRow.__table__
 labels_t = Label.__table__
+loose_t = LooseNotice.__table__
 
 MAX_PAGE = 1000
 
@@ -29,42 +33,83 @@ MAX_PAGE = 1000
 def _visible_state(conn, principal: Principal, order_id: str) -> OrderState:
     state = load_states(conn, [order_id]).get(order_id)
     # Another store's order reads exactly like an unknown one, so ids do not leak.
-    if state is None or not state.facts or not principal.sees(state.store_id):
+    if state is None or not state.known or not principal.sees(state.store_id):
         raise NotFound(f"no order {order_id!r}", code="ORDER_NOT_FOUND")
     return state
 
 
+def _notice_view(notice) -> dict | None:
+    if notice is None:
+        return None
+    return {
+        "status": notice.status,
+        "occurred_at": notice.occurred_at,
+        "event_id": notice.event_id,
+        "tracking_number": notice.tracking_number,
+        "carrier": notice.carrier,
+    }
+
+
 def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -> dict:
+    """The order as the guard knows it: its facts, its verdict now (its worst parcel's), and each
+    parcel with its notice, live label, hold and hand-over."""
     with reading(rt.engine) as conn:
         state = _visible_state(conn, principal, order_id)
-        evaluation = judge(state, principal, rt.settings, now)
+        partners = load_partners(conn, {order_id: state})
+        evaluations = {pid: judge(state, pid, principal, rt.settings, now, partners) for pid in state.judged_parcels()}
+        worst = max(evaluations.values(), key=lambda e: SEVERITY[e.verdict])
+        reasons: dict[str, dict] = {}
+        for evaluation in evaluations.values():
+            for finding in evaluation.reasons:
+                reasons.setdefault(finding.code, render_reason(finding))
         fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
         facts = {
             row.fact_type: {
                 "status": row.status,
                 "occurred_at": row.occurred_at,
                 "event_id": row.event_id,
-                "tracking_number": row.tracking_number,
-                "carrier": row.carrier,
                 "reason": row.note,
             }
             for row in fact_rows
         }
-        hold = holds.current_holds(conn, [order_id]).get(order_id)
+        first = state.parcels.get(DEFAULT_PARCEL)
+        if first is not None and first.notice is not None:
+            facts["shipping_notice"] = _notice_view(first.notice)  # v1 clients read parcel 1's notice here
+        current = holds.current_holds(conn, [order_id])
         labels = conn.execute(
             sa.select(*[c for c in labels_t.c if c.name != "content"])
             .where(labels_t.c.order_id == order_id)
             .order_by(labels_t.c.issued_at)
         )
+        loose = conn.execute(sa.select(loose_t).where(loose_t.c.order_id == order_id).order_by(loose_t.c.occurred_at))
+        notes = waiver_notes(conn, order_id)
         return {
             "order_id": order_id,
             "store_id": state.store_id,
             "ship_by": state.ship_by,
             "facts": facts,
-            "verdict": evaluation.verdict,
-            "reasons": [render_reason(finding) for finding in evaluation.reasons],
-            "waived": waived(waiver_notes(conn, order_id), evaluation),
-            "hold": holds.hold_view(hold),
+            "verdict": worst.verdict,
+            "reasons": list(reasons.values()),
+            "waived": list({w["code"]: w for e in evaluations.values() for w in waived(notes, e)}.values()),
+            "hold": holds.hold_view(current.get((order_id, DEFAULT_PARCEL))),
+            "parcels": [
+                {
+                    "parcel_id": pid,
+                    "verdict": evaluations[pid].verdict,
+                    "reasons": evaluations[pid].codes,
+                    "notice": _notice_view(parcel.notice),
+                    "shipment_id": parcel.shipment_id,
+                    "carrier_label": {"tracking_number": parcel.escrow_number} if parcel.escrow_number else None,
+                    "label": parcel.label,
+                    "hold": holds.hold_view(current.get((order_id, pid))),
+                    "handed_over_at": parcel.handed_over_at,
+                }
+                for pid, parcel in sorted(state.parcels.items())
+            ],
+            "unassigned_tracking_numbers": [
+                {"tracking_number": row.tracking_number, "status": row.status, "occurred_at": row.occurred_at}
+                for row in loose
+            ],
             "labels": [
                 {
                     "label_id": row.label_id,
@@ -74,6 +119,7 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
                     "tracking_number": row.tracking_number,
                     "station_id": row.station_id,
                     "issued_at": row.issued_at,
+                    "voided_at": row.voided_at,
                 }
                 for row in labels
             ],

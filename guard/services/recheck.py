@@ -1,8 +1,8 @@
 """The re-check sweep: held orders whose `recheck_at` has come are judged again.
 
 Timers live in the database, not in the broker: a periodic job takes due holds
-in chunks (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers share the
-work without taking the same hold twice) and settles each one.
+in chunks (their orders locked `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
+workers share the work without taking the same order twice) and settles each one.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 
 from guard.config import Settings
 from guard.models import Hold
-from guard.rules import evaluate
 from guard.services import holds
 from guard.services.outbox import take_written
-from guard.services.store import OrderState, load_states
+from guard.services.parcels import ensure_orders, follow_up, load_partners, settle_order
+from guard.services.store import OrderState, lock_and_load, lock_orders_skip_locked
 
 holds_t = Hold.__table__
 
@@ -32,31 +32,46 @@ class SweepReport:
 
 
 def recheck_due(engine: Engine, settings: Settings, now: datetime, limit: int = 500) -> SweepReport:
-    """Re-check one chunk of due holds; call again while `checked == limit`."""
+    """Re-check one chunk of due holds; call again while `checked == limit`.
+
+    Lock, then read: the due holds are only a list of candidates; their orders are locked
+    (ascending, skipping any another transaction holds — it is judging that order right now,
+    and a later sweep finds it if it is still due), then their numbers, and only then are
+    facts and holds read, and the holds still due judged.
+    """
     report = SweepReport()
     with engine.begin() as conn:
-        due = (
+        candidates = (
             conn.execute(
-                sa.select(holds_t)
+                sa.select(holds_t.c.order_id)
                 .where(holds_t.c.state == "held", holds_t.c.recheck_at <= now)
                 .order_by(holds_t.c.recheck_at)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
             )
-            .mappings()
+            .scalars()
             .all()
         )
-        if not due:
+        if not candidates:
             return report
-        states = load_states(conn, [row["order_id"] for row in due])
-        for row in due:
+        ensure_orders(conn, candidates, now)  # an order held while unknown has no row to lock yet
+        order_ids = lock_orders_skip_locked(conn, candidates)
+        states = lock_and_load(conn, order_ids)
+        current = holds.current_holds(conn, order_ids, states=("held",))
+        due = {
+            key: hold for key, hold in current.items() if hold["recheck_at"] is not None and hold["recheck_at"] <= now
+        }
+        partners = load_partners(conn, states)
+        followups: set[str] = set()
+        for (order_id, parcel_id), hold in sorted(due.items()):
             # An order held while unknown may still have no facts at all.
-            state = states.get(row["order_id"]) or OrderState(row["order_id"], store_id=row["store_id"])
-            rules = settings.rules.for_store(state.store_id)
-            evaluation = evaluate(state.facts, now, rules, state.waivers)
-            hold = holds.settle(conn, state, dict(row), evaluation, now, rules=rules, automatic=True, recheck=True)
-            report.states[hold["state"]] = report.states.get(hold["state"], 0) + 1
-        report.checked = len(due)
+            state = states.get(order_id) or OrderState(order_id, store_id=hold["store_id"])
+            followups |= settle_order(
+                conn, settings, state, current, now, partners=partners, recheck=True, only=[parcel_id]
+            )
+            after = current.get((order_id, parcel_id)) or hold
+            report.states[after["state"]] = report.states.get(after["state"], 0) + 1
+        follow_up(conn, followups - set(states), now)
+        report.checked = len(set(candidates))
         report.notifications = take_written(conn)
     return report
 

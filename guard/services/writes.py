@@ -137,6 +137,24 @@ def _execute(conn: Connection, op: Write) -> None:
         conn.execute(_VOID, {"b_order_id": op.order_id, "b_parcel_id": op.parcel_id, "b_now": op.now})
 
 
+def upsert_rows(
+    conn: Connection, table: sa.Table, rows: list[dict], *, keep: tuple[str, ...] = (), only_new: bool = False
+) -> None:
+    """Insert rows; on a primary-key conflict update every given column but the key's and `keep`'s
+    (`only_new`: leave the existing row as it is)."""
+    if not rows:
+        return
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    keys = {column.name for column in table.primary_key}
+    updated = [] if only_new else [name for name in rows[0] if name not in keys and name not in keep]
+    statement = (
+        insert.on_conflict_do_update(index_elements=sorted(keys), set_={n: insert.excluded[n] for n in updated})
+        if updated
+        else insert.on_conflict_do_nothing(index_elements=sorted(keys))
+    )
+    conn.execute(statement, rows)
+
+
 # --- all at once (PostgreSQL) -----------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ def test_a_new_clearance_voids_the_earlier_unredeemed_one(guard):
 
 def test_clearances_are_per_parcel(guard):
     guard.record("o-p", **CLEAR_FACTS)
+    guard.push(guard.event("o-p", "shipping_notice", "recorded", 1, tracking_number="LP-o-p-2", parcel_id="2"))
     one = guard.check("o-p", parcel_id="1")
     two = guard.check("o-p", parcel_id="2")
     assert (one["parcel_id"], two["parcel_id"]) == ("1", "2")

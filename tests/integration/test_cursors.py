@@ -23,10 +23,11 @@ LISTS = {
 # What each list's cursor decodes to, made hostile.
 HOSTILE = {
     "holds": {
-        "nul-in-id": encode_cursor("2026-11-11T00:00:00+00:00", "o-\x00"),
-        "id-off-the-rule": encode_cursor("2026-11-11T00:00:00+00:00", "o 1'--"),
-        "year-10000": encode_cursor("10000-01-01T00:00:00+00:00", "o-1"),
-        "nul-in-time": encode_cursor("2026-11-11T00:00:00\x00+00:00", "o-1"),
+        "nul-in-id": encode_cursor("2026-11-11T00:00:00+00:00", "o-\x00", "1"),
+        "id-off-the-rule": encode_cursor("2026-11-11T00:00:00+00:00", "o 1'--", "1"),
+        "nul-in-parcel": encode_cursor("2026-11-11T00:00:00+00:00", "o-1", "\x00"),
+        "year-10000": encode_cursor("10000-01-01T00:00:00+00:00", "o-1", "1"),
+        "nul-in-time": encode_cursor("2026-11-11T00:00:00\x00+00:00", "o-1", "1"),
     },
     "notifications": {
         "past-bigint": encode_cursor("9" * 30),

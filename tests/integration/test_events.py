@@ -72,18 +72,28 @@ def test_the_shipping_notice_only_moves_forward(guard):
     assert outcomes(guard.push(guard.event("o-n", "shipping_notice", "missing", 90))) == ["stale"]
 
 
-def test_a_newer_recorded_notice_may_correct_the_tracking_number(guard):
-    guard.push(guard.event("o-fix", "shipping_notice", "recorded", 10, tracking_number="LP-WRONG"))
-    assert outcomes(guard.push(guard.event("o-fix", "shipping_notice", "recorded", 5, tracking_number="LP-OLD"))) == [
-        "stale"
-    ]
+def test_a_newer_recorded_notice_may_correct_its_parcels_tracking_number(guard):
+    guard.push(guard.event("o-fix", "shipping_notice", "recorded", 10, tracking_number="LP-WRONG", parcel_id="1"))
+    assert outcomes(
+        guard.push(guard.event("o-fix", "shipping_notice", "recorded", 5, tracking_number="LP-OLD", parcel_id="1"))
+    ) == ["stale"]
     assert outcomes(
         guard.push(
-            guard.event("o-fix", "shipping_notice", "recorded", 20, tracking_number="LP-RIGHT", carrier="Cainiao")
+            guard.event(
+                "o-fix", "shipping_notice", "recorded", 20, tracking_number="LP-RIGHT", carrier="Cainiao", parcel_id="1"
+            )  # fmt: skip
         )
     ) == ["applied"]
     notice = guard.client.get("/v1/orders/o-fix", headers=guard.auth()).json()["facts"]["shipping_notice"]
     assert (notice["tracking_number"], notice["carrier"]) == ("LP-RIGHT", "Cainiao")
+
+
+def test_without_parcel_id_a_new_number_never_replaces_the_one_a_parcel_has(guard):
+    guard.push(guard.event("o-keep", "shipping_notice", "recorded", 10, tracking_number="LP-FIRST"))
+    result = guard.push(guard.event("o-keep", "shipping_notice", "recorded", 20, tracking_number="LP-OTHER"))
+    assert result["results"][0]["facts"] == {"shipping_notice": "unassigned"}
+    notice = guard.client.get("/v1/orders/o-keep", headers=guard.auth()).json()["facts"]["shipping_notice"]
+    assert notice["tracking_number"] == "LP-FIRST"
 
 
 def test_events_in_one_batch_apply_in_input_order(guard):

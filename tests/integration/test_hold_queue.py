@@ -55,7 +55,7 @@ def facts_events(
             continue
         fields: dict[str, Any] = {"occurred_at": when, **extra}
         if status in ("tracking_assigned", "recorded"):
-            fields["tracking_number"] = "LP00012345CN"
+            fields["tracking_number"] = f"LP-{order_id}"
         if store_id is not None:
             fields["store_id"] = store_id
         events.append(guard.event(order_id, fact_type, status, **fields))

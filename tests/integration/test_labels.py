@@ -5,14 +5,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from conftest import CLEAR_FACTS
+from support.documents import pdf_label
 
 from guard.clock import utcnow
 from guard.services.labels import issue_label
 
-PDF = b"%PDF-1.4\n% the carrier's own label\n" + bytes(range(256)) * 8
+PDF = pdf_label("LP77")  # the carrier's own label: a real PDF whose text carries its number
 
 
-def clear_order(guard, order_id, **extra):
+def clear_order(guard, order_id, number="LP77", **extra):
+    """Clear, its notice recorded with `number` (each parcel wears its own: one per order in a test)."""
     guard.push(
         *[
             guard.event(
@@ -20,7 +22,7 @@ def clear_order(guard, order_id, **extra):
                 t,
                 s,
                 1,
-                **({"tracking_number": "LP77", "carrier": "Cainiao"} if s == "recorded" else {}),
+                **({"tracking_number": number, "carrier": "Cainiao"} if s == "recorded" else {}),
                 **extra,
             )
             for t, s in CLEAR_FACTS.items()
@@ -68,7 +70,7 @@ def test_the_carriers_label_is_released_from_escrow_byte_for_byte(guard):
 
 def test_a_zpl_carrier_label_comes_back_as_text(guard):
     clear_order(guard, "o-czpl")
-    zpl = "^XA^FO50,50^A0N,40,40^FDCarrier label^FS^XZ"
+    zpl = "^XA^FO50,50^A0N,40,40^FDCarrier label^FS^FO50,120^BCN,100^FDLP77^FS^XZ"
     put_carrier_label(guard, "o-czpl", content=zpl.encode(), fmt="zpl")
     body = label(guard, guard.check("o-czpl")["clearance"]["token"]).json()
     assert (body["source"], body["format"], body["content"]) == ("carrier", "zpl", zpl)
@@ -76,10 +78,10 @@ def test_a_zpl_carrier_label_comes_back_as_text(guard):
 
 def test_escrow_may_be_replaced_until_the_label_is_issued(guard):
     clear_order(guard, "o-rep")
-    assert put_carrier_label(guard, "o-rep", content=b"%PDF old").status_code == 204
+    assert put_carrier_label(guard, "o-rep", content=pdf_label("LP77", carrier="Old carrier")).status_code == 204
     assert put_carrier_label(guard, "o-rep").status_code == 204
     label(guard, guard.check("o-rep")["clearance"]["token"])
-    late = put_carrier_label(guard, "o-rep", content=b"%PDF too late")
+    late = put_carrier_label(guard, "o-rep", content=pdf_label("LP77", carrier="Too late"))
     assert (late.status_code, late.json()["error"]["code"]) == (409, "LABEL_ALREADY_ISSUED")
     # Another parcel of the same order can still get its own.
     assert put_carrier_label(guard, "o-rep", parcel_id="2").status_code == 204
@@ -179,9 +181,16 @@ def handover(guard, code):
 
 def test_the_dock_scan_lets_a_clear_labelled_parcel_go_by_order_id_or_tracking_number(guard):
     clear_order(guard, "o-dock")
+    clear_order(guard, "o-dock-2", number="LP78")
     label(guard, guard.check("o-dock")["clearance"]["token"])
-    assert handover(guard, "o-dock").json() == {"order_id": "o-dock", "verdict": "clear"}
-    assert handover(guard, "LP77").json() == {"order_id": "o-dock", "verdict": "clear"}
+    label(guard, guard.check("o-dock-2")["clearance"]["token"])
+    first = handover(guard, "o-dock").json()
+    assert (first["order_id"], first["parcel_id"], first["verdict"]) == ("o-dock", "1", "clear")
+    second = handover(guard, "LP78").json()
+    assert (second["order_id"], second["parcel_id"], second["verdict"]) == ("o-dock-2", "1", "clear")
+    # A parcel leaves once: its number scanned again is a second copy of the label.
+    again = handover(guard, "LP77")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "ALREADY_HANDED_OVER")
 
 
 def test_the_dock_scan_refuses_an_unlabelled_or_unknown_parcel(guard):
@@ -204,7 +213,8 @@ def test_a_labelled_parcel_whose_order_turned_bad_is_pulled_at_the_dock(guard):
         pulls = conn.execute(
             sa.text("select station_id from outbox where type = 'order.pull' and order_id = 'o-pull'")
         ).all()
-    assert [tuple(row) for row in pulls] == [("dock-1",)]
+    # Pulled at once when the order turned bad (told to the station that printed it), then at the dock.
+    assert [tuple(row) for row in pulls] == [("pack-02",), ("dock-1",)]
     newest = guard.client.get("/v1/orders/o-pull/decisions", headers=guard.auth()).json()["items"][0]
     assert (newest["kind"], newest["verdict"], newest["station_id"]) == ("handover", "block", "dock-1")
 

@@ -69,7 +69,7 @@ def hold_for_payment(guard: Guard, order_id: str, **extra: Any) -> dict:
             fact_type,
             status,
             occurred_at=started,
-            **({"tracking_number": "LP00012345CN"} if status == "recorded" else {}),
+            **({"tracking_number": f"LP-{order_id}"} if status == "recorded" else {}),
         )
         for fact_type, status in {**CLEAR_FACTS, "payment": "processing"}.items()
     ]

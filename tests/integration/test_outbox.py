@@ -109,7 +109,7 @@ def held_then_released(
     for fact_type, status in {**CLEAR_FACTS, "payment": "processing"}.items():
         extra: dict[str, Any] = {"occurred_at": started, "store_id": store_id}
         if status == "recorded":
-            extra["tracking_number"] = "LP00012345CN"
+            extra["tracking_number"] = f"LP-{order_id}"
         events.append(guard.event(order_id, fact_type, status, **extra))
     guard.push(*events)
     held = guard.check(order_id, **({"station_id": station_id} if station_id else {}))

@@ -41,7 +41,7 @@ def place(
     for fact_type, status in {**CLEAR_FACTS, **facts}.items():
         extra: dict[str, Any] = {"occurred_at": when}
         if status in ("tracking_assigned", "recorded"):
-            extra["tracking_number"] = "LP00012345CN"
+            extra["tracking_number"] = f"LP-{order_id}"
         if store_id is not None:
             extra["store_id"] = store_id
         if ship_by is not None:

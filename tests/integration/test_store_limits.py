@@ -28,6 +28,27 @@ WRITTEN = {
 }
 
 
+def assert_not_available(guard, response, before, *indexes: int) -> None:
+    """Another store's order id: refused per event (the rest of the batch lands), told only that the id
+    is not available — never whose it is — nothing of the event stored, and the operator told."""
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    for index in indexes:
+        assert results[index]["outcome"] == "rejected"
+        assert results[index]["error"]["code"] == "ORDER_NOT_AVAILABLE"
+        # One wording for every case: whose order it is, or whether it has a store, is never said.
+        assert results[index]["error"]["message"] == (
+            "this order id is not available to this key's stores; nothing was stored (the operator is told)"
+        )
+    after = snapshot(guard)
+    collisions = [row for row in after["outbox"] if row[1] == "order.collision"]
+    assert len(collisions) == len(indexes)
+    assert {k: v for k, v in after.items() if k != "outbox"} == {k: v for k, v in before.items() if k != "outbox"}
+    with guard.engine.connect() as conn:
+        stores = conn.execute(sa.text("SELECT store_id FROM outbox WHERE type = 'order.collision'")).scalars().all()
+    assert stores == [None] * len(indexes)  # an operator's notification: no store-limited key sees it
+
+
 def assert_validation(response, *expected: tuple[int | None, str]) -> list[dict]:
     details = assert_error(response, 422, "VALIDATION_ERROR")["details"]
     for detail in details:
@@ -56,7 +77,7 @@ def record_in(
     events = []
     for fact_type, status in facts.items():
         extra: dict[str, Any] = (
-            {"tracking_number": "LP00012345CN"} if status in ("tracking_assigned", "recorded") else {}
+            {"tracking_number": f"LP-{order_id}"} if status in ("tracking_assigned", "recorded") else {}
         )
         if store_id is not None:
             extra["store_id"] = store_id
@@ -109,9 +130,20 @@ def test_a_limited_key_cannot_write_into_another_stores_order(guard, store_a):
     before = snapshot(guard)
     event = guard.event("o-b", "payment", "paid", 10, store_id="A")
     response = guard.client.post("/v1/events", json={"events": [event]}, headers=guard.auth(store_a))
-    assert_validation(response, (0, "store_id"))
-    assert snapshot(guard) == before
+    assert_not_available(guard, response, before, 0)
     assert get(guard, "/v1/orders/o-b").json()["facts"]["payment"]["status"] == "processing"
+
+
+def test_a_collision_never_fails_the_rest_of_the_batch(guard, store_a):
+    record_in(guard, "o-taken", "B", payment="paid")
+    own = guard.event("o-own", "payment", "paid", 10, store_id="A")
+    taken = guard.event("o-taken", "payment", "refunded", 10, store_id="A")
+    response = guard.client.post("/v1/events", json={"events": [taken, own]}, headers=guard.auth(store_a))
+    assert [r["outcome"] for r in response.json()["results"]] == ["rejected", "applied"]
+    assert get(guard, "/v1/orders/o-own", store_a).json()["facts"]["payment"]["status"] == "paid"
+    assert get(guard, "/v1/orders/o-taken").json()["facts"]["payment"]["status"] == "paid"
+    # The same answer as for an id the guard never heard of would leak nothing: A reads it as unknown.
+    assert_error(get(guard, "/v1/orders/o-taken", store_a), 404, "ORDER_NOT_FOUND")
 
 
 def test_a_key_of_several_stores_may_feed_each(guard):
@@ -295,11 +327,14 @@ def test_an_orders_store_cannot_be_changed_by_any_key(guard, store_a):
     both = guard.new_key("stores-ab", "events", "check", stores=["A", "B"])
     before = snapshot(guard)
 
-    for key in (None, store_b, both):  # unrestricted, the other store, a key of both stores
+    for key in (None, both):  # unrestricted, and a key of both stores: their own input is wrong
         event = guard.event("o-a", "payment", "paid", 10, store_id="B")
         response = guard.client.post("/v1/events", json={"events": [event]}, headers=guard.auth(key))
         assert_validation(response, (0, "store_id"))
         assert snapshot(guard) == before
+    event = guard.event("o-a", "payment", "paid", 10, store_id="B")  # the other store: the id is not its
+    assert_not_available(guard, guard.client.post("/v1/events", json={"events": [event]},
+                                                  headers=guard.auth(store_b)), before, 0)  # fmt: skip
 
     order = get(guard, "/v1/orders/o-a").json()
     assert order["store_id"] == "A"
@@ -312,8 +347,7 @@ def test_a_store_set_by_the_unrestricted_key_cannot_be_claimed_by_a_limited_key(
     before = snapshot(guard)
     event = guard.event("o-b", "risk", "cleared", 5, store_id="A")
     response = guard.client.post("/v1/events", json={"events": [event]}, headers=guard.auth(store_a))
-    assert_validation(response, (0, "store_id"))
-    assert snapshot(guard) == before
+    assert_not_available(guard, response, before, 0)
     assert get(guard, "/v1/orders/o-b").json()["store_id"] == "B"
 
 
@@ -325,8 +359,8 @@ def test_a_store_limited_key_cannot_claim_an_order_created_without_a_store(guard
         headers=guard.auth(limited),
         json={"events": [guard.event("o-unassigned", "risk", "cleared", 5, store_id="shop-a")]},
     )
-    assert claim.status_code == 422
-    assert claim.json()["error"]["details"][0]["field"] == "store_id"
+    assert claim.status_code == 200
+    assert claim.json()["results"][0]["error"]["code"] == "ORDER_NOT_AVAILABLE"
     # Still invisible to it, and still without a store.
     assert guard.client.get("/v1/orders/o-unassigned", headers=guard.auth(limited)).status_code == 404
     assert guard.client.get("/v1/orders/o-unassigned", headers=guard.auth()).json()["store_id"] is None

@@ -93,6 +93,20 @@
     "pull.title": { en: "Blocked — pull these parcels", zh: "已拦截 — 请取回这些包裹" },
     "pull.hint": { en: "Do not ship. Take each parcel off the line and return it to stock.", zh: "禁止发货。请把这些包裹从产线取下并退回库存。" },
     "pull.empty": { en: "No blocked parcels.", zh: "没有被拦截的包裹。" },
+    "pulls.title": { en: "Pulled at the line — not acknowledged yet", zh: "已通知拦截 — 尚未确认" },
+    "pulls.hint": { en: "Labelled parcels that must not leave. Confirm each once it is off the line.",
+                    zh: "已打面单但不得发出的包裹。取下后请逐一确认。" },
+    "pulls.empty": { en: "No open pulls.", zh: "没有待确认的拦截。" },
+    "pulls.pulled": { en: "Pulled", zh: "已取下" },
+    "pulls.not_found": { en: "Not found", zh: "找不到" },
+    "pulls.void": { en: "Void label", zh: "作废面单" },
+    "pulls.void_reason": { en: "Why is this label voided? (audited)", zh: "作废面单的原因？（将被记录）" },
+    "pulls.forbidden": { en: "This key may not do that (it needs the labels or supervise scope).",
+                         zh: "此密钥无此权限（需要 labels 或 supervise 权限）。" },
+    "pulls.done": { en: "Recorded.", zh: "已记录。" },
+    "col.pulled_at": { en: "Pulled at", zh: "通知时间" },
+    "col.actions": { en: "Done", zh: "处理" },
+    "parcel": { en: "parcel", zh: "包裹" },
     "status.updated": { en: "Updated", zh: "更新于" },
     "status.offline": { en: "Guard offline", zh: "系统离线" },
     "offline.banner": {
@@ -119,6 +133,7 @@
     selectedCount: $("selected-count"), releaseOpen: $("release-open"),
     results: $("results"), resultsList: $("results-list"), resultsClose: $("results-close"),
     blockedBody: $("blocked-body"), blockedEmpty: $("blocked-empty"), blockedMore: $("blocked-more"),
+    pullsBody: $("pulls-body"), pullsEmpty: $("pulls-empty"), pullsMessage: $("pulls-message"),
     dialog: $("release-dialog"), releaseForm: $("release-form"), releaseOrders: $("release-orders"),
     releaseReason: $("release-reason"), releaseCancel: $("release-cancel"), releaseSubmit: $("release-submit"),
     setupForm: $("setup-form"), setupKey: $("setup-key"), setupMessage: $("setup-message"),
@@ -133,6 +148,7 @@
   let nextCursor = null;
   let blocked = [];
   let blockedCursor = null;
+  let pulls = [];           // order.pull notifications no station acknowledged yet
   let summary = null;
   const selected = new Set();
   let lastOk = null;
@@ -238,6 +254,7 @@
     renderSummary();
     renderQueue();
     renderBlocked();
+    renderPulls();
     renderStatus();
   }
 
@@ -295,8 +312,7 @@
       });
       pick.append(box);
 
-      const order = node("td", "order", item.order_id);
-      if (item.store_id) order.append(node("span", "sub", item.store_id));
+      const order = orderCell(item);
       const reasons = node("td");
       reasons.append(reasonList(item.reasons));
       const station = node("td", "nowrap", item.station_id || "—");
@@ -323,6 +339,64 @@
     renderSelection();
   }
 
+  // The parcel is named where the order has several (each has its own hold).
+  function orderCell(item) {
+    const cell = node("td", "order", item.order_id);
+    if ((item.order_parcels || 1) > 1 || (item.parcel_id && item.parcel_id !== "1")) {
+      cell.append(node("span", "parcel", `${t("parcel")} ${item.parcel_id}`));
+    }
+    if (item.store_id) cell.append(node("span", "sub", item.store_id));
+    return cell;
+  }
+
+  function renderPulls() {
+    el.pullsBody.replaceChildren();
+    for (const item of pulls) {
+      const tr = node("tr");
+      tr.dataset.pull = item.notification_id;
+      tr.dataset.order = item.order_id;
+      const reasons = node("td");
+      reasons.append(reasonList(item.reasons));
+      const actions = node("td", "actions");
+      for (const outcome of ["pulled", "not_found"]) {
+        const button = node("button", null, t("pulls." + outcome));
+        button.type = "button";
+        button.dataset.outcome = outcome;
+        button.addEventListener("click", () => acknowledgePull(item, outcome));
+        actions.append(button);
+      }
+      if (item.label_id) {
+        const voidButton = node("button", null, t("pulls.void"));
+        voidButton.type = "button";
+        voidButton.dataset.action = "void";
+        voidButton.addEventListener("click", () => voidLabel(item));
+        actions.append(voidButton);
+      }
+      tr.append(orderCell(item), reasons, node("td", null, item.station_id || "—"),
+                node("td", "num", clock(item.created_at)), actions);
+      el.pullsBody.append(tr);
+    }
+    el.pullsEmpty.hidden = pulls.length > 0;
+  }
+
+  async function acknowledgePull(item, outcome) {
+    const res = await call("POST", `/v1/pulls/${encodeURIComponent(item.notification_id)}/ack`, { outcome });
+    pullAnswer(res);
+  }
+
+  async function voidLabel(item) {
+    const reason = window.prompt(t("pulls.void_reason"));
+    if (!reason || !reason.trim()) return;
+    const res = await call("POST", `/v1/labels/${encodeURIComponent(item.label_id)}/void`, { reason: reason.trim() });
+    pullAnswer(res);
+  }
+
+  function pullAnswer(res) {
+    el.pullsMessage.textContent = res.status === 403 ? t("pulls.forbidden")
+      : res.status < 300 ? t("pulls.done") : `${res.status} ${(res.data && res.data.error && res.data.error.message) || ""}`;
+    refresh();
+  }
+
   function renderSelection() {
     // Only what is on screen and still held can be released.
     const heldIds = new Set(rows.filter((r) => r.state === "held").map((r) => r.order_id));
@@ -343,7 +417,7 @@
       reasons.append(reasonList(item.reasons));
       const since = node("td", "num", clock(item.since));
       since.append(node("span", "sub", duration(now - new Date(item.since))));
-      tr.append(node("td", "order", item.order_id), reasons, node("td", null, item.station_id || "—"),
+      tr.append(orderCell(item), reasons, node("td", null, item.station_id || "—"),
                 node("td", null, item.store_id || "—"), since);
       el.blockedBody.append(tr);
     }
@@ -373,10 +447,11 @@
     try {
       // Keep what was loaded with "Load more" in view: ask for as many rows again.
       const limit = Math.min(MAX_PAGE, Math.max(PAGE, rows.length));
-      const [sum, page, pull] = await Promise.all([
+      const [sum, page, pull, open] = await Promise.all([
         getJson("/v1/holds/summary"),
         getJson(`/v1/holds?${query({ limit })}`),
         getJson(`/v1/holds?state=blocked&limit=${Math.min(MAX_PAGE, Math.max(PAGE, blocked.length))}`),
+        getJson("/v1/pulls"),
       ]);
       if (mine !== epoch) return;
       summary = sum;
@@ -384,6 +459,7 @@
       nextCursor = page.next_cursor || null;
       blocked = pull.items || [];
       blockedCursor = pull.next_cursor || null;
+      pulls = open.items || [];
       offline = false;
       lastOk = new Date();
       renderAll();

@@ -41,6 +41,13 @@
     "setup.hint": { en: "Entered once; this device remembers it.", zh: "只需输入一次，本设备会记住。" },
     "setup.save": { en: "Start", zh: "开始" },
     "setup.refused": { en: "The guard refused this key (401). Enter a valid key.", zh: "密钥被拒绝（401），请输入有效密钥。" },
+    "parcel": { en: "parcel", zh: "包裹" },
+    "parcels.title": { en: "Parcels of this order — tap the one in your hand", zh: "本订单的包裹 — 点选您手上的那一个" },
+    "parcels.left": { en: "handed over", zh: "已交接" },
+    "parcels.labelled": { en: "labelled", zh: "已打面单" },
+    "verdict.clear": { en: "clear", zh: "可发货" },
+    "verdict.hold": { en: "hold", zh: "待放行" },
+    "verdict.block": { en: "do not ship", zh: "禁止发货" },
     "setup.bad_station": { en: "Station id: 1–64 of A–Z a–z 0–9 _ - . :", zh: "工作台编号：1–64 个字符（A–Z a–z 0–9 _ - . :）" },
   };
 
@@ -70,6 +77,15 @@
     unknownCode: { tag: { en: "Hand-over", zh: "交接" }, head: { en: "UNKNOWN CODE", zh: "未知条码" },
                    instruction: { en: "No order or label matches: do not hand it over; ask a supervisor",
                                   zh: "找不到对应的订单或面单：不要交接，请联系主管" } },
+    ambiguous: { tag: { en: "Hand-over", zh: "交接" }, head: { en: "AMBIGUOUS — DO NOT HAND OVER", zh: "条码不唯一 — 不要交接" },
+                 instruction: { en: "This code matches more than one parcel: scan the parcel's own order barcode and tell a supervisor",
+                                zh: "此条码对应多个包裹：请扫描该包裹自己的订单条码，并通知主管" } },
+    mismatch: { tag: { en: "Hand-over", zh: "交接" }, head: { en: "WRONG LABEL — PULL THIS PARCEL", zh: "面单有误 — 拦截此包裹" },
+                instruction: { en: "The label's tracking number is outdated: take it back; a supervisor voids it and prints a new one",
+                               zh: "面单上的运单号已失效：请取回包裹，由主管作废并重新打印" } },
+    handedOver: { tag: { en: "Hand-over", zh: "交接" }, head: { en: "ALREADY HANDED OVER", zh: "已交接过" },
+                  instruction: { en: "This parcel left already: a second copy of its label must not pass — take it back",
+                                 zh: "此包裹已交接：同一面单的第二份不得放行 — 请取回" } },
     badCode: { tag: null, head: { en: "NOT AN ORDER BARCODE", zh: "不是订单条码" },
                instruction: { en: "Scan the order barcode on the packing slip", zh: "请扫描拣货单上的订单条码" } },
     scanAgain: { tag: null, head: { en: "SCAN AGAIN", zh: "请重新扫描" },
@@ -105,7 +121,7 @@
     body: document.body, scan: $("scan"), scanForm: $("scan-form"), verdict: $("verdict"),
     tag: $("v-tag"), head: $("v-headline"), head2: $("v-headline-2"), order: $("v-order"),
     instruction: $("v-instruction"), note: $("v-note"), reasons: $("v-reasons"),
-    label: $("v-label"), tracking: $("v-tracking"), labelLink: $("v-label-link"),
+    label: $("v-label"), tracking: $("v-tracking"), labelLink: $("v-label-link"), parcels: $("v-parcels"),
     notices: $("notice-list"), noticeEmpty: $("notice-empty"), offline: $("offline"),
     offlineSince: $("offline-since"), setup: $("setup"), setupForm: $("setup-form"),
     setupMessage: $("setup-message"), setupStation: $("setup-station"), setupKey: $("setup-key"),
@@ -205,7 +221,8 @@
     const [h1, h2] = pair(screen.head);
     el.head.textContent = h1;
     el.head2.textContent = h2 === h1 ? "" : h2;
-    el.order.textContent = view.order || "";
+    el.order.textContent = view.order ? view.order + (view.parcel && view.parcel !== "1" || view.parcels ? ` · ${t("parcel")} ${view.parcel || "1"}` : "") : "";
+    renderParcels(view);
     const [i1, i2] = pair(screen.instruction);
     el.instruction.textContent = i1 ? `${i1} / ${i2}` : "";
     el.note.textContent = view.note ? `${view.note[lang]} / ${view.note[other()]}` : "";
@@ -362,21 +379,66 @@
     return { kind: "error", screen: "failed", order: code };
   }
 
+  // "ORDER" checks parcel 1; "ORDER/2" checks parcel 2 ("/" is never part of an order id).
+  function parseScan(code) {
+    const at = code.lastIndexOf("/");
+    return at > 0 ? { order: code.slice(0, at), parcel: code.slice(at + 1) || "1" } : { order: code, parcel: "1" };
+  }
+
   async function packing(code) {
-    const check = await call("POST", `/v1/orders/${encodeURIComponent(code)}/check`, { station_id: cfg.station });
+    const { order: scanned, parcel } = parseScan(code);
+    const check = await call("POST", `/v1/orders/${encodeURIComponent(scanned)}/check`,
+                             { station_id: cfg.station, parcel_id: parcel });
     if (check.status !== 200) return refusal(check.status, check.data, code);
     const result = check.data;
-    const order = result.order_id || code;
+    const order = result.order_id || scanned;
+    const parcels = await orderParcels(order);
+    const base = { order, parcel: result.parcel_id || parcel, parcels };
     const reasons = reasonObjects(result.reasons);
-    if (result.verdict === "block") return { kind: "block", screen: "block", order, reasons };
-    if (result.verdict === "hold") return { kind: "hold", screen: "hold", order, reasons };
-    if (result.verdict !== "clear") return { kind: "error", screen: "failed", order };
+    if (result.verdict === "block") return { ...base, kind: "block", screen: "block", reasons };
+    if (result.verdict === "hold") return { ...base, kind: "hold", screen: "hold", reasons };
+    if (result.verdict !== "clear") return { ...base, kind: "error", screen: "failed" };
     const waived = waivedNote(result.waived);
     if (!result.clearance) {
-      if (result.label) return { kind: "clear", screen: "labelled", order, note: waived };
-      return { kind: "error", screen: "failed", order };
+      if (result.label) return { ...base, kind: "clear", screen: "labelled", note: waived };
+      return { ...base, kind: "error", screen: "failed" };
     }
-    return issueLabel(order, result.clearance.token, waived);
+    return { ...(await issueLabel(order, result.clearance.token, waived)), parcel: base.parcel, parcels };
+  }
+
+  // The order's parcels, when it has more than one: the packer picks the one in hand.
+  async function orderParcels(order) {
+    try {
+      const res = await call("GET", `/v1/orders/${encodeURIComponent(order)}`);
+      const list = res.status === 200 && Array.isArray(res.data.parcels) ? res.data.parcels : [];
+      return list.length > 1 ? list : null;
+    } catch (e) {
+      if (e instanceof Refused || e instanceof Offline) throw e;
+      return null;
+    }
+  }
+
+  function renderParcels(view) {
+    el.parcels.replaceChildren();
+    el.parcels.hidden = !view.parcels;
+    if (!view.parcels) return;
+    const title = document.createElement("div");
+    title.className = "parcels-title";
+    title.textContent = `${t("parcels.title")} (${view.parcels.length})`;
+    el.parcels.append(title);
+    for (const p of view.parcels) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "parcel";
+      button.dataset.parcel = p.parcel_id;
+      button.dataset.verdict = p.verdict || "";
+      button.classList.toggle("current", p.parcel_id === view.parcel);
+      const number = p.notice && p.notice.tracking_number ? ` · ${p.notice.tracking_number}` : "";
+      const state = p.handed_over_at ? t("parcels.left") : p.label ? t("parcels.labelled") : t("verdict." + (p.verdict || "hold"));
+      button.textContent = `${t("parcel")} ${p.parcel_id}${number} — ${state}`;
+      button.addEventListener("click", () => onScan(`${view.order}/${p.parcel_id}`));
+      el.parcels.append(button);
+    }
   }
 
   function waivedNote(waived) {
@@ -440,11 +502,15 @@
   async function handover(code) {
     const res = await call("POST", "/v1/handovers", { code, station_id: cfg.station });
     const order = (res.data && res.data.order_id) || code;
-    if (res.status === 200) return { kind: "clear", screen: "handoverOk", order };
+    const parcel = (res.data && (res.data.parcel_id || (res.data.error && res.data.error.parcel_id))) || null;
+    if (res.status === 200) return { kind: "clear", screen: "handoverOk", order, parcel };
     const errCode = errorCode(res.data);
     if (res.status === 409 && errCode === "ORDER_NOT_CLEAR") {
-      return { kind: "block", screen: "pull", order: code, reasons: reasonObjects(errorDetails(res.data)) };
+      return { kind: "block", screen: "pull", order: code, parcel, reasons: reasonObjects(errorDetails(res.data)) };
     }
+    if (res.status === 409 && errCode === "CODE_AMBIGUOUS") return { kind: "block", screen: "ambiguous", order: code };
+    if (res.status === 409 && errCode === "TRACKING_MISMATCH") return { kind: "block", screen: "mismatch", order: code, parcel };
+    if (res.status === 409 && errCode === "ALREADY_HANDED_OVER") return { kind: "block", screen: "handedOver", order: code, parcel };
     if (res.status === 409 && errCode === "NOT_LABELLED") return { kind: "warn", screen: "notLabelled", order: code };
     if (res.status === 404) return { kind: "warn", screen: "unknownCode", order: code };
     return refusal(res.status, res.data, code);
