@@ -24,7 +24,7 @@ log = logging.getLogger("guard.ratelimit")
 RATE_PREFIX = "guard:rate:"
 STREAMS_PREFIX = "guard:streams:"
 REDIS_BACKOFF_S = 5.0  # after a Redis error, count locally this long before asking it again
-REDIS_TIMEOUT_S = 0.25  # a hung Redis must not hold every request: fall back instead
+REDIS_TIMEOUT_S = 0.5  # a hung Redis must not hold every request (deadline 2 s): fall back instead
 
 
 class RateLimited(GuardError):
