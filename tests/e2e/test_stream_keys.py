@@ -19,7 +19,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from e2e_stack import Api, StationStream, broker_url, forget, new_key, stack_env, unique, wait_until
-from test_quick_start import run_guard
+
+from guard.config import Settings
+from guard.db import make_engine
+from guard.services.apikeys import revoke_key
 
 STREAMS_PER_KEY = 3
 REVOKE_BOUND_S = 5.0  # the contract: refused everywhere within 5 s
@@ -51,6 +54,16 @@ def stack(request, tmp_path_factory):
             forget(database_url)
 
 
+def revoke(database_url: str, name: str) -> None:
+    """What `guard apikey revoke NAME` does, timed from its commit (the command's own start-up
+    would hide the key cache's share of the bound)."""
+    engine = make_engine(Settings(database_url=database_url))
+    try:
+        revoke_key(engine, name)
+    finally:
+        engine.dispose()
+
+
 def open_status(base: str, key: str, station_id: str = "pack-1") -> httpx.Response:
     """Open a stream and hang up at once: its status and headers."""
     with httpx.Client(timeout=5) as client:
@@ -75,11 +88,12 @@ def test_a_revoked_keys_open_stream_ends_within_5_seconds(stack):
         time.sleep(1.5)  # the key is in the cache and the stream has looked at it at least once
         assert not ended(stream)
 
-        run_guard("apikey", "revoke", name, cwd=stack.workdir, env=stack.env)
+        revoke(stack.database_url, name)
         revoked_at = time.monotonic()
         wait_until(lambda: ended(stream), REVOKE_BOUND_S + 1, "the revoked key's stream to end", stack.api.logs)
         took = time.monotonic() - revoked_at
 
+        print(f"\nthe revoked key's stream ended {took:.2f} s after the revoke")
         assert took <= REVOKE_BOUND_S, f"the stream ended {took:.2f} s after the revoke"
         assert open_status(stack.api.base, key).status_code == 401  # the page's reconnect
         assert not ended(other)  # another key's stream goes on

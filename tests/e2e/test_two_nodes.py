@@ -35,7 +35,10 @@ from e2e_stack import (
     unique,
     wait_until,
 )
-from test_quick_start import run_guard
+
+from guard.config import Settings
+from guard.db import make_engine
+from guard.services.apikeys import revoke_key
 
 pytestmark = pytest.mark.postgres
 
@@ -89,6 +92,16 @@ def record(erp: Erp, order_id: str, store_id: str = "s1", **facts: str) -> None:
             for fact, status in facts.items()
         )
     )
+
+
+def revoke(database_url: str, name: str) -> None:
+    """What `guard apikey revoke NAME` does, timed from its commit (the command's own start-up
+    would hide the key cache's share of the bound)."""
+    engine = make_engine(Settings(database_url=database_url))
+    try:
+        revoke_key(engine, name)
+    finally:
+        engine.dispose()
 
 
 def statuses_of(base: str, key: str, path: str) -> int:
@@ -156,7 +169,7 @@ def test_a_revoked_key_is_refused_on_every_node_within_5_seconds_streams_include
     try:
         for node in cluster.nodes:  # both nodes have the key in their cache
             assert statuses_of(node.base, key, "/v1/orders/none-such") == 404
-        run_guard("apikey", "revoke", name, cwd=cluster.workdir, env=cluster.env)
+        revoke(cluster.database_url, name)
         revoked_at = time.monotonic()
 
         refused_after = {}
@@ -175,6 +188,7 @@ def test_a_revoked_key_is_refused_on_every_node_within_5_seconds_streams_include
                 f"stream on node {n + 1} ending",
             )
             refused_after[f"stream on node {n + 1}"] = time.monotonic() - revoked_at
+        print(f"\nrevoked key refused after: { {what: round(s, 2) for what, s in refused_after.items()} }")
         assert max(refused_after.values()) <= REVOKE_BOUND_S, refused_after
     finally:
         for stream in streams:
