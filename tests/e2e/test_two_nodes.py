@@ -35,10 +35,7 @@ from e2e_stack import (
     unique,
     wait_until,
 )
-
-from guard.config import Settings
-from guard.db import make_engine
-from guard.services.apikeys import revoke_key
+from test_stream_keys import revoke
 
 pytestmark = pytest.mark.postgres
 
@@ -92,16 +89,6 @@ def record(erp: Erp, order_id: str, store_id: str = "s1", **facts: str) -> None:
             for fact, status in facts.items()
         )
     )
-
-
-def revoke(database_url: str, name: str) -> None:
-    """What `guard apikey revoke NAME` does, timed from its commit (the command's own start-up
-    would hide the key cache's share of the bound)."""
-    engine = make_engine(Settings(database_url=database_url))
-    try:
-        revoke_key(engine, name)
-    finally:
-        engine.dispose()
 
 
 def statuses_of(base: str, key: str, path: str) -> int:
