@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -28,6 +29,7 @@ CheckKey = Annotated[Principal, Depends(require("check"))]
 KEEPALIVE_S = 15.0  # proxies close idle streams; a comment line keeps this one open
 KEY_CHECK_S = 1.0  # + the key cache (≤ 4 s) = a revoked key's stream ends within 5 s
 SLOT_RENEW_S = 10.0  # ≪ StreamSlots.LEASE_S
+RELEASE_WITHIN_S = 2.0  # then the slot's lease frees it
 
 
 def sse(notification: dict) -> bytes:
@@ -94,7 +96,10 @@ async def _stream(
                 if principal.sees(notification.get("data", {}).get("store_id")):
                     yield sse(notification)
     finally:
-        await slots.release(slot)
+        # A station that hangs up cancels this generator: a cancelled scope would cancel the
+        # release's Redis call too, and the place would stay taken until its lease ran out.
+        with anyio.move_on_after(RELEASE_WITHIN_S, shield=True):
+            await slots.release(slot)
 
 
 async def _key_still_good(rt: Runtime, keys: KeyRing, authorization: str | None) -> bool:
