@@ -24,6 +24,10 @@ ENV PATH=/opt/guard/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     GUARD_ENV=production \
     GUARD_LOG_FORMAT=json
+# A CJK TrueType font: Chinese on labels (reportlab embeds TrueType outlines only).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 guard \
  && useradd --system --uid 10001 --gid guard --home-dir /var/lib/guard --create-home \
             --shell /usr/sbin/nologin guard

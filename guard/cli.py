@@ -182,7 +182,9 @@ def notifications() -> None:
 
 
 @notifications.command("list")
-@click.option("--state", type=click.Choice(["failed", "pending", "delivered"]), default="failed", show_default=True)
+@click.option(
+    "--state", type=click.Choice(["failed", "pending", "delivered", "skipped"]), default="failed", show_default=True
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 def notifications_list(state: str, limit: int) -> None:
     """List notifications by delivery state."""

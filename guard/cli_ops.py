@@ -456,6 +456,18 @@ def _shown(settings: Settings, name: str) -> str:
     return str(value)
 
 
+def _label_font_line() -> str:
+    from guard.labels import cjk_font
+
+    font = cjk_font()
+    if font is None:
+        return (
+            "labels: no CJK TrueType font found (Debian: apt-get install fonts-wqy-zenhei); "
+            "Chinese carrier names print by their Latin names"
+        )
+    return f"labels: Chinese printed with {font}"
+
+
 @config.command("check")
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=None, help="API processes to check for (default: GUARD_WORKERS)"
@@ -478,6 +490,7 @@ def config_check(workers: int | None) -> None:
     )
     say()
     say(f"API processes: {workers}; background jobs: {jobs}; logs: {'JSON lines' if settings.logs_as_json else 'text'}")
+    say(_label_font_line())
     problems = settings.production_problems(workers)
     if not problems:
         say(f"production checks: ok ({settings.env})")

@@ -25,6 +25,7 @@ EVENT_TYPES = (*FACT_STATUSES, PLATFORM_STATUS)
 MAX_EVENTS = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a skewed client cannot pin a fact far ahead
 TEXT_LIMITS = {"tracking_number": 128, "carrier": 128, "reason": 1000}
+COUNTRY = re.compile(r"[A-Za-z]{2}")  # ISO 3166-1 alpha-2; stored upper-cased
 # An event is stored as sent (its payload), so an ERP's own fields survive for the audit;
 # what is kept of fields the guard does not know is bounded per event (as JSON, with names).
 UNKNOWN_FIELDS_BYTES = 16 * 1024
@@ -86,6 +87,7 @@ class IncomingEvent:
     # What the event says, fact by fact: one for a plain fact event, several
     # for a platform status (e.g. RISK_CONTROL sets payment and risk).
     facts: tuple[tuple[str, Fact], ...] = ()
+    buyer_country: str | None = None  # contract v1.1: customer service sees the buyer's language first
 
 
 def _identifier(raw: dict, field: str, index: int, problems: list, required: bool = True) -> str | None:
@@ -170,6 +172,12 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
             ship_by = parse_timestamp(raw["ship_by"])
         except ValueError as exc:
             problems.append(problem("ship_by", str(exc), index))
+    buyer_country = raw.get("buyer_country")
+    if buyer_country is not None:
+        if isinstance(buyer_country, str) and COUNTRY.fullmatch(buyer_country):
+            buyer_country = buyer_country.upper()
+        else:
+            problems.append(problem("buyer_country", "two letters: an ISO 3166-1 alpha-2 country code, e.g. BR", index))
     tracking_number = _tracking_number(raw, index, problems)
     carrier = _text(raw, "carrier", index, problems)
     reason = _text(raw, "reason", index, problems)
@@ -216,6 +224,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
         facts=facts,
         parcel_id=parcel_id,
         shipment_id=shipment_id,
+        buyer_country=buyer_country,
     )
 
 

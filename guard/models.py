@@ -56,6 +56,9 @@ class Order(SQLModel, table=True):
     ship_by: datetime | None = _ts(nullable=True)
     # The source time of the event that set ship_by, so a lagging event cannot move it back.
     ship_by_at: datetime | None = _ts(nullable=True)
+    # The buyer's country (ISO 3166-1 alpha-2), and the source time of the event that set it.
+    buyer_country: str | None = Field(default=None, max_length=2)
+    buyer_country_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

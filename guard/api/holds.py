@@ -108,8 +108,8 @@ async def post_release(order_id: str, request: Request, rt: RuntimeDep, principa
 async def get_notifications(
     rt: RuntimeDep, principal: SuperviseKey, state: str = "failed", limit: int = 100, cursor: str | None = None
 ):
-    if state not in ("failed", "pending", "delivered"):
-        raise ValidationFailed([problem("state", "one of failed, pending, delivered")])
+    if state not in outbox.STATES:
+        raise ValidationFailed([problem("state", f"one of {', '.join(outbox.STATES)}")])
     if not 1 <= limit <= 1000:
         raise ValidationFailed([problem("limit", "a whole number from 1 to 1000")])
     return await call(rt, outbox.list_notifications, rt.engine, state, limit, cursor, principal.stores)

@@ -33,7 +33,8 @@ Text = r"\S"  # not blank: the parsers refuse whitespace-only text
 Id = Annotated[str, Field(pattern=ID_REGEX, description=ID_RULE, examples=["8123456789"])]
 Verdict = Literal["clear", "hold", "block"]
 HoldState = Literal["held", "blocked", "released"]
-Outcome = Literal["applied", "stale", "final", "duplicate"]
+EventOutcome = Literal["applied", "stale", "final", "duplicate", "rejected"]
+FactOutcome = Literal["applied", "stale", "final", "duplicate", "unassigned"]
 ReasonCode = Annotated[str, Field(json_schema_extra={"enum": sorted(REASONS)})]
 
 
@@ -225,8 +226,9 @@ class CheckResponse(_Open):
 
 class EventResult(_Open):
     event_id: str
-    outcome: Outcome
-    facts: dict[str, Outcome] = Field(description="Outcome per fact type the event set.")
+    outcome: EventOutcome
+    facts: dict[str, FactOutcome] = Field(description="Outcome per fact type the event set.")
+    error: dict | None = Field(None, description="Why a `rejected` event was refused (`ORDER_NOT_AVAILABLE`).")
 
 
 class EventsResponse(_Open):
@@ -254,9 +256,42 @@ class OrderFact(_Open):
     status: str
     occurred_at: datetime
     event_id: str | None
+    tracking_number: str | None = Field(None, description="The notice's (parcel 1's).")
+    carrier: str | None = None
+    reason: str | None = None
+
+
+class ParcelNotice(_Open):
+    status: str
+    occurred_at: datetime
+    event_id: str | None
     tracking_number: str | None
     carrier: str | None
-    reason: str | None
+
+
+class ParcelLabel(_Open):
+    label_id: str
+    issued_at: datetime
+    station_id: str | None
+    tracking_number: str | None
+
+
+class OrderParcel(_Open):
+    parcel_id: str
+    verdict: Verdict
+    reasons: list[ReasonCode]
+    notice: ParcelNotice | None
+    shipment_id: str | None
+    carrier_label: dict | None = Field(description="The carrier label in escrow: its tracking number.")
+    label: ParcelLabel | None = Field(description="The live (not voided) label.")
+    hold: HoldView | None
+    handed_over_at: datetime | None
+
+
+class UnassignedNumber(_Open):
+    tracking_number: str
+    status: str
+    occurred_at: datetime
 
 
 class OrderLabel(_Open):
@@ -267,6 +302,7 @@ class OrderLabel(_Open):
     tracking_number: str
     station_id: str | None
     issued_at: datetime
+    voided_at: datetime | None = None
 
 
 class Order(_Open):
@@ -277,7 +313,9 @@ class Order(_Open):
     verdict: Verdict
     reasons: list[Reason]
     waived: list[Waiver]
-    hold: HoldView | None
+    hold: HoldView | None = Field(description="Parcel 1's hold.")
+    parcels: list[OrderParcel]
+    unassigned_tracking_numbers: list[UnassignedNumber]
     labels: list[OrderLabel]
 
 
@@ -303,6 +341,8 @@ class DecisionsPage(_Open):
 
 class HoldItem(_Open):
     order_id: str
+    parcel_id: str
+    order_parcels: int = Field(description="How many parcels the order has (the board names the parcel if several).")
     state: HoldState
     reasons: list[ReasonCode]
     since: datetime
@@ -332,6 +372,7 @@ class Release(_Open):
     order_id: str
     decision_id: str
     hold: HoldView | None
+    parcels: list[dict] = Field(description="Each held parcel released: parcel_id and its hold.")
     waived: list[Waiver]
 
 

@@ -52,6 +52,8 @@ def render_reason(finding: Finding) -> dict:
         "rule": finding.rule,
         "message": text.message,
         "message_zh": text.message_zh,
+        "supervisor_message": text.supervisor_message,
+        "supervisor_message_zh": text.supervisor_message_zh,
         "buyer_messages": dict(text.buyer_messages),
         "recheck_at": finding.recheck_at,
     }

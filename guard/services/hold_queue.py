@@ -100,7 +100,7 @@ _PARCEL_COUNT = (
 
 
 def _filtered(conn: Connection, principal: Principal, flt: HoldFilter) -> sa.Select:
-    query = sa.select(holds_t, orders_t.c.ship_by, _PARCEL_COUNT).select_from(
+    query = sa.select(holds_t, orders_t.c.ship_by, orders_t.c.buyer_country, _PARCEL_COUNT).select_from(
         holds_t.outerjoin(orders_t, orders_t.c.order_id == holds_t.c.order_id)
     )
     if flt.state:
@@ -129,6 +129,7 @@ def _item(row) -> dict:
         "ship_by": row.ship_by,
         "overdue": row.overdue,
         "store_id": row.store_id,
+        "buyer_country": row.buyer_country,
     }
 
 
@@ -162,6 +163,7 @@ CSV_COLUMNS = (
     "ship_by",
     "overdue",
     "store_id",
+    "buyer_country",
 )
 
 
@@ -187,6 +189,7 @@ def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[s
                     _iso(item["ship_by"]),
                     "true" if item["overdue"] else "false",
                     item["store_id"] or "",
+                    item["buyer_country"] or "",
                 ]
                 writer.writerow([spreadsheet_safe(cell) for cell in cells])
             yield buffer.getvalue()
@@ -285,7 +288,8 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
                 details=[{"code": code, "waivable": False} for code in refused],
             )
         # Waivable reasons are the order's own facts' (payment, cancellation, freight): one waiver each.
-        waived_codes = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons))
+        # A shipment member's reasons are that member's to release.
+        waived_codes = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons if f.member is None))
         decision_id = record_decision(
             conn,
             order_id=order_id,

@@ -129,6 +129,7 @@ def _apply(
     changed_orders: dict[str, dict] = {}
     parcel_changes = ParcelChanges()
     collisions: list[IncomingEvent] = []
+    countries: dict[str, tuple[str, datetime]] = {}
     for event in events:
         if event.event_id in seen:
             results.append(
@@ -170,6 +171,10 @@ def _apply(
         outcome = _event_outcome(fact_outcomes.values())
         _note_order_fields(state, event, changed_orders, now)
         store_of[event.order_id] = state.store_id
+        if event.buyer_country is not None and (
+            event.order_id not in countries or event.occurred_at >= countries[event.order_id][1]
+        ):
+            countries[event.order_id] = (event.buyer_country, event.occurred_at)
         event_rows.append(
             {
                 "event_id": event.event_id,
@@ -201,6 +206,7 @@ def _apply(
             list(changed_orders.values()),
         )
     write_parcels(conn, parcel_changes, now)
+    _note_buyer_countries(conn, countries)
     # A store set now, or a number that changed: the claims follow (and their conflicts).
     claimed = set(parcel_changes.rows) | {
         (order_id, parcel_id) for order_id in changed_orders for parcel_id in states[order_id].parcels
@@ -255,3 +261,21 @@ def _note_order_fields(state: OrderState, event: IncomingEvent, changed: dict[st
     if ship_by_changed:
         state.ship_by = entry["ship_by"] = event.ship_by
         state.ship_by_at = entry["ship_by_at"] = event.occurred_at
+
+
+def _note_buyer_countries(conn: Connection, countries: dict[str, tuple[str, datetime]]) -> None:
+    """The buyer's country follows the newest source time, like ship_by: a lagging event
+    cannot move it back (an equal time replaces it, as a later event in the batch does)."""
+    if not countries:
+        return
+    at = sa.bindparam("b_at", type_=orders_t.c.buyer_country_at.type)
+    conn.execute(
+        orders_t.update()
+        .where(
+            orders_t.c.order_id == sa.bindparam("b_order_id"),
+            sa.or_(orders_t.c.buyer_country_at.is_(None), orders_t.c.buyer_country_at <= at),
+        )
+        .values(buyer_country=sa.bindparam("b_country"), buyer_country_at=at),
+        [{"b_order_id": order_id, "b_country": country, "b_at": at_} for order_id, (country, at_) in countries.items()],
+    )
+

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from guard.db import reading
 from guard.errors import NotFound, ValidationFailed, problem
-from guard.models import FactRow, Label, LooseNotice
+from guard.models import FactRow, Label, LooseNotice, Order
 from guard.parcels import DEFAULT_PARCEL
 from guard.rules.reasons import SEVERITY
 from guard.services import holds
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 facts_t = FactRow.__table__
 labels_t = Label.__table__
 loose_t = LooseNotice.__table__
+orders_t = Order.__table__
 
 MAX_PAGE = 1000
 
@@ -63,6 +64,9 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
             for finding in evaluation.reasons:
                 reasons.setdefault(finding.code, render_reason(finding))
         fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
+        buyer_country = conn.execute(
+            sa.select(orders_t.c.buyer_country).where(orders_t.c.order_id == order_id)
+        ).scalar()
         facts = {
             row.fact_type: {
                 "status": row.status,
@@ -87,6 +91,7 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
             "order_id": order_id,
             "store_id": state.store_id,
             "ship_by": state.ship_by,
+            "buyer_country": buyer_country,
             "facts": facts,
             "verdict": worst.verdict,
             "reasons": list(reasons.values()),

@@ -6,6 +6,11 @@ POSTed to the webhook. It is done only after a 2xx; otherwise it is retried with
 backoff for 24 hours, then marked failed — visible, and retryable by hand.
 `next_attempt_at` is NULL exactly when a row needs nothing more.
 
+A row's state, as listed: `pending` (due again), `delivered` (the webhook took
+it), `failed` (gave up), or `skipped` (no webhook URL was configured when it was
+relayed: nobody was told). `attempts` counts every try: each webhook POST, and
+each station push when there was no POST to make.
+
 Rows are claimed one at a time, each leased from the clock at its claim and signed
 from the clock as it is sent: behind a slow receiver, a pass of many deliveries
 neither sends signatures older than receivers accept nor lets a row's lease run out
@@ -38,6 +43,8 @@ log = logging.getLogger("guard.outbox")
 outbox_t = Notification.__table__
 LEASE = timedelta(seconds=60)  # ≫ one delivery: the webhook's timeouts (connect 2 s, then 5 s)
 GIVE_UP_AFTER = timedelta(hours=24)
+NO_WEBHOOK = "not sent: no webhook URL was configured"
+STATES = ("failed", "pending", "delivered", "skipped")
 
 Clock = Callable[[], datetime]
 
@@ -66,10 +73,11 @@ class RelayReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    skipped: int = 0
 
     @property
     def claimed(self) -> int:
-        return self.delivered + self.retrying + self.failed
+        return self.delivered + self.retrying + self.failed + self.skipped
 
 
 def _claim(engine: Engine, now: datetime, notification_ids: list[str] | None, limit: int) -> list:
@@ -118,7 +126,8 @@ def _deliver_one(
     now = clock()
     changes: dict = {}
     published = row.published_at is not None or row.station_id is None
-    if not published and bus is not None:
+    tried = not published and bus is not None
+    if tried:
         try:
             bus.publish(row.station_id, body)
             changes["published_at"] = now
@@ -127,19 +136,24 @@ def _deliver_one(
             log.warning("station publish failed for %s: %s", row.notification_id, exc)
     elif bus is None:
         published = True  # nothing to publish on
-    delivered = row.delivered_at is not None
+    skipped = sender is None and row.delivered_at is None  # shown as it is, never as delivered
+    delivered = row.delivered_at is not None or skipped
     error = None
     if not delivered:
         now = clock()  # signed as it leaves, not when the pass began
-        outcome = sender.send(row.notification_id, body, int(now.timestamp())) if sender else Delivery(True)
-        delivered, error = outcome.ok, outcome.error
+        outcome = sender.send(row.notification_id, body, int(now.timestamp()))
+        tried, delivered, error = True, outcome.ok, outcome.error
         if delivered:
             changes["delivered_at"] = now
+    attempts = row.attempts + 1 if tried else row.attempts
     if delivered and published:
-        changes["next_attempt_at"] = None
-        report.delivered += 1
+        changes.update(next_attempt_at=None, attempts=attempts)
+        if skipped:
+            changes["last_error"] = NO_WEBHOOK
+            report.skipped += 1
+        else:
+            report.delivered += 1
     else:
-        attempts = row.attempts + 1
         changes.update(attempts=attempts, last_error=error or "station bus unavailable")
         if now >= (row.give_up_at or row.created_at + GIVE_UP_AFTER):
             changes.update(failed_at=now, next_attempt_at=None)
@@ -162,10 +176,19 @@ def _deliver_one(
     metrics.relayed(row, changes, sent=sender is not None)  # deliveries ok/failed, latency, gave up
 
 
+def _state(row) -> str:
+    if row.failed_at is not None:
+        return "failed"
+    if row.next_attempt_at is not None:
+        return "pending"
+    return "delivered" if row.delivered_at is not None else "skipped"
+
+
 def _view(row) -> dict:
     return {
         "id": row.notification_id,
         "type": row.type,
+        "state": _state(row),
         "order_id": row.order_id,
         "station_id": row.station_id,
         "created_at": row.created_at,
@@ -186,7 +209,7 @@ def _of_stores(query, stores: frozenset[str] | None):
 def list_notifications(
     engine: Engine, state: str, limit: int, cursor: str | None, stores: frozenset[str] | None = None
 ) -> dict:
-    """Notifications by state: `failed` (gave up), `pending` (still due), or `delivered`.
+    """Notifications by state: `failed` (gave up), `pending` (still due), `delivered`, or `skipped`.
 
     `stores`: the caller's stores (None: every store)."""
     query = _of_stores(sa.select(outbox_t), stores)
@@ -195,7 +218,9 @@ def list_notifications(
     elif state == "pending":
         query = query.where(outbox_t.c.next_attempt_at.is_not(None))
     else:
-        query = query.where(outbox_t.c.next_attempt_at.is_(None), outbox_t.c.failed_at.is_(None))
+        done = sa.and_(outbox_t.c.next_attempt_at.is_(None), outbox_t.c.failed_at.is_(None))
+        sent = outbox_t.c.delivered_at.is_not(None) if state == "delivered" else outbox_t.c.delivered_at.is_(None)
+        query = query.where(done, sent)
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
         query = query.where(outbox_t.c.id > cursor_row_id(last_id))

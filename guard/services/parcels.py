@@ -271,6 +271,7 @@ def sync_claims(
         for claim in _claim_rows(conn, among(conn, claims_t.c.order_id, part)):
             existing.setdefault(claim.parcel, {})[claim.tracking_number] = claim
     touched: set[str] = set()
+    went_live: set[str] = set()  # numbers a parcel of these orders now holds live (newly)
     for order_id, parcel_id in keys:
         state = states[order_id]
         parcel = state.parcels.get(parcel_id)
@@ -320,11 +321,18 @@ def sync_claims(
             else:
                 continue
             touched.add(number)
-    return refresh_conflicts(conn, states, touched, now)
+            if claim_state == LIVE and (old is None or old.state != LIVE or old.store_id != state.store_id):
+                went_live.add(number)
+    return refresh_conflicts(conn, states, touched, now, went_live=went_live)
 
 
 def refresh_conflicts(
-    conn: Connection, states: dict[str, OrderState], numbers: set[str], now: datetime
+    conn: Connection,
+    states: dict[str, OrderState],
+    numbers: set[str],
+    now: datetime,
+    *,
+    went_live: Iterable[str] = (),
 ) -> ClaimOutcome:
     """Work out again, for every claim on these (locked) numbers, whether another live parcel of
     its store holds the same number; update the flags that changed. Orders of this transaction
@@ -340,8 +348,8 @@ def refresh_conflicts(
         by_number.setdefault(claim.tracking_number, []).append(claim)
     for number, group in by_number.items():
         live_stores = {claim.store_id for claim in group if claim.state == LIVE}
-        if len(live_stores) > 1:
-            outcome.shared_across_stores.add(number)
+        if number in went_live and len(live_stores) > 1:
+            outcome.shared_across_stores.add(number)  # told once, when it becomes shared
         for claim in group:
             conflict = conflicting(claim, group)
             if claim.conflict != conflict:

@@ -6,11 +6,15 @@ for one in the browser and sends it on every `/v1` call.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+
+from guard.rules import REASONS
+from guard.rules.messages import BUYER_LANGUAGES, COUNTRY_LANGUAGE, LANGUAGE_NAMES, MESSAGES, RIGHT_TO_LEFT
 
 STATIC = Path(__file__).parent / "static"
 
@@ -42,6 +46,34 @@ def station_page() -> FileResponse:
 @router.get("/holds")
 def hold_board_page() -> FileResponse:
     return _page("holds.html")
+
+
+@functools.cache
+def _reason_texts() -> dict:
+    """Every reason's words, for the board to show beside a hold: the office's next step
+    and the buyer's quick replies. The same for every key, and no order data: no key needed."""
+    return {
+        "languages": [
+            {"code": lang, "name": LANGUAGE_NAMES[lang], "dir": "rtl" if lang in RIGHT_TO_LEFT else "ltr"}
+            for lang in BUYER_LANGUAGES
+        ],
+        "countries": COUNTRY_LANGUAGE,
+        "reasons": {
+            code: {
+                "verdict": REASONS[code].verdict,
+                "waivable": REASONS[code].waivable,
+                "supervisor_message": text.supervisor_message,
+                "supervisor_message_zh": text.supervisor_message_zh,
+                "buyer_messages": dict(text.buyer_messages),
+            }
+            for code, text in MESSAGES.items()
+        },
+    }
+
+
+@router.get("/holds/texts.json")
+def hold_board_texts() -> JSONResponse:
+    return JSONResponse(_reason_texts(), headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
 class _Assets(StaticFiles):

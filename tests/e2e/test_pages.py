@@ -261,7 +261,7 @@ def test_scanning_a_held_order_turns_the_station_amber_with_what_to_do_in_chines
 
     panel = verdict(page, "hold")
     expect(page.locator("#v-headline")).to_have_text("HOLD")
-    expect(page.locator("#v-headline-2")).to_have_text("暂扣")
+    expect(page.locator("#v-headline-2")).to_have_text("暂存")
     expect(panel).to_contain_text("Put the parcel on the hold shelf")
     reason = page.locator("#v-reasons li[data-code=PAYMENT_PROCESSING]")
     expect(reason).to_contain_text("payment is still processing")  # message, for the packer, in English
@@ -270,8 +270,8 @@ def test_scanning_a_held_order_turns_the_station_amber_with_what_to_do_in_chines
     shot(page, "station-hold")
 
     page.click("#lang-toggle")  # en → zh: the same verdict, Chinese first
-    expect(page.locator("#v-headline")).to_have_text("暂扣")
-    assert page.locator("#v-reasons li .msg").first.inner_text().startswith("放上暂扣货架")
+    expect(page.locator("#v-headline")).to_have_text("暂存")
+    assert page.locator("#v-reasons li .msg").first.inner_text().startswith("包裹放到暂存架")
     held = httpx.get(
         f"{guard.base}/v1/holds",
         params={"station_id": "pack-01", "state": "held"},
@@ -291,7 +291,7 @@ def test_scanning_a_blocked_order_turns_the_station_red_do_not_ship(page, guard,
     expect(panel).to_contain_text("禁止发货")
     expect(panel).to_contain_text("DO NOT SHIP")
     expect(panel).to_contain_text("Return it to stock")
-    expect(page.locator("#v-reasons li[data-code=RISK_CLOSED]")).to_contain_text("退回库存")
+    expect(page.locator("#v-reasons li[data-code=RISK_CLOSED]")).to_contain_text("退回库位")
     expect(page.locator("#v-label")).to_be_hidden()
     assert page.evaluate("document.body.dataset.tone") == "block"
     # The check itself sends order.blocked to this station: logged, but the screen already said it.
@@ -525,6 +525,62 @@ def test_the_board_filters_the_queue_and_exports_every_row_as_csv(page, guard, k
     assert lines[0].startswith("order_id,state,reasons")
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(orders)
     assert all("FREIGHT_UNPAID" in line for line in lines[1:])
+
+
+def test_customer_service_copies_the_buyers_reply_in_the_buyers_language_from_the_board(browser, guard, keys, erp):
+    brazil, israel, nowhere = unique("BR"), unique("IL"), unique("NC")
+    for order, country in ((brazil, "BR"), (israel, "IL"), (nowhere, None)):
+        erp.record(order, 5, payment="processing", shipping_notice="recorded")
+        if country:  # the ERP knows the buyer's country (contract v1.1)
+            erp.push(erp.event(order, "risk", "none", 6, store_id="s1", buyer_country=country))
+        erp.hold_at(order, "pack-08")
+    expected = erp.order(brazil)["reasons"][0]  # what the API says for this hold
+    assert expected["code"] == "PAYMENT_PROCESSING"
+
+    page = new_page(browser)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=guard.base)
+    try:
+        open_board(page, guard.base, keys.board)
+        row = page.locator(f"#queue-body tr[data-order='{brazil}']")
+        expect(row).to_be_visible(timeout=SEEN_S)
+        row.locator(".replies-toggle").click()
+
+        replies = page.locator(
+            f"#queue-body tr.replies-row[data-replies-for='{brazil}'] .reason-texts[data-code=PAYMENT_PROCESSING]"
+        )
+        expect(replies).to_be_visible()
+        expect(replies.locator(".office")).to_contain_text(expected["supervisor_message_zh"])  # the board is in Chinese
+        first = replies.locator(".reply").first
+        expect(first).to_have_attribute("data-lang", "pt")  # Brazil: Portuguese first
+        expect(first.locator(".text")).to_have_text(expected["buyer_messages"]["pt"])
+        first.locator("button.copy").click()
+        expect(first.locator("button.copy")).to_have_attribute("data-copied", "yes")
+        assert page.evaluate("navigator.clipboard.readText()") == expected["buyer_messages"]["pt"]
+        row.scroll_into_view_if_needed()
+        shot(page, "holds-buyer-replies")
+
+        # Every other language is one click away, and copies its own text.
+        replies.locator("details.more summary").click()
+        german = replies.locator(".reply[data-lang=de]")
+        german.locator("button.copy").click()
+        assert page.evaluate("navigator.clipboard.readText()") == expected["buyer_messages"]["de"]
+        assert replies.locator(".reply").count() == len(expected["buyer_messages"])
+
+        # The open replies survive the board's own refresh.
+        page.evaluate("window.guardHolds.refresh()")
+        expect(page.locator(f"#queue-body tr.replies-row[data-replies-for='{brazil}']")).to_be_visible()
+
+        page.locator(f"#queue-body tr[data-order='{israel}'] .replies-toggle").click()
+        hebrew = page.locator(f"#queue-body tr.replies-row[data-replies-for='{israel}'] .reply").first
+        expect(hebrew).to_have_attribute("data-lang", "he")
+        expect(hebrew.locator(".text")).to_have_attribute("dir", "rtl")
+
+        page.locator(f"#queue-body tr[data-order='{nowhere}'] .replies-toggle").click()
+        english = page.locator(f"#queue-body tr.replies-row[data-replies-for='{nowhere}'] .reply").first
+        expect(english).to_have_attribute("data-lang", "en")  # no country known: English first
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
 
 
 def test_the_board_asks_for_a_key_again_when_it_is_refused(page, guard):

@@ -192,3 +192,29 @@ def test_two_concurrent_assignments_of_one_number_cannot_both_see_no_conflict(gu
     with guard.engine.connect() as conn:
         flags = conn.execute(sa.text("SELECT order_id, conflict FROM tracking_claims WHERE tracking_number = 'CC-T'"))
         assert dict(flags.all()) == {"cc-a": True, "cc-b": True}
+
+
+def test_the_follow_up_that_holds_the_other_order_of_a_conflict_judges_it_under_its_own_lock(
+    quiet_guard, quiet_settings
+):
+    from guard.services.parcels import run_followups
+
+    guard, settings = quiet_guard, quiet_settings  # only this test runs the follow-ups
+    clear(guard, "lr-fa", "LR-SHARED")
+    token = guard.check("lr-fa")["clearance"]["token"]
+    assert guard.client.post("/v1/labels", json={"clearance": token}, headers=guard.auth()).status_code == 201
+    guard.push(*[guard.event("lr-fb", t, s, 1) for t, s in CLEAR_FACTS.items() if t != "shipping_notice"],
+               guard.event("lr-fb", "shipping_notice", "recorded", 2, tracking_number="LR-SHARED"))  # fmt: skip
+    # lr-fb's ingest queued lr-fa for a follow-up; it runs while an ingest holds lr-fa and closes it.
+    holder = Holder(guard.engine, "lr-fa")
+    done = {}
+    thread = threading.Thread(target=lambda: done.setdefault("r", run_followups(guard.engine, settings, utcnow)))
+    thread.start()
+    deadline = utcnow() + timedelta(seconds=20)
+    while not waiting_on_a_lock(guard.engine):
+        assert utcnow() < deadline and thread.is_alive(), "the follow-up never waited on lr-fa's lock"
+    holder.release()
+    thread.join(20)
+    with guard.engine.connect() as conn:
+        hold = conn.execute(sa.text("SELECT state, reasons FROM holds WHERE order_id = 'lr-fa'")).one()
+    assert hold.state == "blocked" and "ORDER_CLOSED" in hold.reasons

@@ -26,6 +26,7 @@ from conftest import CLEAR_FACTS
 from guard.cli import main
 from guard.models import Decision, EventRow, Hold, Notification
 from guard.services.housekeeping import count_purgeable, purge
+from guard.services.outbox import relay
 
 _INSTALLED = Path(sys.executable).with_name("guard")
 GUARD = [str(_INSTALLED)] if _INSTALLED.exists() else [sys.executable, "-m", "guard.cli"]
@@ -383,6 +384,31 @@ def test_purge_works_in_chunks_until_nothing_old_is_left(guard):
     assert counts.decisions == 7 and counts.total == 7
     assert sum(seen) == 7
     assert count_purgeable(guard.engine, cutoff).total == 0
+
+
+# --- notifications ------------------------------------------------------------------------------------
+
+
+def test_notifications_list_shows_what_no_webhook_received_as_skipped_not_delivered(guard, cli):
+    hold(guard, "o-skip", payment="processing")
+    guard.push(guard.event("o-skip", "payment", "paid", 30))  # released: a hold.released notification
+    relay(guard.engine, None, None, now())  # no GUARD_WEBHOOK_URL (the embedded jobs may have done it already)
+
+    def relayed() -> bool:
+        with guard.engine.connect() as conn:
+            due = sa.select(outbox_t.c.id).where(
+                outbox_t.c.order_id == "o-skip", outbox_t.c.next_attempt_at.is_not(None)
+            )
+            return conn.execute(due).first() is None
+
+    deadline = datetime.now(UTC) + timedelta(seconds=30)
+    while not relayed():  # an embedded relay holds its lease only while it works
+        assert datetime.now(UTC) < deadline, "the notification was never relayed"
+        relay(guard.engine, None, None, now() + timedelta(minutes=2))
+
+    skipped = cli("notifications", "list", "--state", "skipped").stdout
+    assert "hold.released" in skipped and "o-skip" in skipped and "no webhook URL" in skipped
+    assert "o-skip" not in cli("notifications", "list", "--state", "delivered").stdout
 
 
 # --- config check ------------------------------------------------------------------------------------

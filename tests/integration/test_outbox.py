@@ -190,6 +190,7 @@ def test_the_receiver_gets_the_notification_json_signed_with_every_secret(quiet_
 
     [done] = outbox(quiet_guard, "o-1")
     assert done["next_attempt_at"] is None and done["delivered_at"] == now and done["failed_at"] is None
+    assert done["attempts"] == 1  # one POST, and it landed
     assert listed_ids(quiet_guard, "delivered") == [row["notification_id"]]
     assert listed_ids(quiet_guard, "pending") == []
 
@@ -235,6 +236,38 @@ def test_a_failed_delivery_is_retried_later_with_the_same_id_and_body(quiet_guar
     assert verify(resent.body, resent.headers["guard-signature"], "old-secret", timestamp)
     [done] = outbox(quiet_guard, "o-1")
     assert done["next_attempt_at"] is None and done["delivered_at"] == retry_at
+    assert done["attempts"] == 2  # the refused POST and the one that landed
+
+
+def test_a_notification_relayed_before_any_webhook_was_configured_is_listed_as_skipped_not_delivered(quiet_guard):
+    at_station = held_then_released(quiet_guard, "o-1")
+    nowhere = held_then_released(quiet_guard, "o-2", station_id=None)
+
+    report = relay(quiet_guard.engine, LocalBus(), None, real_now())  # GUARD_WEBHOOK_URL unset
+
+    assert (report.skipped, report.delivered, report.retrying) == (2, 0, 0)
+    for order_id, attempts in (("o-1", 1), ("o-2", 0)):
+        [row] = outbox(quiet_guard, order_id)
+        assert row["delivered_at"] is None and row["failed_at"] is None and row["next_attempt_at"] is None
+        assert row["attempts"] == attempts, order_id  # the station push was tried; no POST was
+    assert listed_ids(quiet_guard, "delivered") == []
+    assert sorted(listed_ids(quiet_guard, "skipped")) == sorted(
+        [at_station["notification_id"], nowhere["notification_id"]]
+    )
+    [item, _] = get_notifications(quiet_guard, state="skipped").json()["items"]
+    assert item["state"] == "skipped" and "no webhook URL" in item["last_error"]
+    # Nothing more happens on its own.
+    assert relay(quiet_guard.engine, LocalBus(), None, real_now() + timedelta(days=1)).claimed == 0
+
+
+def test_every_listed_notification_says_its_state(quiet_guard, receiver, sender):
+    held_then_released(quiet_guard, "o-1")
+    assert [item["state"] for item in get_notifications(quiet_guard, state="pending").json()["items"]] == ["pending"]
+    relay(quiet_guard.engine, LocalBus(), sender, real_now())
+    assert [item["state"] for item in get_notifications(quiet_guard, state="delivered").json()["items"]] == [
+        "delivered"
+    ]
+    assert_error(get_notifications(quiet_guard, state="sent"), 422, "VALIDATION_ERROR")
 
 
 def test_an_unreachable_receiver_is_retried_like_a_failing_one(quiet_guard):

@@ -244,6 +244,8 @@ def test_a_number_shared_across_stores_holds_no_one_but_the_dock_refuses_it_and_
     told = notifications(guard, "tracking.conflict")
     assert {n["data"]["store_id"] for n in told} == {"shop-a", "shop-b"}
     assert all(n["data"]["tracking_number"] == "XS-T" for n in told)
+    notice(guard, "xs-b", "XS-T", minute=4, store_id="shop-b")  # the same news again: told once only
+    assert len(notifications(guard, "tracking.conflict")) == 2
     labelled(guard, "xs-a")
     assert_error(scan(guard, "XS-T"), 409, "CODE_AMBIGUOUS")
     # Its own order id still identifies it.

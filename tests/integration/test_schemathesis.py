@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from support.documents import pdf_label
 
 from guard.api.app import create_app
 from guard.config import Settings
@@ -149,6 +150,8 @@ def _seed(app, auth: dict[str, str]) -> None:
         for fact_type, status in CLEAR_FACTS.items():
             extra = {"tracking_number": f"LP-{order_id}", "carrier": "Cainiao"} if status == "recorded" else {}
             fact(order_id, fact_type, status, **extra)
+    for parcel in ("2", "3"):  # parcels of their own, each with its own notice
+        fact("o-clear", "shipping_notice", "recorded", tracking_number=f"LP-o-clear-{parcel}", parcel_id=parcel)
     fact("o-released", "payment", "unpaid", 2)
     fact("o-waivable", "payment", "unpaid", 2)
     fact("o-held", "payment", "processing")
@@ -170,8 +173,8 @@ def _seed(app, auth: dict[str, str]) -> None:
             "/v1/orders/o-clear/carrier-label",
             {
                 "format": "pdf",
-                "content_base64": base64.b64encode(b"%PDF-1.4 seed").decode(),
-                "tracking_number": "LP-carrier",
+                "content_base64": base64.b64encode(pdf_label("LP-o-clear")).decode(),
+                "tracking_number": "LP-o-clear",
             },
             expect=204,
         )

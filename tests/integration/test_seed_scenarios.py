@@ -21,6 +21,7 @@ def test_payment_processing_holds_until_paid(guard):
     assert reason["recheck_at"] is not None
     assert {"en", "es", "ru", "pt", "fr"} <= set(reason["buyer_messages"])
     assert reason["message"] and reason["message_zh"]
+    assert reason["supervisor_message"] and reason["supervisor_message_zh"]
     assert held["clearance"] is None
     assert held["hold"]["state"] == "held"
 
@@ -104,7 +105,8 @@ def test_freight_unpaid_holds_with_the_seed_instruction(guard):
     guard.record("o-freight", **{**CLEAR_FACTS, "freight": "failed"})
     [reason] = guard.check("o-freight")["reasons"]
     assert reason["code"] == "FREIGHT_UNPAID"
-    assert "10 minutes" in reason["message"]
+    assert "hold shelf" in reason["message"]  # the packer shelves it; the office follows the seed's steps
+    assert "10 minutes" in reason["supervisor_message"] and "菜鸟" in reason["supervisor_message_zh"]
 
 
 def test_every_reason_that_applies_is_returned_and_block_wins(guard):

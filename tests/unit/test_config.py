@@ -176,6 +176,22 @@ def test_config_check_only_warns_in_development(run):
     assert "GUARD_WEBHOOK_SECRET" in result.output
 
 
+def test_config_check_says_which_font_prints_chinese_on_labels_or_that_none_does(run, monkeypatch):
+    from guard import labels
+
+    font = labels.cjk_font()
+    expected = f"labels: Chinese printed with {font}" if font else "no CJK TrueType font found"
+    assert expected in run("config", "check").output
+    monkeypatch.setattr(labels, "CJK_FONTS", ())
+    labels.cjk_font.cache_clear()
+    try:
+        missing = run("config", "check")
+    finally:
+        labels.cjk_font.cache_clear()
+    assert missing.exit_code == 0
+    assert "no CJK TrueType font found" in missing.output and "fonts-wqy-zenhei" in missing.output
+
+
 def test_config_check_refuses_a_malformed_value(run):
     result = run("config", "check", GUARD_WORKERS="many")
     assert result.exit_code != 0 and "GUARD_WORKERS" in result.output.upper()

@@ -3,6 +3,8 @@
  * Reads GET /v1/holds/summary and GET /v1/holds (scope `holds`), releases with
  * POST /v1/holds/{id}/release (scope `supervise`, a written reason required),
  * and exports every matching row as CSV. Refreshes itself every 10 seconds.
+ * Per hold, the office's next step and the buyer's quick replies (from
+ * /holds/texts.json), with a copy button per language, the buyer's first.
  */
 "use strict";
 
@@ -29,21 +31,25 @@
     RISK_REVIEW: ["hold", false, "Risk review", "风控审核中"],
     CANCEL_REQUESTED: ["hold", true, "Cancel requested", "买家申请取消"],
     TRACKING_NUMBER_PENDING: ["hold", false, "Tracking no. pending", "运单号待分配"],
-    SHIPPING_NOTICE_MISSING: ["hold", false, "Shipping notice missing", "未声明发货"],
+    SHIPPING_NOTICE_MISSING: ["hold", false, "Shipping notice missing", "未填写发货通知"],
+    TRACKING_CONFLICT: ["hold", false, "Tracking no. conflict", "运单号冲突"],
+    TRACKING_MISMATCH: ["hold", false, "Carrier label mismatch", "面单运单号不一致"],
+    FUNDS_IN_SETTLEMENT: ["hold", false, "Refund in settlement", "退款处理中"],
+    DISPUTE_OPEN: ["hold", false, "Dispute open", "纠纷中"],
     FREIGHT_UNPAID: ["hold", true, "Freight unpaid", "运费未付"],
     RULE_ERROR: ["hold", false, "Rule error", "规则错误"],
   };
 
   const T = {
-    "title": { en: "Hold board", zh: "暂扣看板" },
+    "title": { en: "Hold board", zh: "暂存看板" },
     "export": { en: "Export CSV", zh: "导出 CSV" },
     "exporting": { en: "Exporting…", zh: "正在导出…" },
     "key.change": { en: "Key", zh: "密钥" },
-    "card.held": { en: "Held", zh: "暂扣中" },
+    "card.held": { en: "Held", zh: "暂存中" },
     "card.overdue": { en: "Overdue", zh: "已超时" },
     "card.blocked": { en: "Blocked — pull", zh: "已拦截 — 需取回" },
-    "card.oldest": { en: "Oldest hold", zh: "最早暂扣" },
-    "by_reason": { en: "Held, by reason", zh: "暂扣原因" },
+    "card.oldest": { en: "Oldest hold", zh: "最早暂存" },
+    "by_reason": { en: "Held, by reason", zh: "暂存原因" },
     "filter.state": { en: "State", zh: "状态" },
     "filter.reason": { en: "Reason", zh: "原因" },
     "filter.station": { en: "Station", zh: "工作台" },
@@ -51,18 +57,18 @@
     "filter.any": { en: "Any", zh: "全部" },
     "filter.apply": { en: "Apply", zh: "筛选" },
     "filter.reset": { en: "Reset", zh: "重置" },
-    "state.held": { en: "Held", zh: "暂扣中" },
+    "state.held": { en: "Held", zh: "暂存中" },
     "state.blocked": { en: "Blocked", zh: "已拦截" },
     "state.released": { en: "Released", zh: "已放行" },
     "state.all": { en: "All", zh: "全部" },
-    "queue.title": { en: "Hold queue — oldest first", zh: "暂扣队列 — 最早的在前" },
+    "queue.title": { en: "Hold queue — oldest first", zh: "暂存队列 — 最早的在前" },
     "queue.empty": { en: "Nothing matches.", zh: "没有符合条件的订单。" },
     "more": { en: "Load more", zh: "加载更多" },
     "col.order": { en: "Order", zh: "订单" },
     "col.reasons": { en: "Reasons", zh: "原因" },
     "col.station": { en: "Station", zh: "工作台" },
     "col.store": { en: "Store", zh: "店铺" },
-    "col.age": { en: "Held for", zh: "已暂扣" },
+    "col.age": { en: "Held for", zh: "已暂存" },
     "col.ship_by": { en: "Ship by / time left", zh: "发货期限 / 剩余" },
     "col.recheck": { en: "Next re-check", zh: "下次复查" },
     "col.state": { en: "State", zh: "状态" },
@@ -70,28 +76,28 @@
     "overdue": { en: "OVERDUE", zh: "超时" },
     "late": { en: "late by", zh: "已超" },
     "left": { en: "left", zh: "剩余" },
-    "not_waivable": { en: "not waivable", zh: "不可豁免" },
-    "release.open": { en: "Release selected…", zh: "放行所选…" },
-    "release.title": { en: "Release holds", zh: "放行暂扣订单" },
+    "not_waivable": { en: "not waivable", zh: "不可强制放行" },
+    "release.open": { en: "Release selected…", zh: "强制放行所选…" },
+    "release.title": { en: "Release holds", zh: "强制放行暂存订单" },
     "release.explain": {
       en: "Waives the waivable reasons holding these orders now (audited, with your reason). Reasons marked “not waivable” can never be waived: those orders stay held.",
-      zh: "将豁免这些订单当前可豁免的原因（会记录审计及您填写的理由）。标为“不可豁免”的原因无法豁免，这些订单将继续暂扣。",
+      zh: "将强制放行这些订单当前可强制放行的原因（会记录审计及您填写的理由）。标为“不可强制放行”的原因无法强制放行，这些订单将继续暂存。",
     },
     "release.reason": { en: "Written reason (required)", zh: "书面理由（必填）" },
     "release.cancel": { en: "Cancel", zh: "取消" },
-    "release.submit": { en: "Release", zh: "放行" },
+    "release.submit": { en: "Release", zh: "强制放行" },
     "results.title": { en: "Release results", zh: "放行结果" },
     "results.close": { en: "Close", zh: "关闭" },
     "result.released": { en: "released", zh: "已放行" },
-    "result.waived": { en: "waived", zh: "已豁免" },
-    "refusal.NOT_WAIVABLE": { en: "refused: reasons that can never be waived", zh: "拒绝：含不可豁免的原因" },
+    "result.waived": { en: "waived", zh: "已强制放行" },
+    "refusal.NOT_WAIVABLE": { en: "refused: reasons that can never be waived", zh: "拒绝：含不可强制放行的原因" },
     "refusal.ORDER_BLOCKED": { en: "refused: the order is blocked — pull the parcel", zh: "拒绝：订单已拦截 — 请取回包裹" },
-    "refusal.HOLD_NOT_FOUND": { en: "refused: no open hold (already released?)", zh: "拒绝：没有暂扣记录（可能已放行）" },
+    "refusal.HOLD_NOT_FOUND": { en: "refused: no open hold (already released?)", zh: "拒绝：没有暂存记录（可能已放行）" },
     "refusal.FORBIDDEN": { en: "refused: this key lacks the “supervise” scope", zh: "拒绝：此密钥没有 supervise 权限" },
     "refusal.OFFLINE": { en: "not released: the guard did not answer", zh: "未放行：系统无响应" },
     "refusal.OTHER": { en: "refused", zh: "拒绝" },
     "pull.title": { en: "Blocked — pull these parcels", zh: "已拦截 — 请取回这些包裹" },
-    "pull.hint": { en: "Do not ship. Take each parcel off the line and return it to stock.", zh: "禁止发货。请把这些包裹从产线取下并退回库存。" },
+    "pull.hint": { en: "Do not ship. Take each parcel off the line and return it to stock.", zh: "禁止发货，退回库位：请把这些包裹从产线取下。" },
     "pull.empty": { en: "No blocked parcels.", zh: "没有被拦截的包裹。" },
     "pulls.title": { en: "Pulled at the line — not acknowledged yet", zh: "已通知拦截 — 尚未确认" },
     "pulls.hint": { en: "Labelled parcels that must not leave. Confirm each once it is off the line.",
@@ -113,12 +119,22 @@
       en: "Guard offline — the figures below are from the last answer and may be out of date",
       zh: "系统离线 — 以下数据来自最后一次响应，可能已过时",
     },
-    "setup.title": { en: "Hold board — sign in with a key", zh: "暂扣看板 — 输入密钥" },
+    "setup.title": { en: "Hold board — sign in with a key", zh: "暂存看板 — 输入密钥" },
     "setup.key": { en: "API key (scopes: holds; supervise to release)", zh: "API 密钥（权限：holds；放行需 supervise）" },
     "setup.hint": { en: "Entered once; this device remembers it.", zh: "只需输入一次，本设备会记住。" },
     "setup.save": { en: "Open the board", zh: "打开看板" },
     "setup.refused": { en: "The guard refused this key (401). Enter a valid key.", zh: "密钥被拒绝（401），请输入有效密钥。" },
     "setup.forbidden": { en: "This key lacks the “holds” scope (403).", zh: "此密钥没有 holds 权限（403）。" },
+    "msgs.open": { en: "Replies & next step", zh: "话术与处理" },
+    "msgs.close": { en: "Hide replies", zh: "收起话术" },
+    "msgs.office": { en: "Office, next step", zh: "办公室处理" },
+    "msgs.buyer": { en: "Reply to the buyer", zh: "回复买家" },
+    "msgs.country": { en: "buyer's country", zh: "买家国家" },
+    "msgs.others": { en: "Other languages", zh: "其他语言" },
+    "msgs.loading": { en: "Loading the texts…", zh: "正在加载话术…" },
+    "copy": { en: "Copy", zh: "复制" },
+    "copied": { en: "Copied", zh: "已复制" },
+    "copy.failed": { en: "Copy failed: select the text", zh: "复制失败：请手动选择文字" },
     "unit.d": { en: "d", zh: "天" }, "unit.h": { en: "h", zh: "小时" }, "unit.m": { en: "min", zh: "分钟" },
   };
 
@@ -156,6 +172,9 @@
   let refreshing = false;
   let timer = null;
   let epoch = 0;            // bumps on a filter change: answers to older queries are dropped
+  let texts = null;         // /holds/texts.json: the office's and the buyer's words per reason
+  const expanded = new Set();   // orders whose replies are open (kept across refreshes)
+  const moreOpen = new Set();   // "order code" pairs whose other languages are open
 
   function load() { try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; } }
   function save() { localStorage.setItem(STORE, JSON.stringify(cfg)); }
@@ -230,7 +249,7 @@
       const info = REASONS[code];
       const li = node("li", "reason" + (info && info[0] === "block" ? " block" : waivable(code) ? "" : " fixed"));
       li.dataset.code = code;
-      li.title = waivable(code) ? code : `${code} — ${lang === "zh" ? "不可豁免" : "cannot be waived"}`;
+      li.title = waivable(code) ? code : `${code} — ${lang === "zh" ? "不可强制放行" : "cannot be waived"}`;
       li.append(node("span", "name", reasonName(code)), node("span", "code", code));
       if (!waivable(code) && !(info && info[0] === "block")) li.append(node("span", "fixed-note", t("not_waivable")));
       ul.append(li);
@@ -313,6 +332,7 @@
       pick.append(box);
 
       const order = orderCell(item);
+      order.append(repliesToggle(item));
       const reasons = node("td");
       reasons.append(reasonList(item.reasons));
       const station = node("td", "nowrap", item.station_id || "—");
@@ -333,6 +353,7 @@
       state.dataset.state = item.state;
       tr.append(pick, order, reasons, station, age, ship, recheck, state);
       el.queueBody.append(tr);
+      if (expanded.has(item.order_id)) el.queueBody.append(repliesRow(item));
     }
     el.queueEmpty.hidden = rows.length > 0;
     el.more.hidden = !nextCursor;
@@ -425,6 +446,108 @@
     el.blockedMore.hidden = !blockedCursor;
   }
 
+  // ---------------------------------------------- replies for the buyer, next step for the office
+  function repliesToggle(item) {
+    const open = expanded.has(item.order_id);
+    const button = node("button", "replies-toggle", t(open ? "msgs.close" : "msgs.open"));
+    button.type = "button";
+    button.setAttribute("aria-expanded", String(open));
+    button.addEventListener("click", () => {
+      if (expanded.has(item.order_id)) expanded.delete(item.order_id); else expanded.add(item.order_id);
+      renderQueue();
+    });
+    return button;
+  }
+
+  // The buyer's language first (the order's buyer_country), then the others in catalogue order.
+  function languagesFor(country) {
+    const first = (country && texts.countries[country]) || "en";
+    return [...texts.languages].sort((a, b) => (b.code === first) - (a.code === first));
+  }
+
+  function repliesRow(item) {
+    const tr = node("tr", "replies-row");
+    tr.dataset.repliesFor = item.order_id;  // not data-order: that names the hold's own row
+    const td = node("td");
+    td.colSpan = 8;
+    tr.append(td);
+    if (!texts) { td.append(node("p", "hint", t("msgs.loading"))); loadTexts(); return tr; }
+    const langs = languagesFor(item.buyer_country);
+    for (const code of item.reasons || []) {
+      const info = texts.reasons[code];
+      if (!info) continue;
+      const section = node("section", "reason-texts");
+      section.dataset.code = code;
+      section.append(node("h4", null, `${reasonName(code)} · ${code}`));
+      const office = node("p", "office");
+      office.append(node("b", null, `${t("msgs.office")}: `),
+                    node("span", null, lang === "zh" ? info.supervisor_message_zh : info.supervisor_message));
+      section.append(office);
+      const head = node("p", "buyer-head", t("msgs.buyer"));
+      if (item.buyer_country) head.append(node("span", "sub", ` — ${t("msgs.country")} ${item.buyer_country}`));
+      section.append(head);
+      const list = node("ul", "replies");
+      list.append(reply(langs[0], info.buyer_messages[langs[0].code]));
+      section.append(list);
+      const more = node("details", "more");
+      const key = `${item.order_id} ${code}`;
+      more.open = moreOpen.has(key);
+      more.addEventListener("toggle", () => { if (more.open) moreOpen.add(key); else moreOpen.delete(key); });
+      more.append(node("summary", null, `${t("msgs.others")} (${langs.length - 1})`));
+      const others = node("ul", "replies");
+      for (const language of langs.slice(1)) others.append(reply(language, info.buyer_messages[language.code]));
+      more.append(others);
+      section.append(more);
+      td.append(section);
+    }
+    return tr;
+  }
+
+  function reply(language, text) {
+    const li = node("li", "reply");
+    li.dataset.lang = language.code;
+    const button = node("button", "copy", `${t("copy")} · ${language.name}`);
+    button.type = "button";
+    button.dataset.lang = language.code;
+    const words = node("span", "text", text);
+    words.lang = language.code;
+    words.dir = language.dir;
+    button.addEventListener("click", () => copy(text, button));
+    li.append(button, words);
+    return li;
+  }
+
+  async function copy(text, button) {
+    const label = button.textContent;
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch (e) {
+      // No Clipboard API outside a secure context (a board on http://10.x): the old way still works.
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "offscreen";
+      document.body.append(area);
+      area.select();
+      try { ok = document.execCommand("copy"); } catch (e2) { ok = false; }
+      area.remove();
+    }
+    button.dataset.copied = ok ? "yes" : "no";
+    button.textContent = t(ok ? "copied" : "copy.failed");
+    setTimeout(() => { button.textContent = label; delete button.dataset.copied; }, 2000);
+  }
+
+  async function loadTexts() {
+    if (texts || loadTexts.pending) return;
+    loadTexts.pending = true;
+    try {
+      const res = await fetch("/holds/texts.json", { cache: "no-cache" });
+      if (res.ok) { texts = await res.json(); renderQueue(); }
+    } catch (e) { /* offline: tried again on the next refresh */ } finally { loadTexts.pending = false; }
+  }
+
   // --------------------------------------------------------------- loading
   function failed(error) {
     if (error instanceof Refused) { delete cfg.key; save(); toSetup(t("setup.refused")); return; }
@@ -462,6 +585,7 @@
       pulls = open.items || [];
       offline = false;
       lastOk = new Date();
+      if (!texts) loadTexts();
       renderAll();
     } catch (error) {
       failed(error);

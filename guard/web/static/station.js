@@ -29,7 +29,7 @@
     "stream.forbidden": { en: "No live notices (key lacks “check”)", zh: "无实时通知（密钥缺少 check 权限）" },
     "stream.off": { en: "Not connected", zh: "未连接" },
     "notices.title": { en: "Notices", zh: "通知" },
-    "notices.empty": { en: "Released and blocked orders from the hold shelf appear here.", zh: "暂扣货架上的订单放行或拦截时会显示在这里。" },
+    "notices.empty": { en: "Released and blocked orders from the hold shelf appear here.", zh: "暂存架上的订单放行或拦截时会显示在这里。" },
     "notice.dismiss": { en: "Dismiss", zh: "关闭" },
     "label.tracking": { en: "Tracking", zh: "运单号" },
     "label.open": { en: "Label PDF", zh: "面单 PDF" },
@@ -64,10 +64,10 @@
     labelled: { tag: null, head: { en: "CLEAR", zh: "放行" },
                 instruction: { en: "Label already printed — a reprint needs a supervisor",
                                zh: "面单已打印 — 补打需要主管授权" } },
-    hold: { tag: null, head: { en: "HOLD", zh: "暂扣" },
-            instruction: { en: "Put the parcel on the hold shelf", zh: "请把包裹放到暂扣货架" } },
+    hold: { tag: null, head: { en: "HOLD", zh: "暂存" },
+            instruction: { en: "Put the parcel on the hold shelf", zh: "请把包裹放到暂存架（待放行货架）" } },
     block: { tag: { en: "Block", zh: "拦截" }, head: { en: "DO NOT SHIP", zh: "禁止发货" },
-             instruction: { en: "Return it to stock", zh: "退回库存" } },
+             instruction: { en: "Return it to stock", zh: "退回库位" } },
     handoverOk: { tag: { en: "Hand-over", zh: "交接" }, head: { en: "OK — hand to carrier", zh: "可以交给承运商" } },
     pull: { tag: { en: "Hand-over", zh: "交接" }, head: { en: "PULL THIS PARCEL", zh: "拦截此包裹" },
             instruction: { en: "Do not hand it to the carrier — take it back", zh: "不要交给承运商 — 取回包裹" } },
@@ -103,11 +103,11 @@
   const NOTICE_TEXT = {
     "hold.released": (o) => ({
       en: `Order ${o} is clear — take it from the hold shelf and scan it again`,
-      zh: `订单 ${o} 已放行 — 请从暂扣货架取回并重新扫描`,
+      zh: `订单 ${o} 已放行 — 请从暂存架取回并重新扫描`,
     }),
     "order.blocked": (o) => ({
       en: `Order ${o} is blocked — do not ship: if it is on the hold shelf, take it off and return it to stock`,
-      zh: `订单 ${o} 已被拦截 — 禁止发货：如在暂扣货架上，请取下并退回库存`,
+      zh: `订单 ${o} 已被拦截 — 禁止发货：如在暂存架上，请取下并退回库位`,
     }),
     "order.pull": (o) => ({
       en: `PULL parcel ${o} — it must not leave; take it back from the dock`,
