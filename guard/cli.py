@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from guard.cli_ops import _error_text, _table, say
 from guard.config import Settings
 from guard.errors import GuardError
 
@@ -189,33 +190,33 @@ def import_file(file: str, as_of: str, mapping: str | None, store_id: str | None
     finally:
         bar.finish()
         runtime.close()
-    click.echo(f"read as {report.encoding}, columns by {report.mapping}")
+    say(f"read as {report.encoding}, columns by {report.mapping}")
     if report.damaged:
         for line in report.damaged:
-            click.echo(line, err=True)
-        click.echo(
+            say(line, err=True)
+        say(
             f"refused the whole file: {len(report.damaged):,} sign(s) of spreadsheet damage. A damaged order "
             "number can look valid and match another order; export the file again and import it without "
             "opening it in a spreadsheet (or import the .csv as text).",
             err=True,
         )
         sys.exit(1)
-    click.echo(
+    say(
         f"{report.rows:,} rows: {report.applied:,} applied, {report.untimed:,} untimed (not applied), "
         f"{report.stale:,} stale, {report.final:,} final, {report.duplicate:,} duplicate, "
         f"{report.rejected_rows:,} rejected"
     )
     if report.ignored_columns:
-        click.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
+        say(f"ignored columns: {', '.join(report.ignored_columns)}")
     shown = report.not_applied if show_all else report.not_applied[:50]
     for line in shown:
-        click.echo(line)
+        say(line)
     if len(shown) < len(report.not_applied):
-        click.echo(f"… and {len(report.not_applied) - len(shown):,} more rows not applied (--all names them all)")
+        say(f"… and {len(report.not_applied) - len(shown):,} more rows not applied (--all names them all)")
     for line in report.unknown_words:
-        click.echo(line)
+        say(line)
     for line in report.problems:
-        click.echo(line, err=True)
+        say(line, err=True)
     if report.failed:
         sys.exit(1)
 
@@ -268,7 +269,7 @@ def sync_aliexpress_command(check_only: bool) -> None:
             except (SyncFailed, PlatformError) as exc:
                 raise click.ClickException(f"the credentials do not work: {exc}") from None
             refreshed = " (the shop's token was refreshed and stored)" if found["token_refreshed"] else ""
-            click.echo(
+            say(
                 f"credentials work: {settings.aliexpress_gateway_url} answered; "
                 f"{found['orders_modified_last_day']:,} orders modified in the last 24 h{refreshed}"
             )
@@ -280,17 +281,17 @@ def sync_aliexpress_command(check_only: bool) -> None:
     finally:
         runtime.close()
     if not report.ran:
-        click.echo(f"not run: {report.error}")
+        say(f"not run: {report.error}")
         return
     outcomes = ", ".join(f"{count:,} {outcome}" for outcome, count in sorted(report.outcomes.items())) or "no events"
-    click.echo(
+    say(
         f"{report.orders:,} orders in {report.windows:,} windows ({report.pages:,} pages, {report.details:,} details): "
         f"{outcomes}; read up to {_when(report.modified_until)} (finished orders: {_when(report.finished_until)})"
     )
     for line in [*report.skipped, *report.rejected]:
-        click.echo(line, err=True)
+        say(line, err=True)
     if report.error:
-        click.echo(f"stopped: {report.error}", err=True)
+        say(f"stopped: {report.error}", err=True)
         sys.exit(1)
 
 
@@ -310,9 +311,9 @@ def notifications_list(state: str, limit: int) -> None:
 
     page = list_notifications(_engine(_settings()), state, limit, None)
     if not page["items"]:
-        click.echo(f"no {state} notifications")
+        say(f"no {state} notifications")
     for item in page["items"]:
-        click.echo(
+        say(
             f"{item['id']}  {item['type']:<24} order {item['order_id']:<20} attempts {item['attempts']:<3} "
             f"{item['last_error'] or ''}"
         )
@@ -332,7 +333,7 @@ def notifications_retry(notification_id: str | None, all_failed: bool) -> None:
         ids = retry_failed(_engine(_settings()), utcnow(), notification_id)
     except GuardError as exc:
         raise click.ClickException(_error_text(exc)) from None
-    click.echo(f"{len(ids)} notification(s) queued again; the worker (or guard serve) delivers them")
+    say(f"{len(ids)} notification(s) queued again; the worker (or guard serve) delivers them")
 
 
 @main.group()
@@ -347,7 +348,7 @@ def db_upgrade() -> None:
 
     settings = _settings()
     upgrade(settings)
-    click.echo(f"database at the latest schema ({_masked_url(settings.database_url)})")
+    say(f"database at the latest schema ({_masked_url(settings.database_url)})")
 
 
 @main.group()
@@ -374,12 +375,12 @@ def apikey_create(name: str, scopes: tuple[str, ...], stores: tuple[str, ...]) -
         secret = create_key(engine, name, list(scopes), list(stores) or None)
     except GuardError as exc:
         raise click.ClickException(_error_text(exc)) from None
-    click.echo(
+    say(
         f"created key {name!r} with scopes {', '.join(scopes)}"
         + (f", stores {', '.join(stores)}" if stores else ", all stores")
         + ". Its secret is shown once, below; only a hash is kept."
     )
-    click.echo(secret)
+    say(secret)
 
 
 @apikey.command("list")
@@ -389,7 +390,7 @@ def apikey_list() -> None:
 
     keys = list_keys(_engine(_settings()))
     if not keys:
-        click.echo("no keys yet: guard apikey create NAME --scope check")
+        say("no keys yet: guard apikey create NAME --scope check")
         return
     header = ("NAME", "SCOPES", "STORES", "CREATED", "LAST USED", "STATUS")
     rows = [
@@ -403,9 +404,7 @@ def apikey_list() -> None:
         )
         for key in keys
     ]
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    _table(header, rows)
 
 
 @apikey.command("revoke")
@@ -418,7 +417,7 @@ def apikey_revoke(name: str) -> None:
         revoke_key(_engine(_settings()), name)
     except GuardError as exc:
         raise click.ClickException(_error_text(exc)) from None
-    click.echo(f"revoked {name!r}; it is refused within 5 seconds everywhere")
+    say(f"revoked {name!r}; it is refused within 5 seconds everywhere")
 
 
 def _when(value) -> str:
@@ -429,11 +428,6 @@ def _masked_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _error_text(exc: GuardError) -> str:
-    parts = [exc.message] + [f"{d.get('field')}: {d.get('message')}" for d in exc.details or []]
-    return "; ".join(parts)
 
 
 def _register_more_commands() -> None:

@@ -19,6 +19,7 @@ import click
 
 from guard.config import Settings
 from guard.errors import GuardError
+from guard.escape import escape_controls, escape_lines
 
 STATE_CHOICES = ("held", "blocked", "released", "all")
 DURATION = re.compile(r"(\d+)\s*([dh])")
@@ -31,6 +32,25 @@ def register(main: click.Group) -> None:
 
 
 # --- shared bits ----------------------------------------------------------------------
+
+
+def say(text: str = "", err: bool = False) -> None:
+    """Print one line with its control characters escaped.
+
+    Orders carry ERP-supplied text (reasons, carriers, notes): printed raw, an escape
+    sequence in it would clear the operator's screen or write their clipboard (OSC 52),
+    and a line break would forge a line of output. Every line the CLI prints goes here.
+    """
+    click.echo(escape_controls(text), err=err)
+
+
+def say_json(text: str) -> None:
+    """Print JSON: the encoder escapes C0 controls; DEL, C1 and the Unicode line
+    separators it leaves raw are escaped here the JSON way (`\\u009b`), so it stays JSON."""
+    click.echo(_JSON_RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
+
+
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 def _settings() -> Settings:
@@ -49,7 +69,7 @@ def _settings() -> Settings:
         ]
         raise click.ClickException("bad configuration:\n" + "\n".join(lines)) from None
     except (RulesFileError, OSError) as exc:
-        raise click.ClickException(f"bad GUARD_RULES_FILE: {exc}") from None
+        raise click.ClickException(escape_lines(f"bad GUARD_RULES_FILE: {exc}")) from None
 
 
 def _database_errors(command):
@@ -62,7 +82,7 @@ def _database_errors(command):
         try:
             return command(*args, **kwargs)
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            reason = escape_controls(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
             raise click.ClickException(
                 f"the database did not answer ({type(exc).__name__}: {reason}); check GUARD_DATABASE_URL "
                 f"(guard config check) and that `guard db upgrade` ran"
@@ -94,7 +114,7 @@ def _operator():
 
 def _error_text(exc: GuardError) -> str:
     parts = [exc.message] + [f"{d.get('field')}: {d.get('message')}" for d in exc.details or []]
-    return "; ".join(parts)
+    return escape_controls("; ".join(parts))
 
 
 def _when(value: datetime | None) -> str:
@@ -114,9 +134,10 @@ def _age(since: datetime, now: datetime) -> str:
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    rows = [tuple(escape_controls(str(cell)) for cell in row) for row in (header, *rows)]  # widths as shown
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        say("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 def _hold_filter(state: str | None, reason: str | None, station: str | None, overdue: bool, **more: str | None):
@@ -177,7 +198,7 @@ def holds_list(state: str, reason: str | None, station: str | None, overdue: boo
         rt.close()
     now = utcnow()
     if not page["items"]:
-        click.echo(
+        say(
             f"no {'' if state == 'all' else state + ' '}holds"
             + (" matching the filters" if reason or station or overdue else "")
         )
@@ -200,9 +221,7 @@ def holds_list(state: str, reason: str | None, station: str | None, overdue: boo
     ]
     _table(header, rows)
     if page["next_cursor"]:
-        click.echo(
-            f"… more than {limit} holds: raise --limit (up to 1000) or use guard export holds --format csv", err=True
-        )
+        say(f"… more than {limit} holds: raise --limit (up to 1000) or use guard export holds --format csv", err=True)
 
 
 # --- order ORDER_ID ---------------------------------------------------------------------
@@ -246,43 +265,43 @@ def order(order_id: str, history_limit: int, as_json: bool) -> None:
     if as_json:
         import orjson
 
-        click.echo(
+        say_json(
             orjson.dumps(
                 {"order": view, "decisions": history["items"]}, option=orjson.OPT_INDENT_2, default=str
             ).decode()
         )
         return
     if view is None:
-        click.echo(f"order {order_id}: no facts (checked before the guard knew it)")
+        say(f"order {order_id}: no facts (checked before the guard knew it)")
     else:
         _print_order(view)
     _print_history(history, history_limit)
 
 
 def _print_order(view: dict) -> None:
-    click.echo(f"order {view['order_id']}  store {view['store_id'] or '-'}  ship by {_when(view['ship_by'])}")
-    click.echo(f"verdict: {view['verdict'].upper()}")
+    say(f"order {view['order_id']}  store {view['store_id'] or '-'}  ship by {_when(view['ship_by'])}")
+    say(f"verdict: {view['verdict'].upper()}")
     for reason in view["reasons"]:
         recheck = f" (re-check {_when(reason['recheck_at'])})" if reason.get("recheck_at") else ""
-        click.echo(f"  {reason['code']:<30} {reason['verdict']:<5} {reason['message']}{recheck}")
+        say(f"  {reason['code']:<30} {reason['verdict']:<5} {reason['message']}{recheck}")
     for waiver in view["waived"]:
-        click.echo(f"  waived {waiver['code']} by {waiver['key_name'] or '-'} at {waiver['at']}: {waiver['note']}")
+        say(f"  waived {waiver['code']} by {waiver['key_name'] or '-'} at {waiver['at']}: {waiver['note']}")
     hold = view["hold"]
-    click.echo(f"hold: {hold['state']} since {_when(hold['since'])}" if hold else "hold: none")
-    click.echo("facts:")
+    say(f"hold: {hold['state']} since {_when(hold['since'])}" if hold else "hold: none")
+    say("facts:")
     if not view["facts"]:
-        click.echo("  none")
+        say("  none")
     for fact_type, fact in sorted(view["facts"].items()):
         extra = [f"tracking {fact['tracking_number']}"] if fact.get("tracking_number") else []
         extra += [f"carrier {fact['carrier']}"] if fact.get("carrier") else []
-        click.echo(
+        say(
             f"  {fact_type:<16} {fact['status']:<22} at {_when(fact['occurred_at'])}  "
             f"event {fact['event_id']}" + ("  " + ", ".join(extra) if extra else "")
         )
     if view["labels"]:
-        click.echo("labels:")
+        say("labels:")
         for label in view["labels"]:
-            click.echo(
+            say(
                 f"  {label['label_id']}  parcel {label['parcel_id']}  {label['source']} {label['format']}  "
                 f"tracking {label['tracking_number'] or '-'}  station {label['station_id'] or '-'}  "
                 f"issued {_when(label['issued_at'])}"
@@ -291,9 +310,9 @@ def _print_order(view: dict) -> None:
 
 def _print_history(history: dict, limit: int) -> None:
     items = history["items"]
-    click.echo(f"history (newest first{', the last ' + str(limit) if history['next_cursor'] else ''}):")
+    say(f"history (newest first{', the last ' + str(limit) if history['next_cursor'] else ''}):")
     if not items:
-        click.echo("  none")
+        say("  none")
         return
     rows = [
         (
@@ -391,13 +410,13 @@ def purge(older_than: str, dry_run: bool) -> None:
     try:
         planned = count_purgeable(engine, cutoff)
         if dry_run:
-            click.echo(f"would purge, older than {older_than} (before {_when(cutoff)}): {_counts_text(planned)}")
+            say(f"would purge, older than {older_than} (before {_when(cutoff)}): {_counts_text(planned)}")
             return
         with click.progressbar(length=planned.total, label=f"purging {planned.total:,} rows", file=sys.stderr) as bar:
             done = purge_records(engine, cutoff, bar.update)
     finally:
         engine.dispose()
-    click.echo(f"purged, older than {older_than} (before {_when(cutoff)}): {_counts_text(done)}")
+    say(f"purged, older than {older_than} (before {_when(cutoff)}): {_counts_text(done)}")
 
 
 def _counts_text(counts) -> str:
@@ -471,24 +490,24 @@ def config_check(workers: int | None) -> None:
         if settings.embedded_jobs
         else "none"
     )
-    click.echo(
+    say(
         f"\nAPI processes: {workers}; background jobs: {jobs}; "
         f"logs: {'JSON lines' if settings.logs_as_json else 'text'}"
     )
-    click.echo(_label_font_line())
+    say(_label_font_line())
     if settings.aliexpress_sync_enabled:
-        click.echo(f"AliExpress sync: every {settings.aliexpress_sync_interval_s:g} s (guard sync aliexpress --check)")
+        say(f"AliExpress sync: every {settings.aliexpress_sync_interval_s:g} s (guard sync aliexpress --check)")
     else:
-        click.echo("AliExpress sync: off (needs GUARD_ALIEXPRESS_APP_KEY, _APP_SECRET and the shop's token)")
+        say("AliExpress sync: off (needs GUARD_ALIEXPRESS_APP_KEY, _APP_SECRET and the shop's token)")
     problems = settings.production_problems(workers)
     if not problems:
-        click.echo(f"production checks: ok ({settings.env})")
+        say(f"production checks: ok ({settings.env})")
         return
     if settings.env == "production":
-        click.echo("unsafe for GUARD_ENV=production (guard serve and guard worker refuse to start):", err=True)
+        say("unsafe for GUARD_ENV=production (guard serve and guard worker refuse to start):", err=True)
         for problem in problems:
-            click.echo(f"  - {problem}", err=True)
+            say(f"  - {problem}", err=True)
         sys.exit(1)
-    click.echo("would be refused with GUARD_ENV=production:")
+    say("would be refused with GUARD_ENV=production:")
     for problem in problems:
-        click.echo(f"  - {problem}")
+        say(f"  - {problem}")

@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     # Not in the contract's table: limits an operator may want to move.
     max_body_bytes: int = Field(8 * MiB, gt=0)
     # How long a verified API key is trusted without asking the database again;
-    # revocation must take effect within 5 s (contract, `guard apikey revoke`).
-    key_cache_s: float = Field(2.0, ge=0, le=5)
+    # revocation must take effect within 5 s (contract, `guard apikey revoke`), streams
+    # included: an open stream looks at its key every second, so at most 4 s here.
+    key_cache_s: float = Field(2.0, ge=0, le=4)
     # Per API process, kept open; up to half as many again at peaks. Ten answered as fast as
     # twenty or forty at saturation (docs/benchmarks.md) and leave PostgreSQL's 100 connections
     # room for more processes.
@@ -40,9 +41,13 @@ class Settings(BaseSettings):
     # Fail closed in bounded time: a request that cannot finish by then is a 503.
     request_timeout_s: float = Field(2.0, gt=0, le=60)
     batch_timeout_s: float = Field(30.0, gt=0, le=600)  # wave checks, event batches
-    # Per-key token bucket in each API process; 0 switches it off.
+    # Per-key token bucket: one in Redis shared by every node when GUARD_REDIS_URL is set,
+    # else one per API process; 0 switches it off.
     rate_limit_per_s: float = Field(500.0, ge=0)
     rate_limit_burst: int = Field(1000, ge=1)
+    # Open station streams per key (each holds a Redis subscription): across every node
+    # with Redis, per API process without; beyond it 429. A station page holds one.
+    streams_per_key: int = Field(20, ge=1, le=10_000)
     # Embedded mode (no Redis): run delivery and re-checks inside `guard serve`.
     embedded_jobs: bool = True
     # uvicorn processes for `guard serve` (its --workers overrides); unset: see `api_workers`.

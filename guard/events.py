@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
+
 from guard.errors import ValidationFailed, problem
 from guard.facts import FACT_STATUSES, NOTICE_NEEDS_TRACKING, Fact
 from guard.ids import ID_PATTERN, ID_RULE
@@ -26,6 +28,14 @@ MAX_EVENTS = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a skewed client cannot pin a fact far ahead
 TEXT_LIMITS = {"tracking_number": 128, "carrier": 128, "reason": 1000}
 COUNTRY = re.compile(r"[A-Za-z]{2}")  # ISO 3166-1 alpha-2; stored upper-cased
+# An event is stored as sent (its payload), so an ERP's own fields survive for the audit;
+# what is kept of fields the guard does not know is bounded per event (as JSON, with names).
+UNKNOWN_FIELDS_BYTES = 16 * 1024
+# The contract's fields (v1 and v1.1): each is checked, or bounded, where it is read.
+KNOWN_FIELDS = frozenset(
+    "event_id order_id type status occurred_at store_id ship_by tracking_number carrier reason platform "
+    "end_reason logistics_status fund_status frozen_status issue_status parcel_id shipment_id buyer_country".split()
+)
 
 # re.ASCII: `\d` must not accept other scripts' digits ("２０２６" is not RFC 3339).
 _RFC3339 = re.compile(
@@ -176,6 +186,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     if fact_type == "shipping_notice" and status in NOTICE_NEEDS_TRACKING and tracking_number is None:
         if "tracking_number" not in raw or raw["tracking_number"] is None:
             problems.append(problem("tracking_number", f"is required when the notice is {status}", index))
+    _bound_unknown_fields(raw, index, problems)
     if len(problems) > before:
         return None
     if fact_type == PLATFORM_STATUS:
@@ -222,6 +233,23 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
         shipment_id=shipment_id,
         buyer_country=buyer_country,
     )
+
+
+def _bound_unknown_fields(raw: dict, index: int, problems: list) -> None:
+    sizes = {key: len(key) + len(orjson.dumps(value)) for key, value in raw.items() if key not in KNOWN_FIELDS}
+    total = sum(sizes.values())
+    for key in sorted(sizes, key=sizes.__getitem__, reverse=True):  # name the largest until the rest fits
+        if total <= UNKNOWN_FIELDS_BYTES:
+            break
+        problems.append(
+            problem(
+                key,
+                f"unknown fields are kept up to {UNKNOWN_FIELDS_BYTES // 1024} KiB per event (as JSON); "
+                f"this one holds {sizes[key]:,} bytes",
+                index,
+            )
+        )
+        total -= sizes[key]
 
 
 def _check_platform_fields(raw: dict, index: int, problems: list) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from guard.config import Settings
+from guard.escape import escape_controls
 
 # The fields of the request (or job) being served; a dict, so a service running
 # in a copied context can still add to it (`annotate`).
@@ -112,23 +113,32 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`2026-11-11 00:05:13.123 INFO  guard.request  POST /v1/orders/{order_id}/check 200  order_id=… verdict=hold`"""
+    """`2026-11-11 00:05:13.123 INFO  guard.request  POST /v1/orders/{order_id}/check 200  order_id=… verdict=hold`
+
+    One record, one line: control characters in the message and in every field are
+    escaped (a `%0A` in a path must not forge a line). A traceback keeps its lines, each
+    indented, so none of them can pass for a record of its own either.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
-        text = f"{stamp}.{int(record.msecs):03d} {record.levelname:<7} {record.name}  {record.getMessage()}"
+        text = f"{stamp}.{int(record.msecs):03d} {record.levelname:<7} {record.name}  {escape_controls(record.getMessage())}"
         fields = [
-            f"{key}={value}"
+            f"{escape_controls(str(key))}={escape_controls(str(value))}"
             for key, value in _extras(record).items()
             if key not in ("method", "route", "status") or record.name != "guard.request"
         ]
         if fields:
             text += "  " + " ".join(fields)
         if record.exc_info:
-            text += "\n" + self.formatException(record.exc_info)
+            text += _indented(self.formatException(record.exc_info))
         if record.stack_info:
-            text += "\n" + self.formatStack(record.stack_info)
+            text += _indented(self.formatStack(record.stack_info))
         return text
+
+
+def _indented(block: str) -> str:
+    return "".join(f"\n  | {escape_controls(line)}" for line in block.splitlines())
 
 
 def logging_config(settings: Settings, level: str = "INFO") -> dict[str, Any]:

@@ -52,7 +52,7 @@ class Runtime:
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deliver_now(self, notification_ids: list[str]) -> None:
-        relay(self.engine, self.bus, self.sender, utcnow(), notification_ids=notification_ids)
+        relay(self.engine, self.bus, self.sender, utcnow, notification_ids=notification_ids)
 
     def follow_up_now(self) -> None:
         """Judge queued orders again (each under its own lock), then deliver what that wrote."""
@@ -76,7 +76,7 @@ def drain(runtime: Runtime, chunk: int = 200, max_chunks: int = 50) -> int:
     """Deliver everything that is due now, chunk by chunk."""
     total = 0
     for _ in range(max_chunks):
-        claimed = relay(runtime.engine, runtime.bus, runtime.sender, utcnow(), limit=chunk).claimed
+        claimed = relay(runtime.engine, runtime.bus, runtime.sender, utcnow, limit=chunk).claimed
         total += claimed
         if claimed < chunk:
             break

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+import anyio
+
 CHANNEL_PREFIX = "guard:station:"
 
 
@@ -110,8 +112,11 @@ class RedisBus:
             await pubsub.subscribe(CHANNEL_PREFIX + station_id)
             yield _RedisSubscription(pubsub)
         finally:
-            await pubsub.aclose()
-            await client.aclose()
+            # Shielded: a station that hangs up cancels the stream, and a cancelled close
+            # would leave this Redis connection open.
+            with anyio.move_on_after(2, shield=True):
+                await pubsub.aclose()
+                await client.aclose()
 
     def close(self) -> None:
         self._client.close()

@@ -72,7 +72,7 @@ TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": 2, "retry_ba
 def deliver(notification_id: str) -> None:
     with job("guard.outbox.deliver", notification_id=notification_id) as counts:
         rt = runtime()
-        report = relay(rt.engine, rt.bus, rt.sender, utcnow(), notification_ids=[notification_id])
+        report = relay(rt.engine, rt.bus, rt.sender, utcnow, notification_ids=[notification_id])
         counts.update(delivered=report.delivered, retrying=report.retrying, failed=report.failed)
 
 

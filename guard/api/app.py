@@ -19,7 +19,7 @@ from guard.api.responses import GuardJSONResponse
 from guard.config import Settings
 from guard.db_async import AsyncDatabase
 from guard.errors import Unavailable
-from guard.ratelimit import RateLimiter
+from guard.ratelimit import SharedRateLimiter, StreamSlots
 from guard.runtime import build_runtime
 from guard.services.apikeys import KeyRing
 from guard.services.health import readiness
@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.pg = AsyncDatabase(settings)
         app.state.runtime = runtime
         app.state.keys = KeyRing(runtime.engine, settings.key_cache_s)
-        app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        app.state.limiter = SharedRateLimiter(settings.redis_url, settings.rate_limit_per_s, settings.rate_limit_burst)
+        app.state.streams = StreamSlots(settings.redis_url, settings.streams_per_key)
         # The objects alive after start-up (modules, routes, settings) stay alive: freeze them out
         # of the collector's scans, and collect the young generation less often. A request makes
         # a few hundred short-lived objects; at the default threshold (700) the collector ran
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.limiter.close()
+            await app.state.streams.close()
             if runtime.pg is not None:
                 await runtime.pg.close()
             runtime.close()

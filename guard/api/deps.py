@@ -66,7 +66,7 @@ def require(scope: str) -> Callable[..., Any]:
         if principal is None:
             principal = await call(request.app.state.runtime, keys.authenticate, authorization)
         principal.require(scope)
-        request.app.state.limiter.take(principal.key_id)  # 429 before any work is done
+        await request.app.state.limiter.take(principal.key_id)  # 429 before any work is done
         return principal
 
     dependency.__name__ = f"require_{scope}"

@@ -112,15 +112,19 @@ async def get_notifications(
         raise ValidationFailed([problem("state", f"one of {', '.join(outbox.STATES)}")])
     if not 1 <= limit <= 1000:
         raise ValidationFailed([problem("limit", "a whole number from 1 to 1000")])
-    return await call(rt, outbox.list_notifications, rt.engine, state, limit, cursor)
+    return await call(rt, outbox.list_notifications, rt.engine, state, limit, cursor, principal.stores)
 
 
 @router.post(
     "/notifications/{notification_id}/retry",
     summary="Retry a notification that failed for good",
-    **doc.documented(ok=doc.Retried, errors={404: "`NOTIFICATION_NOT_FOUND`: no failed notification with this id."}),
+    **doc.documented(
+        ok=doc.Retried,
+        errors={404: "`NOTIFICATION_NOT_FOUND`: no failed notification with this id (or not this key's store)."},
+    ),
 )
 async def post_retry(notification_id: str, rt: RuntimeDep, principal: SuperviseKey):
-    ids = await call(rt, outbox.retry_failed, rt.engine, utcnow(), checked_id(notification_id, "notification_id"))
+    notification_id = checked_id(notification_id, "notification_id")
+    ids = await call(rt, outbox.retry_failed, rt.engine, utcnow(), notification_id, principal.stores)
     rt.dispatch(ids)
     return {"retried": ids}

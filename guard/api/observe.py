@@ -1,5 +1,6 @@
 """Per-request observation: a request id, one log line, two metric updates. No database.
 
+Every answer also carries `X-Content-Type-Options: nosniff`.
 The log line (logger `guard.request`) carries method, route template, status,
 duration_ms, request_id, and the order id when the path has one; a check adds
 its verdict and reasons, a label its label id (`guard.logs.annotate`).
@@ -23,6 +24,9 @@ from guard.ids import ID_PATTERN
 log = logging.getLogger("guard.request")
 
 HEADER = b"x-request-id"
+# Every answer: a JSON body carrying ERP text must never be sniffed into HTML or script
+# on the origin where the pages keep their keys.
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 # Polled every few seconds by load balancers and Prometheus: kept out of the INFO log.
 QUIET = frozenset({"/healthz", "/metrics"})
 UNMATCHED = "unmatched"  # 404s for made-up paths must not each make a new metric series
@@ -58,7 +62,10 @@ class Observe:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (HEADER, request_id.encode())]
+                headers = [*message["headers"], (HEADER, request_id.encode())]
+                if not any(name.lower() == NOSNIFF[0] for name, _ in headers):  # the pages set their own
+                    headers.append(NOSNIFF)
+                message["headers"] = headers
             await send(message)
 
         try:

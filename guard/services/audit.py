@@ -77,11 +77,39 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
+        raise _not_ours() from None
     parts = raw.split("\x1f")
     if len(parts) != count:
-        raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
+        raise _not_ours()
     return parts
+
+
+def _not_ours() -> ValidationFailed:
+    return ValidationFailed([problem("cursor", "not a cursor this guard issued")])
+
+
+def cursor_moment(text: str) -> datetime:
+    """A time the guard wrote into a cursor (ISO 8601 with its offset), in UTC.
+
+    Anything else is 422 here: a NUL or an out-of-range year would otherwise reach the
+    database and come back as an error that reads like an outage (503)."""
+    if not (text.isascii() and text.isprintable()):
+        raise _not_ours()
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise _not_ours() from None
+
+
+def cursor_row_id(text: str) -> int:
+    """A row id the guard wrote into a cursor: digits that fit a BIGINT (else 422)."""
+    # ASCII only: str.isdigit() also accepts "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or int(text) >= 2**63:
+        raise _not_ours()
+    return int(text)
 
 
 def decision_view(row: Any) -> dict:
@@ -105,14 +133,9 @@ def page_of_decisions(conn: Connection, order_id: str, limit: int, cursor: str |
     query = sa.select(decisions_t).where(decisions_t.c.order_id == order_id)
     if cursor:
         at_text, decision_id = decode_cursor(cursor, 2)
-        if not DECISION_ID.fullmatch(decision_id):
-            raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
-        try:
-            at = datetime.fromisoformat(at_text).astimezone(UTC)
-            if at.utcoffset() is None or at.tzinfo is None or "+" not in at_text[10:]:
-                raise ValueError
-        except (ValueError, OverflowError):
-            raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
+        if not DECISION_ID.fullmatch(decision_id) or "+" not in at_text[10:]:
+            raise _not_ours()
+        at = cursor_moment(at_text)
         query = query.where(
             sa.or_(
                 decisions_t.c.decided_at < at,

@@ -24,7 +24,7 @@ from guard.models import Hold, Order, Parcel, Waiver
 from guard.rules import REASONS, fact_stamp
 from guard.services import holds, transaction
 from guard.services.apikeys import Principal
-from guard.services.audit import decode_cursor, encode_cursor, record_decision
+from guard.services.audit import cursor_moment, decode_cursor, encode_cursor, record_decision
 from guard.services.parcels import judge, load_partners
 from guard.services.store import OrderState, facts_snapshot, lock_and_load
 from guard.services.writes import upsert_rows
@@ -139,10 +139,9 @@ def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
         query = _filtered(conn, principal, flt)
         if flt.cursor:
             since_text, order_id, parcel_id = decode_cursor(flt.cursor, 3)
-            try:
-                since = datetime.fromisoformat(since_text).astimezone(UTC)
-            except (ValueError, OverflowError):
-                raise ValidationFailed([problem("cursor", "not a cursor this guard issued")]) from None
+            since = cursor_moment(since_text)
+            if not (ID_PATTERN.fullmatch(order_id) and ID_PATTERN.fullmatch(parcel_id)):
+                raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
             after = sa.tuple_(holds_t.c.order_id, holds_t.c.parcel_id) > sa.tuple_(order_id, parcel_id)
             query = query.where(sa.or_(holds_t.c.since > since, sa.and_(holds_t.c.since == since, after)))
         rows = conn.execute(query.limit(flt.limit + 1)).all()
@@ -169,7 +168,8 @@ CSV_COLUMNS = (
 
 
 def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[str]:
-    """Every matching hold as CSV, streamed in chunks: no row cap (seed point 4)."""
+    """Every matching hold as CSV, streamed in chunks: no row cap (seed point 4); formula-leading
+    cells neutralised (`spreadsheet_safe`)."""
     yield ",".join(CSV_COLUMNS) + "\r\n"
     with rt.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=2000).execute(_filtered(conn, principal, flt))
@@ -178,22 +178,30 @@ def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[s
             writer = csv.writer(buffer, lineterminator="\r\n")
             for row in rows:
                 item = _item(row)
-                writer.writerow(
-                    [
-                        item["order_id"],
-                        item["parcel_id"],
-                        item["state"],
-                        " ".join(item["reasons"]),
-                        _iso(item["since"]),
-                        item["station_id"] or "",
-                        _iso(item["recheck_at"]),
-                        _iso(item["ship_by"]),
-                        "true" if item["overdue"] else "false",
-                        item["store_id"] or "",
-                        item["buyer_country"] or "",
-                    ]
-                )
+                cells = [
+                    item["order_id"],
+                    item["parcel_id"],
+                    item["state"],
+                    " ".join(item["reasons"]),
+                    _iso(item["since"]),
+                    item["station_id"] or "",
+                    _iso(item["recheck_at"]),
+                    _iso(item["ship_by"]),
+                    "true" if item["overdue"] else "false",
+                    item["store_id"] or "",
+                    item["buyer_country"] or "",
+                ]
+                writer.writerow([spreadsheet_safe(cell) for cell in cells])
             yield buffer.getvalue()
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading `'`
+    (OWASP, "CSV injection"). Ids may start with `-`, and `-A1` is a formula."""
+    return "'" + cell if cell.startswith(FORMULA_LEADS) else cell
 
 
 def _iso(value: datetime | None) -> str:

@@ -10,12 +10,18 @@ A row's state, as listed: `pending` (due again), `delivered` (the webhook took
 it), `failed` (gave up), or `skipped` (no webhook URL was configured when it was
 relayed: nobody was told). `attempts` counts every try: each webhook POST, and
 each station push when there was no POST to make.
+
+Rows are claimed one at a time, each leased from the clock at its claim and signed
+from the clock as it is sent: behind a slow receiver, a pass of many deliveries
+neither sends signatures older than receivers accept nor lets a row's lease run out
+before it is sent (another worker would take it).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,9 +31,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from guard import metrics
-from guard.errors import NotFound, ValidationFailed, problem
+from guard.errors import NotFound
 from guard.models import Notification
-from guard.services.audit import decode_cursor, encode_cursor
+from guard.services.audit import cursor_row_id, decode_cursor, encode_cursor
 from guard.services.writes import PENDING_KEY, Staged
 from guard.stations import StationBus
 from guard.webhooks import Delivery
@@ -35,11 +41,12 @@ from guard.webhooks import Delivery
 log = logging.getLogger("guard.outbox")
 
 outbox_t = Notification.__table__
-LEASE = timedelta(seconds=60)
-CLAIM_BATCH = 10  # × 5 s webhook timeout < LEASE
+LEASE = timedelta(seconds=60)  # ≫ one delivery: the webhook's timeouts (connect 2 s, then 5 s)
 GIVE_UP_AFTER = timedelta(hours=24)
 NO_WEBHOOK = "not sent: no webhook URL was configured"
 STATES = ("failed", "pending", "delivered", "skipped")
+
+Clock = Callable[[], datetime]
 
 
 class Sender(Protocol):
@@ -92,33 +99,31 @@ def relay(
     engine: Engine,
     bus: StationBus | None,
     sender: Sender | None,
-    now: datetime,
+    now: datetime | Clock,
     *,
     notification_ids: list[str] | None = None,
     limit: int = 200,
 ) -> RelayReport:
-    """Deliver what is due (or just the given ids, if they are due), a few rows per lease.
+    """Deliver what is due (or just the given ids, if they are due), one leased row at a time.
 
-    Rows are claimed CLAIM_BATCH at a time: each webhook may take up to 5 s, and
-    a batch must finish well inside its lease, or another worker would take the
-    same rows again.
+    `now` is a clock (`utcnow` in the guard), read at each claim and each send; a fixed
+    datetime runs the whole pass at that moment (tests that move time by hand).
     """
+    clock: Clock = now if callable(now) else lambda: now
     report = RelayReport()
     while report.claimed < limit:
-        claimed = _claim(engine, now, notification_ids, min(CLAIM_BATCH, limit - report.claimed))
+        claimed = _claim(engine, clock(), notification_ids, 1)
         if not claimed:
             break
-        for row in claimed:
-            _deliver_one(engine, bus, sender, now, row, report)
-        if len(claimed) < CLAIM_BATCH:
-            break
+        _deliver_one(engine, bus, sender, clock, claimed[0], report)
     return report
 
 
 def _deliver_one(
-    engine: Engine, bus: StationBus | None, sender: Sender | None, now: datetime, row, report: RelayReport
+    engine: Engine, bus: StationBus | None, sender: Sender | None, clock: Clock, row, report: RelayReport
 ) -> None:
     body = orjson.dumps(row.body)
+    now = clock()
     changes: dict = {}
     published = row.published_at is not None or row.station_id is None
     tried = not published and bus is not None
@@ -135,6 +140,7 @@ def _deliver_one(
     delivered = row.delivered_at is not None or skipped
     error = None
     if not delivered:
+        now = clock()  # signed as it leaves, not when the pass began
         outcome = sender.send(row.notification_id, body, int(now.timestamp()))
         tried, delivered, error = True, outcome.ok, outcome.error
         if delivered:
@@ -157,7 +163,16 @@ def _deliver_one(
             changes["next_attempt_at"] = now + backoff(attempts)
             report.retrying += 1
     with engine.begin() as conn:
-        conn.execute(outbox_t.update().where(outbox_t.c.id == row.id).values(**changes))
+        # Only while the lease is still ours: a worker frozen past it (SIGSTOP, a VM pause) must
+        # not write over the outcome of the worker that took the row after it.
+        kept = conn.execute(
+            outbox_t.update()
+            .where(outbox_t.c.id == row.id, outbox_t.c.next_attempt_at == row.next_attempt_at)
+            .values(**changes)
+        ).rowcount
+    if not kept:
+        log.warning("notification %s: lease lost while delivering; its new holder records it", row.notification_id)
+        return
     metrics.relayed(row, changes, sent=sender is not None)  # deliveries ok/failed, latency, gave up
 
 
@@ -186,9 +201,18 @@ def _view(row) -> dict:
     }
 
 
-def list_notifications(engine: Engine, state: str, limit: int, cursor: str | None) -> dict:
-    """Notifications by state: `failed` (gave up), `pending` (still due), `delivered`, or `skipped`."""
-    query = sa.select(outbox_t)
+def _of_stores(query, stores: frozenset[str] | None):
+    """A store-limited key sees its stores' notifications only; one with no store, none."""
+    return query if stores is None else query.where(outbox_t.c.store_id.in_(sorted(stores)))
+
+
+def list_notifications(
+    engine: Engine, state: str, limit: int, cursor: str | None, stores: frozenset[str] | None = None
+) -> dict:
+    """Notifications by state: `failed` (gave up), `pending` (still due), `delivered`, or `skipped`.
+
+    `stores`: the caller's stores (None: every store)."""
+    query = _of_stores(sa.select(outbox_t), stores)
     if state == "failed":
         query = query.where(outbox_t.c.failed_at.is_not(None))
     elif state == "pending":
@@ -199,10 +223,7 @@ def list_notifications(engine: Engine, state: str, limit: int, cursor: str | Non
         query = query.where(done, sent)
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        # ASCII only: str.isdigit() also accepts "²", which int() refuses (a 500).
-        if not (last_id.isascii() and last_id.isdigit()):
-            raise ValidationFailed([problem("cursor", "not a cursor this guard issued")])
-        query = query.where(outbox_t.c.id > int(last_id))
+        query = query.where(outbox_t.c.id > cursor_row_id(last_id))
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(outbox_t.c.id).limit(limit + 1)).all()
     more = len(rows) > limit
@@ -210,9 +231,12 @@ def list_notifications(engine: Engine, state: str, limit: int, cursor: str | Non
     return {"items": [_view(row) for row in rows], "next_cursor": encode_cursor(str(rows[-1].id)) if more else None}
 
 
-def retry_failed(engine: Engine, now: datetime, notification_id: str | None = None) -> list[str]:
-    """Put failed notifications back in line (one, or all); returns their ids."""
-    query = sa.select(outbox_t.c.id, outbox_t.c.notification_id).where(outbox_t.c.failed_at.is_not(None))
+def retry_failed(
+    engine: Engine, now: datetime, notification_id: str | None = None, stores: frozenset[str] | None = None
+) -> list[str]:
+    """Put failed notifications back in line (one, or all of the caller's stores); returns their ids."""
+    query = _of_stores(sa.select(outbox_t.c.id, outbox_t.c.notification_id), stores)
+    query = query.where(outbox_t.c.failed_at.is_not(None))
     if notification_id is not None:
         query = query.where(outbox_t.c.notification_id == notification_id)
     with engine.begin() as conn:

@@ -18,7 +18,7 @@ from guard.services.store import load_states
 from tests.conftest import scratch_postgres
 
 T = datetime(2026, 11, 10, 16, 0, tzinfo=UTC)
-BEFORE = "aliexpress_sync"  # the revision before the re-derivation
+BEFORE = "0002"  # the schema the guard ran before v1.1: its rows are what the upgrade meets
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -138,10 +138,10 @@ def test_fund_processing_becomes_a_settlement_and_its_waiver_goes(old_database):
         "risk": "cleared",
         "cancellation": "none",
         "settlement": "processing",
-        "shipping_notice": "recorded",
     }
+    assert fp.parcels["1"].notice.status == "recorded"  # the notice is parcel 1's now
     assert fp.facts["settlement"].event_id == "e3" and fp.facts["payment"].event_id == "e1"
-    assert evaluate(fp.facts, t3, waivers=fp.waivers).codes == ["FUNDS_IN_SETTLEMENT"]
+    assert evaluate(fp.parcel_facts("1"), t3, waivers=fp.waivers).codes == ["FUNDS_IN_SETTLEMENT"]
     assert waivers == [("plain-1", "p1")]
     assert states["plain-1"].facts["payment"].status == "processing"
 
@@ -167,5 +167,5 @@ def test_in_issue_becomes_a_dispute_and_the_held_order_is_rechecked_now(old_data
         "dispute": "open",
         "settlement": "none",
     }
-    assert evaluate(state.facts, T).codes == ["DISPUTE_OPEN", "SHIPPING_NOTICE_MISSING"]
+    assert evaluate(state.parcel_facts("1"), T).codes == ["DISPUTE_OPEN", "SHIPPING_NOTICE_MISSING"]
     assert recheck_at <= datetime.now(UTC) and recheck_at >= before - timedelta(seconds=1)

@@ -197,7 +197,7 @@ def test_export_streams_every_hold_as_csv_with_progress_on_stderr(guard, cli):
     assert [row["order_id"] for row in rows[:3]] == ["x-00000", "x-00001", "x-00002"]  # oldest first
     assert rows[-1]["order_id"] == "b-00006"
     assert rows[0]["reasons"] == "PAYMENT_PROCESSING" and rows[0]["state"] == "held"
-    assert text.startswith("order_id,state,") and text.count("\r\n") == 1 + 2345 + 7
+    assert text.startswith("order_id,parcel_id,state,") and text.count("\r\n") == 1 + 2345 + 7
     assert "2,352" in done.stderr.decode()  # the progress bar's label, on stderr only
     assert "exporting" not in text
 

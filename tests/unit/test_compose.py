@@ -87,7 +87,9 @@ def depends(spec: dict) -> dict[str, str]:
 
 def test_it_runs_postgres_redis_a_migration_the_api_a_worker_and_beat():
     assert {"postgres", "redis", "migrate", "api", "worker", "beat"} <= set(SERVICES)
-    assert set(guard_services()) == {"migrate", "api", "worker", "beat"}
+    assert set(guard_services()) == {"migrate", "api", "api-2", "worker", "beat"}
+    # Without a profile, one API node: the second and its load balancer are the scale example.
+    assert {name for name, spec in SERVICES.items() if spec.get("profiles")} == {"api-2", "lb"}
 
 
 @pytest.mark.parametrize("name", ["postgres", "redis"])
@@ -113,7 +115,7 @@ def test_the_dockerfile_runs_guard_as_a_non_root_user_from_a_slim_image_without_
 # --- commands ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["migrate", "api", "worker", "beat"])
+@pytest.mark.parametrize("name", ["migrate", "api", "api-2", "worker", "beat"])
 def test_every_guard_service_runs_a_real_guard_command(name):
     ctx = parse_guard_command(command_of(SERVICES[name]))
     assert ctx.command.name in {"upgrade", "serve", "worker"}
@@ -123,7 +125,7 @@ def test_the_migration_runs_once_before_the_api_and_the_workers():
     assert command_of(SERVICES["migrate"]) == ["db", "upgrade"]
     assert str(SERVICES["migrate"].get("restart", "no")) == "no"
     assert depends(SERVICES["migrate"]).get("postgres") == "service_healthy"
-    for name in ("api", "worker", "beat"):
+    for name in ("api", "api-2", "worker", "beat"):
         deps = depends(SERVICES[name])
         assert deps.get("migrate") == "service_completed_successfully", name
         assert deps.get("postgres") == "service_healthy" and deps.get("redis") == "service_healthy", name
@@ -151,6 +153,56 @@ def test_the_api_runs_several_workers_and_publishes_the_port_it_listens_on():
     assert f":{params['port']}/readyz" in " ".join(spec["healthcheck"]["test"])
 
 
+# --- two API nodes (the scale profile) -----------------------------------------------------
+
+
+def lb_conf() -> str:
+    [config] = SERVICES["lb"]["configs"]
+    return resolve(COMPOSE["configs"][config["source"]]["content"])
+
+
+def test_the_second_api_node_runs_exactly_as_the_first_on_its_own_host_port():
+    first, second = SERVICES["api"], SERVICES["api-2"]
+    assert command_of(second) == command_of(first)
+    assert environment_of(second) == environment_of(first)
+    assert second["healthcheck"] == first["healthcheck"]
+    host_ports = [resolve(port).split(":")[0] for name in ("api", "api-2", "lb") for port in SERVICES[name]["ports"]]
+    assert len(set(host_ports)) == 3
+
+
+def test_the_load_balancer_spreads_over_both_nodes_and_lets_streams_through():
+    from guard.api.stations import KEEPALIVE_S
+
+    conf = lb_conf()
+    port = parse_guard_command(command_of(SERVICES["api"])).params["port"]
+    assert re.findall(r"^\s*server (\S+?):(\d+)", conf, flags=re.MULTILINE) == [
+        ("api", str(port)),
+        ("api-2", str(port)),
+    ]
+    assert "sticky" not in conf and "ip_hash" not in conf and "hash " not in conf  # no sticky sessions needed
+    assert re.search(r"proxy_buffering off;", conf)  # a stream's events are not held back
+    read_timeout = int(re.search(r"proxy_read_timeout (\d+)s;", conf).group(1))
+    assert read_timeout > KEEPALIVE_S
+    body_limit = int(re.search(r"client_max_body_size (\d+)m;", conf).group(1))
+    assert body_limit * 1024 * 1024 >= Settings.model_fields["max_body_bytes"].default  # 413 is the guard's to give
+    listen = re.search(r"listen (\d+);", conf).group(1)
+    assert any(resolve(p).endswith(f":{listen}") for p in SERVICES["lb"]["ports"])
+    assert set(depends(SERVICES["lb"])) == {"api", "api-2"}
+
+
+def test_postgres_has_connections_for_both_api_nodes_and_the_workers():
+    # docs/operations.md: each API process keeps up to 2.5 pools, each worker process 1.5.
+    api = Settings(
+        _env_file=None,
+        **{k[6:].lower(): v for k, v in environment_of(SERVICES["api"]).items() if k.startswith("GUARD_")},
+    )
+    api_processes = 2 * int(environment_of(SERVICES["api"])["GUARD_WORKERS"])
+    worker_processes = int(parse_guard_command(command_of(SERVICES["worker"])).params["concurrency"]) + 1  # + beat
+    needed = (api_processes * 2.5 + worker_processes * 1.5) * api.db_pool_size
+    max_connections = int(re.search(r"max_connections=(\d+)", " ".join(SERVICES["postgres"]["command"])).group(1))
+    assert needed <= max_connections, (needed, max_connections)
+
+
 @pytest.mark.parametrize("name", ["worker", "beat"])
 def test_worker_metrics_ports_are_exposed_and_checked(name):
     spec = SERVICES[name]
@@ -162,7 +214,7 @@ def test_worker_metrics_ports_are_exposed_and_checked(name):
 # --- settings -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["migrate", "api", "worker", "beat"])
+@pytest.mark.parametrize("name", ["migrate", "api", "api-2", "worker", "beat"])
 def test_every_guard_variable_is_a_setting_and_production_accepts_the_whole(name):
     env = environment_of(SERVICES[name])
     fields = {f"GUARD_{field.upper()}" for field in Settings.model_fields}
