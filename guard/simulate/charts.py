@@ -235,6 +235,14 @@ def _day_chart(floor: Floor) -> Figure:
     return figure
 
 
+def _stacked(ax, samples: list, series: dict[str, list[int]], colours: list[str]) -> None:
+    """One sample series per label, stacked over the day's hours."""
+    ax.stackplot(
+        [s.minute / 60 for s in samples], *series.values(), labels=list(series), colors=colours, alpha=0.9, lw=0
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
 def _reason_order(counts: Counter) -> list[str]:
     return [code for code in REASON_COLOURS if counts.get(code)] + sorted(
         code for code in counts if code not in REASON_COLOURS and counts[code]
@@ -251,15 +259,8 @@ def _holds_chart(floor: Floor) -> Figure:
     figure = _figure(9, 3.0)
     ax = figure.subplots()
     if samples and codes:
-        ax.stackplot(
-            [s.minute / 60 for s in samples],
-            *[[s.held_by_reason.get(code, 0) for s in samples] for code in codes],
-            labels=[reason_name(code) for code in codes],
-            colors=[REASON_COLOURS.get(code, GREY) for code in codes],
-            alpha=0.9,
-            lw=0,
-        )
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        series = {reason_name(code): [s.held_by_reason.get(code, 0) for s in samples] for code in codes}
+        _stacked(ax, samples, series, [REASON_COLOURS.get(code, GREY) for code in codes])
     ax.set_ylabel("parcels on the hold shelf")
     ax.set_title("The hold queue over the day, by first reason (GET /v1/holds?state=held)")
     _integer_axis(ax.yaxis)
@@ -311,15 +312,8 @@ def _overdue_chart(floor: Floor) -> Figure:
         if any(s.overdue_by_cause.get(cause) for s in samples) or any(c == cause for _, c in escalations)
     ]
     if samples and causes:
-        top.stackplot(
-            [s.minute / 60 for s in samples],
-            *[[s.overdue_by_cause.get(cause, 0) for s in samples] for cause in causes],
-            labels=causes,
-            colors=[CAUSE_COLOURS[cause] for cause in causes],
-            alpha=0.9,
-            lw=0,
-        )
-        top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        series = {cause: [s.overdue_by_cause.get(cause, 0) for s in samples] for cause in causes}
+        _stacked(top, samples, series, [CAUSE_COLOURS[cause] for cause in causes])
     top.set_ylabel("overdue now")
     top.set_title("Overdue escalations: holds a supervisor must look at, by why they are overdue")
     _integer_axis(top.yaxis)

@@ -132,7 +132,7 @@ code {{ font-size: .85em; }}
 {_card(floor["dropped_at_wave"], "dropped at the wave: closed")}
 {_card(s["labels"], "labels printed")}
 {_card(s["holds"], "parcels put on the hold shelf")}
-{_card(s["releases"], "released and labelled")}
+{_card(s["releases"], "released from the shelf")}
 {_card(s["blocks"], "blocked: back to stock")}
 {_card(s["still_on_shelf"], "still on the shelf at the end")}
 {_card(floor["handovers_refused"], "pulled at hand-over")}
@@ -201,12 +201,13 @@ def _comparison_table(s: dict[str, Any]) -> str:
 
 def _how_to_read(s: dict[str, Any]) -> str:
     p = s["parameters"]
-    pickups = ", ".join(f"{hour:02.0f}:{(hour % 1) * 60:02.0f}" for hour in p["pickup_hours"])
+    pickups = ", ".join(f"{int(hour):02d}:{round(hour % 1 * 60):02d}" for hour in p["pickup_hours"])
+    low, high = p["pack_rate_per_hour"]
     return f"""<div class="howto">
 <h2>How to read this</h2>
 <p><b>One day, three kinds of warehouse.</b> Every warehouse meets the same orders with the same draws — when
 each card payment clears, when risk control would find each order risky, when each buyer would ask to cancel, how
-late each status reaches the seller — and the same floor: packers at {show(p["pack_rate_per_hour"])} parcels an hour,
+late each status reaches the seller — and the same floor: packers at {low:g}–{high:g} parcels an hour,
 waves every {p["wave_every_minutes"]} minutes, carrier pick-ups at {pickups}. What happens to an order still differs:
 risk control closes an order only while its notice is not recorded, and each warehouse records it at its own moment.</p>
 <ul>

@@ -141,7 +141,7 @@ def summarize(guard: Floor, compared: dict[str, Any]) -> dict[str, Any]:
     parcels = list(guard.parcels.values())
     left = [parcel for parcel in parcels if parcel.left_at is not None]
     shelved = [parcel for parcel in parcels if parcel.shelved_at is not None]
-    released = [parcel for parcel in shelved if parcel.labelled_at is not None]
+    released = [parcel for parcel in shelved if parcel.returned_at is None and parcel.order.index not in guard.shelf]
     returned = [parcel for parcel in parcels if parcel.returned_at is not None]
     on_shelf = list(guard.shelf.values())
     hours = sorted(parcel.shelf_minutes / 60 for parcel in shelved)

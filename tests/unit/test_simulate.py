@@ -192,3 +192,16 @@ def test_a_running_guard_needs_a_key(tmp_path):
     )
     assert result.exit_code != 0
     assert "--key" in result.output
+
+
+def test_matplotlib_is_an_extra_the_production_image_leaves_out():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not any(dep.startswith("matplotlib") for dep in project["dependencies"])
+    assert any(dep.startswith("matplotlib") for dep in project["optional-dependencies"]["simulate"])
+    assert any(dep.startswith("matplotlib") for dep in project["optional-dependencies"]["dev"])
+    installs = [line for line in (root / "Dockerfile").read_text().splitlines() if "pip install" in line]
+    assert installs and not any("simulate" in line or "matplotlib" in line for line in installs)
