@@ -177,7 +177,7 @@ class Floor:
                         self._place(parcel, SHELF, minute, False)
             if minute in pickups:
                 self._pickup(minute)
-            if minute in self.batches and policy.notice_timing == "daily_batch":
+            if minute in self.batches and self._left_undeclared:
                 for parcel in self._left_undeclared:
                     platform.request_notice(parcel.order.index, minute + parcel.order.erp_lag)
                 self._left_undeclared = []
@@ -270,12 +270,12 @@ class Floor:
         self._place(parcel, outcome, minute, False)
 
     def _pickup(self, minute: int) -> None:
-        on_pickup = self.policy.notice_timing == "on_pickup"
+        timing = self.policy.notice_timing
         for parcel in self.sealed:
             parcel.state, parcel.left_at = LEFT, minute
-            if on_pickup:
+            if timing == "on_pickup":
                 self.platform.request_notice(parcel.order.index, minute + parcel.order.erp_lag)
-            else:
+            elif timing == "daily_batch":
                 self._left_undeclared.append(parcel)
         self.sealed = []
 

@@ -45,7 +45,7 @@ def _card(value: Any, label: str, tone: str = "") -> str:
 
 
 def _money(value: float, currency: str) -> str:
-    return f"{value:,.0f} {currency}"
+    return f"{value:,.0f} {currency}" if abs(value) >= 100 or value == 0 else f"{value:,.2f} {currency}"
 
 
 def _page(run: DayRun, summary: dict[str, Any], charts: dict[str, str]) -> str:
@@ -153,7 +153,12 @@ the wave and the station.</p>
 <h2>Time on the shelf</h2>
 <p>Median {_hours(shelf["hours_median"])}, 90th percentile {_hours(shelf["hours_p90"])}, longest
 {_hours(shelf["hours_max"])}; {guard["shelf_parcel_hours"]:,} parcel-hours in all, and
-{guard["extra_handling_minutes"]:,} minutes of extra handling (shelf in and out, re-scans, pulls).</p>
+{guard["extra_handling_minutes"]:,} minutes of extra handling (shelf in and out, re-scans, pulls): worth
+{_money(guard["cost_by_item"]["shelf_value"], currency)} and {
+        _money(guard["cost_by_item"]["handling_value"], currency)
+    };
+{guard["declared_not_collected"]:,} notices recorded for parcels still here {p.declared_idle_hours:g} hours later,
+{_money(guard["cost_by_item"]["declared_not_collected_value"], currency)}.</p>
 <figure>{charts["shelf"]}</figure>
 
 <h2>Overdue escalations</h2>

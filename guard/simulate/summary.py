@@ -70,11 +70,11 @@ def figures(floor: Floor) -> dict[str, Any]:
         + parcel.pulls * p.pull_minutes
         for parcel in parcels
     )
-    cost = (
-        shelf_hours * p.shelf_cost_per_parcel_hour
-        + handling / 60 * p.labour_cost_per_hour
-        + declared_idle * p.declared_idle_cost
-    )
+    costs = {
+        "shelf_value": money(shelf_hours * p.shelf_cost_per_parcel_hour),
+        "handling_value": money(handling / 60 * p.labour_cost_per_hour),
+        "declared_not_collected_value": money(declared_idle * p.declared_idle_cost),
+    }
     causes = Counter(truth[parcel.order.index].cause for parcel in gone)
     return {
         "lost_parcels": len(gone),
@@ -83,7 +83,8 @@ def figures(floor: Floor) -> dict[str, Any]:
         "shelf_parcel_hours": round(shelf_hours, 1),
         "extra_handling_minutes": round(handling, 1),
         "declared_not_collected": declared_idle,
-        "cost_value": money(cost),
+        "cost_value": money(sum(costs.values())),
+        "cost_by_item": costs,
         "shipped": sum(1 for parcel in parcels if parcel.left_at is not None),
         "lost_by_cause": {cause: causes.get(cause, 0) for cause in CAUSES},
         "closed_by_platform": sum(1 for t in truth if t.closed_at is not None),

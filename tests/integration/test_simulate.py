@@ -77,6 +77,9 @@ def test_the_summary_keeps_its_fields_and_adds_the_comparison_in_one_currency(fi
     assert erp["by_notice_timing"]["on_pickup"]["lost_value"] == erp["lost_value"]  # the default timing
     expected = ("shelf_parcel_hours", "extra_handling_minutes", "declared_not_collected", "cost_value")
     assert set(expected) <= guard.keys()
+    # Each cost in money too; the total is their sum.
+    assert set(guard["cost_by_item"]) == {"shelf_value", "handling_value", "declared_not_collected_value"}
+    assert guard["cost_value"] == pytest.approx(sum(guard["cost_by_item"].values()), abs=0.02)
     assert guard["lost_parcels"] == summary["lost_with_guard"]
     assert erp["lost_parcels"] == summary["lost_without_guard"]
     assert summary["headline"]["saved_value"] == pytest.approx(erp["lost_value"] - guard["lost_value"], abs=0.01)
@@ -117,7 +120,8 @@ def test_the_report_is_one_self_contained_page_with_the_comparison_and_how_to_re
     assert page.count("<svg") >= 5
     for heading in ("How to read this", "What the guard cannot prevent", "The hold queue", "Time on the shelf"):
         assert heading in page
-    assert f"{summary['headline']['saved_value']:,.0f} CNY" in page
+    saved = summary["headline"]["saved_value"]
+    assert (f"{saved:,.0f} CNY" if abs(saved) >= 100 else f"{saved:,.2f} CNY") in page  # the headline
     assert "source of the default" in page
     # No CDN, no scripts: it opens from a file, offline.
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
