@@ -26,6 +26,12 @@ CAUSE_NAMES = {
     CANCELLED: "cancelled by the buyer",
     REFUNDED: "refund agreed after the notice",
 }
+TIMING_WORDS = {
+    "on_tracking": "on the tracking number",
+    "on_print": "at the print",
+    "on_pickup": "at the pick-up",
+    "daily_batch": "in a daily batch",
+}
 e = html.escape
 
 
@@ -55,7 +61,7 @@ def _page(run: DayRun, summary: dict[str, Any], charts: dict[str, str]) -> str:
     erp = s["baselines"]["erp_awaiting_shipment"]
     timeline = Timeline.on_day(p.day)
     peak_at = timeline.at(shelf["peak_at_minute"]).strftime("%H:%M %d %b") if shelf["peak_at_minute"] else "–"
-    timing = erp["notice_timing"].replace("_", " ")
+    timing = TIMING_WORDS.get(erp["notice_timing"], erp["notice_timing"])
     causes = ", ".join(f"{count:,} {CAUSE_NAMES[cause]}" for cause, count in erp["lost_by_cause"].items() if count)
     preventable = sum(count for reason, count in guard["lost_by_reason"].items() if reason not in UNPREVENTABLE)
     guard_losses = ", ".join(f"{count:,} {reason}" for reason, count in guard["lost_by_reason"].items() if count)
@@ -101,7 +107,7 @@ code {{ font-size: .85em; }}
 {
         _card(
             _money(head["saved_value"], currency),
-            f"saved against a typical ERP (notice on {timing})",
+            f"saved against a typical ERP (notice {timing})",
             "good" if head["saved_value"] > 0 else "bad",
         )
     }
@@ -114,7 +120,7 @@ code {{ font-size: .85em; }}
         )
     }
 </div>
-<p>A typical ERP, recording the notice on {e(timing)}, shipped {erp["shipped"]:,} parcels and lost
+<p>A typical ERP, recording the notice {e(timing)}, shipped {erp["shipped"]:,} parcels and lost
 {erp["lost_parcels"]:,} of them ({_money(erp["lost_value"], currency)}: {e(causes) or "none"}). Through the guard,
 {s["shipped_with_guard"]:,} left and {guard["lost_parcels"]:,} were lost ({_money(guard["lost_value"], currency)}{
         ": " + e(guard_losses) if guard_losses else ""
