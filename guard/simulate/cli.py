@@ -64,7 +64,16 @@ def register(main: click.Group) -> None:
         metavar="NAME=VALUE",
         help="change a parameter of the day (repeat); see --parameters",
     )
-    @click.option("--parameters", "list_parameters", is_flag=True, help="list the parameters and their defaults")
+    @click.option(
+        "--sweep",
+        "sweep_text",
+        default=None,
+        metavar="NAME=V1,V2,...",
+        help="play the day once per value of one parameter; the report adds a table and a chart",
+    )
+    @click.option(
+        "--parameters", "list_parameters", is_flag=True, help="list every parameter, its default and its source"
+    )
     @click.option("--quiet", is_flag=True, help="no progress lines")
     def simulate(
         orders: int | None,
@@ -75,30 +84,38 @@ def register(main: click.Group) -> None:
         embedded: bool,
         threads: int,
         settings: tuple[str, ...],
+        sweep_text: str | None,
         list_parameters: bool,
         quiet: bool,
     ) -> None:
-        """Replay a simulated Double 11 against the guard and report what it saved.
+        """Play a simulated Double 11 through typical warehouses and through the guard; report
+        what each lost, in money, and what the guard's way of working cost.
 
-        Tens of thousands of orders on the midnight-spike curve, payments that stay
-        "processing" for hours, risk reviews and closures, cancellations, late tracking
-        numbers, failing freight deductions and lagging platform data — compressed into
-        minutes. Packers scan parcels off the line, holds wait on the shelf, released ones
-        go back. The report compares the parcels a naive warehouse would have lost with
-        those lost through the guard.
+        Tens of thousands of orders on the midnight-spike curve, card payments unconfirmed for
+        hours, risk reviews and closures, cancellations, late tracking numbers, failing freight
+        deductions and lagging platform data. The same day is played by a naive warehouse, by
+        a typical ERP (recording the notice on tracking, at print, at pick-up or in a daily
+        batch) and by the same ERP working through the guard over its API.
 
         Without --url or --key, a throwaway guard runs on a temporary SQLite file with
         the simulation's clock, and nothing else needs to be running.
         """
-        from guard.simulate.params import Parameters, describe
+        from guard.simulate.charts import MatplotlibMissing, require_matplotlib
+        from guard.simulate.params import Parameters, describe, sweepable
         from guard.simulate.replay import ReplayError
-        from guard.simulate.run import DEFAULT_URL, Target
+        from guard.simulate.run import DEFAULT_URL, Sweep, Target
         from guard.simulate.run import simulate as run
 
         if list_parameters:
-            for name, default, doc in describe():
-                click.echo(f"{name} = {default}\n    {doc}" if doc else f"{name} = {default}")
+            for d in describe():
+                click.echo(f"{d.name} = {d.default}\n    {d.text}")
+                if d.source:
+                    click.echo(f"    source: {d.source}")
             return
+        try:
+            require_matplotlib()  # before a replay of many minutes, not after it
+        except MatplotlibMissing as exc:
+            raise click.ClickException(str(exc)) from None
         if embedded and (url or key):
             raise click.UsageError("--embedded makes its own guard and key; leave out --url and --key")
         if url or key:  # a running guard
@@ -119,24 +136,42 @@ def register(main: click.Group) -> None:
             params = Parameters().with_overrides(overrides)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--set") from None
+        sweep = None
+        if sweep_text is not None:
+            name, sep, values = sweep_text.partition("=")
+            name = name.strip()
+            if not sep or not sweepable(name) or not values.strip():
+                raise click.BadParameter(
+                    f"{sweep_text!r}: use NAME=V1,V2,... with a parameter that takes one value (see --parameters)",
+                    param_hint="--sweep",
+                )
+            sweep = Sweep(name, tuple(value.strip() for value in values.split(",")))
+            for value in sweep.values:  # every value checked before the first run
+                try:
+                    params.with_overrides({name: value})
+                except ValueError as exc:
+                    raise click.BadParameter(str(exc), param_hint="--sweep") from None
 
         def progress(line: str) -> None:
             if not quiet:
                 click.echo(line, err=True)
 
         try:
-            result = run(params, out, Target(url, key), threads=threads, progress=progress)
+            result = run(params, out, Target(url, key), threads=threads, sweep=sweep, progress=progress)
         except ReplayError as exc:
             raise click.ClickException(str(exc)) from None
         s = result.summary
+        erp, guard, head, currency = s["baselines"]["erp_awaiting_shipment"], s["guard"], s["headline"], s["currency"]
         click.echo(
-            f"{s['orders']:,} orders, seed {s['seed']}: lost without the guard {s['lost_without_guard']:,}, "
-            f"with the guard {s['lost_with_guard']:,}"
+            f"{s['orders']:,} orders, seed {s['seed']}: a typical ERP (notice {erp['notice_timing']}) lost "
+            f"{erp['lost_parcels']:,} parcels ({erp['lost_value']:,.0f} {currency}); through the guard "
+            f"{guard['lost_parcels']:,} ({guard['lost_value']:,.0f} {currency}), at a cost of "
+            f"{guard['cost_value']:,.0f} {currency}; saved {head['saved_value']:,.0f} {currency}"
         )
         click.echo(
             f"labels {s['labels']:,}, holds {s['holds']:,}, released {s['releases']:,}, "
             f"blocked {s['blocks']:,}, still on the shelf {s['still_on_shelf']:,}, "
-            f"overdue escalations {s['overdue_escalations']:,} ({s['run']['wall_seconds']:.0f} s)"
+            f"overdue escalations {s['overdue_escalations']:,} ({s['run']['total_seconds']:.0f} s)"
         )
         click.echo(f"report: {result.report}")
         click.echo(f"summary: {result.summary_path}")

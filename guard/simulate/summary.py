@@ -1,9 +1,11 @@
-"""What a replay comes to: the losses with and without the guard, and the floor's counts.
+"""What a day comes to, for each warehouse: parcels and money lost, deadlines missed, and what
+the guard's way of working costs (summary.json).
 
-Losses are judged against the drawn day's truth, not against what the guard said:
-a parcel is lost when it left the warehouse for an order the platform then closed
-(or had already closed) and refunded — which, by the seed's rule, happens only to
-orders with no shipping notice recorded.
+A warehouse loses a parcel when it handed the parcel to the carrier and the platform closed
+its order — before it left (the warehouse had not heard) or after (risk control closing an
+order whose notice was not recorded yet, or a refund agreed after the notice). The loss is
+the goods' cost and the outbound freight. Judged against each warehouse's own day: the same
+draws, but the closures its own notices let happen.
 """
 
 from __future__ import annotations
@@ -12,70 +14,193 @@ import statistics
 from collections import Counter
 from typing import Any
 
-from guard.simulate.replay import Outcome, Parcel
-from guard.simulate.world import CANCELLED, PAYMENT_FAILED, RISK_CLOSED
+from guard.simulate.floor import Floor, Parcel
+from guard.simulate.params import NOTICE_TIMINGS
+from guard.simulate.platform import CAUSES, REFUNDED
+from guard.simulate.replay import GuardPolicy
 
-CAUSES = (RISK_CLOSED, PAYMENT_FAILED, CANCELLED)
+# Why a parcel shipped through the guard was lost anyway (what the guard could not see).
+NOTICE_NOT_RECORDED = "notice reported recorded, never recorded"
+NOT_SCANNED = "not scanned at hand-over"
+AFTER_SCAN = "closed or refunded after the hand-over scan"
+NOT_YET_HEARD = "closure not yet heard at the hand-over scan"
+GUARD_LOSS_REASONS = (AFTER_SCAN, NOT_YET_HEARD, NOT_SCANNED, NOTICE_NOT_RECORDED)
+# What no check in the warehouse can prevent (the others are ways of not following the guard).
+UNPREVENTABLE = frozenset({AFTER_SCAN, NOT_YET_HEARD})
 
 
-def shelf_hours(parcel: Parcel, horizon: int) -> float | None:
-    """First time on the hold shelf to last time off it (or the end of the replay)."""
-    if parcel.shelved_at is None:
-        return None
-    end = parcel.off_shelf_at if not parcel.on_shelf and parcel.off_shelf_at is not None else horizon
-    return (end - parcel.shelved_at) / 60
+def money(value: float) -> float:
+    return round(value, 2)
 
 
-def summarize(outcome: Outcome) -> dict[str, Any]:
-    day, p, tally = outcome.day, outcome.day.params, outcome.tally
-    horizon = p.horizon_minutes
-    packed = [order for order in day.orders if order.packed_at is not None]
-    parcels = list(outcome.parcels.values())
-
-    # Without the guard: every packed parcel leaves as soon as it is packed.
-    lost_without = [order for order in packed if order.ends_closed]
-    # With it: only what passed the hand-over scan left.
-    left = [parcel for parcel in parcels if parcel.left_at is not None]
-    lost_with = [parcel for parcel in left if parcel.order.ends_closed]
-    left_before_notice = [
-        parcel for parcel in left if parcel.order.notice_at is None or parcel.order.notice_at > parcel.left_at
+def lost(floor: Floor) -> list[Parcel]:
+    truth = floor.platform.truth
+    return [
+        parcel
+        for parcel in floor.parcels.values()
+        if parcel.left_at is not None and truth[parcel.order.index].closed_at is not None
     ]
 
+
+def figures(floor: Floor) -> dict[str, Any]:
+    """One warehouse's day in numbers (every warehouse is measured the same way)."""
+    p, truth = floor.p, floor.platform.truth
+    horizon = p.horizon_minutes
+    gone = lost(floor)
+    missed = 0
+    declared_idle = 0
+    idle_limit = p.declared_idle_hours * 60
+    for order in floor.day.orders:
+        t = truth[order.index]
+        if order.ship_by <= horizon and (t.closed_at is None or t.closed_at > order.ship_by):
+            if t.notice_at is None or t.notice_at > order.ship_by:
+                missed += 1
+        if t.notice_at is not None:
+            parcel = floor.parcels.get(order.index)
+            out = parcel.left_at if parcel is not None and parcel.left_at is not None else horizon
+            closed_in_time = t.closed_at is not None and t.closed_at <= t.notice_at + idle_limit
+            if out - t.notice_at > idle_limit and not closed_in_time:
+                declared_idle += 1
+    parcels = floor.parcels.values()
+    shelf_hours = sum(parcel.shelf_minutes for parcel in parcels) / 60
+    handling = sum(
+        parcel.shelvings * p.shelf_in_minutes
+        + parcel.taken_back * p.shelf_out_minutes
+        + max(0, parcel.scans - 1) * p.rescan_minutes
+        + parcel.pulls * p.pull_minutes
+        for parcel in parcels
+    )
+    costs = {
+        "shelf_value": money(shelf_hours * p.shelf_cost_per_parcel_hour),
+        "handling_value": money(handling / 60 * p.labour_cost_per_hour),
+        "declared_not_collected_value": money(declared_idle * p.declared_idle_cost),
+    }
+    causes = Counter(truth[parcel.order.index].cause for parcel in gone)
+    return {
+        "lost_parcels": len(gone),
+        "lost_value": money(sum(parcel.order.goods_value + parcel.order.freight_value for parcel in gone)),
+        "ship_by_missed": missed,
+        "shelf_parcel_hours": round(shelf_hours, 1),
+        "extra_handling_minutes": round(handling, 1),
+        "declared_not_collected": declared_idle,
+        "cost_value": money(sum(costs.values())),
+        "cost_by_item": costs,
+        "shipped": sum(1 for parcel in parcels if parcel.left_at is not None),
+        "lost_by_cause": {cause: causes.get(cause, 0) for cause in CAUSES},
+        "closed_by_platform": sum(1 for t in truth if t.closed_at is not None),
+    }
+
+
+def baselines(naive: Floor, erp: dict[str, Floor], timing: str) -> dict[str, Any]:
+    chosen = figures(erp[timing])
+    return {
+        "ship_when_packed": {**figures(naive), "notice_timing": naive.policy.notice_timing},
+        "erp_awaiting_shipment": {
+            **chosen,
+            "notice_timing": timing,
+            "by_notice_timing": {name: _short(figures(erp[name])) for name in NOTICE_TIMINGS if name in erp},
+        },
+    }
+
+
+def _short(full: dict[str, Any]) -> dict[str, Any]:
+    keep = (
+        "lost_parcels",
+        "lost_value",
+        "ship_by_missed",
+        "declared_not_collected",
+        "cost_value",
+        "closed_by_platform",
+    )
+    return {key: full[key] for key in keep}
+
+
+def why_lost(floor: Floor, parcel: Parcel) -> str:
+    """Why a parcel that went through the guard's warehouse was lost."""
+    t = floor.platform.truth[parcel.order.index]
+    bagged = parcel.bagged_at if parcel.bagged_at is not None else parcel.left_at
+    assert t.closed_at is not None and bagged is not None
+    if t.reported_recorded_at is not None and (t.notice_at is None or t.notice_at > bagged):
+        return NOTICE_NOT_RECORDED
+    if not parcel.scanned_at_handover:
+        return NOT_SCANNED
+    turned = t.settlement_at if t.cause == REFUNDED and t.settlement_at is not None else t.closed_at
+    return AFTER_SCAN if turned >= bagged else NOT_YET_HEARD
+
+
+def summarize(guard: Floor, compared: dict[str, Any]) -> dict[str, Any]:
+    """The whole summary: the guarded warehouse's day beside the baselines' figures (`baselines`)."""
+    p, policy = guard.p, guard.policy
+    assert isinstance(policy, GuardPolicy)
+    tally, horizon = policy.tally, p.horizon_minutes
+    realistic = compared["erp_awaiting_shipment"]
+    mine = figures(guard)
+    gone = lost(guard)
+    reasons = Counter(why_lost(guard, parcel) for parcel in gone)
+    mine["lost_by_reason"] = {reason: reasons.get(reason, 0) for reason in GUARD_LOSS_REASONS}
+
+    parcels = list(guard.parcels.values())
+    left = [parcel for parcel in parcels if parcel.left_at is not None]
     shelved = [parcel for parcel in parcels if parcel.shelved_at is not None]
-    released = [parcel for parcel in shelved if parcel.labelled_at is not None]
+    released = [parcel for parcel in shelved if parcel.returned_at is None and parcel.order.index not in guard.shelf]
     returned = [parcel for parcel in parcels if parcel.returned_at is not None]
-    on_shelf = [parcel for parcel in parcels if parcel.on_shelf]
-    hours = sorted(h for h in (shelf_hours(parcel, horizon) for parcel in shelved) if h is not None)
-    peak = max(outcome.samples, key=lambda s: sum(s.held_by_reason.values()), default=None)
+    on_shelf = list(guard.shelf.values())
+    hours = sorted(parcel.shelf_minutes / 60 for parcel in shelved)
+    peak = max(policy.samples, key=lambda s: sum(s.held_by_reason.values()), default=None)
     first_reasons = Counter(parcel.first_reasons[0] for parcel in shelved if parcel.first_reasons)
+    truth = guard.platform.truth
+    left_before_notice = [
+        parcel for parcel in left if (truth[parcel.order.index].notice_at or horizon + 1) > parcel.left_at
+    ]
 
     return {
         "orders": p.orders,
-        "lost_without_guard": len(lost_without),
-        "lost_with_guard": len(lost_with),
         "seed": p.seed,
-        "shipped_without_guard": len(packed),
+        "currency": p.currency,
+        "lost_without_guard": realistic["lost_parcels"],
+        "lost_with_guard": mine["lost_parcels"],
+        "headline": {
+            "baseline": f"erp_awaiting_shipment ({p.erp_notice_timing})",
+            "saved_value": money(realistic["lost_value"] - mine["lost_value"]),
+            "guard_cost_value": mine["cost_value"],
+            "baseline_cost_value": realistic["cost_value"],
+            "net_value": money(
+                realistic["lost_value"] + realistic["cost_value"] - mine["lost_value"] - mine["cost_value"]
+            ),
+        },
+        "baselines": compared,
+        "guard": mine,
+        "shipped_without_guard": realistic["shipped"],
         "shipped_with_guard": len(left),
         "labels": tally.labels,
         "holds": len(shelved),
         "releases": len(released),
         "blocks": len(returned),
         "still_on_shelf": len(on_shelf),
-        "overdue_escalations": len(outcome.escalations),
-        "lost_without_guard_by_cause": _by_cause(order.close_cause for order in lost_without),
-        "lost_with_guard_by_cause": _by_cause(parcel.order.close_cause for parcel in lost_with),
-        "closed_by_platform": sum(1 for order in day.orders if order.ends_closed),
+        "overdue_escalations": len(policy.escalations),
+        "lost_without_guard_by_cause": realistic["lost_by_cause"],
+        "lost_with_guard_by_cause": mine["lost_by_cause"],
+        "closed_by_platform": mine["closed_by_platform"],
         "floor": {
-            "packed": len(packed),
+            "packers": p.packer_count,
+            "picked": len(parcels),
+            "packed": sum(1 for parcel in parcels if parcel.packed_at is not None),
+            "wave_checks": tally.wave_checks,
+            "wave_ids_checked": tally.wave_ids,
+            "wave_verdicts": dict(tally.wave_verdicts),
+            "dropped_at_wave": len(guard.dropped_at_wave),
             "checks": tally.checks,
             "first_verdicts": dict(tally.verdicts),
             "labels": tally.labels,
+            "labels_outside_escrow": tally.labels_outside_escrow,
             "label_refusals": tally.label_refusals,
             "handovers": tally.handovers,
             "handovers_refused": tally.handovers_refused,
+            "handovers_not_labelled": tally.handovers_not_labelled,
+            "not_scanned_at_handover": tally.not_scanned,
             "left": len(left),
             "left_before_notice": len(left_before_notice),
-            "labelled_not_yet_left": sum(1 for parcel in parcels if parcel.docked),
+            "labelled_not_yet_left": sum(1 for parcel in parcels if parcel.state in ("bag", "sealed")),
             "manual_releases": tally.manual_releases,
             "manual_release_refusals": tally.manual_release_refusals,
             "blocked_at_first_scan": sum(1 for parcel in returned if parcel.shelved_at is None),
@@ -86,10 +211,10 @@ def summarize(outcome: Outcome) -> dict[str, Any]:
             "by_first_reason": dict(first_reasons.most_common()),
             "peak": sum(peak.held_by_reason.values()) if peak else 0,
             "peak_at_minute": peak.minute if peak else None,
-            "hours_median": _round(statistics.median(hours)) if hours else None,
-            "hours_p90": _round(hours[int(0.9 * (len(hours) - 1))]) if hours else None,
-            "hours_max": _round(hours[-1]) if hours else None,
-            "escalations_by_cause": dict(Counter(cause for _, cause in outcome.escalations).most_common()),
+            "hours_median": round(statistics.median(hours), 2) if hours else None,
+            "hours_p90": round(hours[int(0.9 * (len(hours) - 1))], 2) if hours else None,
+            "hours_max": round(hours[-1], 2) if hours else None,
+            "escalations_by_cause": dict(Counter(cause for _, cause in policy.escalations).most_common()),
         },
         "events": dict(tally.events),
         "guard_rechecks": tally.sweeps_rechecked,
@@ -97,10 +222,7 @@ def summarize(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _by_cause(causes) -> dict[str, int]:
-    counts = Counter(causes)
-    return {cause: counts.get(cause, 0) for cause in CAUSES}
-
-
-def _round(value: float) -> float:
-    return round(value, 2)
+def sweep_entry(name: str, value: Any, summary: dict[str, Any]) -> dict[str, Any]:
+    """One value of a sweep: the comparison's figures for the day run with it."""
+    keep = ("lost_without_guard", "lost_with_guard", "headline", "baselines", "guard")
+    return {"parameter": name, "value": value, **{key: summary[key] for key in keep}}

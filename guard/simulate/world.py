@@ -1,15 +1,14 @@
-"""The simulated day, drawn up front from the seed: each order's truth at the platform, the
-feed of facts the guard receives (in the order it receives them), and the packing line.
+"""The simulated day's draws: every order's fixed chances, drawn once from the seed.
 
 Pure: no I/O, no clock. Times are minutes after 00:00 of the simulated day, Beijing time.
 
-The platform follows the seed notice. Risk control closes and refunds only orders that
-are still unshipped, and "unshipped" means no shipping notice recorded; the ERP can
-record the notice (AliExpress `fulfill`) only while the order is awaiting shipment —
-not while the payment is processing, the order is in risk review or a cancellation is
-pending. So an order either gets its notice or is closed, never both, and whether it is
-closed does not depend on when the warehouse ships it. That lets one drawn day be
-replayed twice: once by a naive warehouse that ships what it packs, once through the guard.
+An order's draws say what *could* happen to it — when its card payment clears, when
+risk control would find it risky, when its buyer would ask to cancel, how late each of
+its status changes reaches the seller, what its goods cost — not what does happen.
+What does happen depends on the warehouse: risk control closes an order only if its
+notice is not recorded by then, and each warehouse records the notice at its own moment
+(`platform.Platform` plays the day for one warehouse). Every warehouse in the comparison
+reads the same draws, so they meet the same day.
 """
 
 from __future__ import annotations
@@ -17,23 +16,34 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from bisect import insort
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from statistics import NormalDist
 
 from guard.simulate.params import Parameters
 
 STORE_ID = "sim-store"
 CARRIER = "Cainiao"
 SECOND = 1 / 60
+_STANDARD_NORMAL = NormalDist()
 
-# Why the platform closed an order (and refunded the buyer, or never took the money).
-PAYMENT_FAILED, RISK_CLOSED, CANCELLED = "payment_failed", "risk_closed", "cancelled"
+# The platform's status changes that reach the seller, each with its own fixed lag draws.
+(
+    K_PLACED,
+    K_PAID,
+    K_REVIEW_END,
+    K_CANCEL_REQUESTED,
+    K_CANCEL_REJECTED,
+    K_NOTICE,
+    K_SETTLEMENT,
+    K_CLOSED,
+) = range(8)
+KINDS = 8
 
 # Each order's fixed draws, by slot: adding a draw never reshuffles the others.
 (
-    U_PROCESSING,
+    U_PAYMENT_DELAY,
     U_CARD,
+    U_PROCESSING,
     U_PROC_HOURS,
     U_OVERRUN,
     U_FAIL,
@@ -46,76 +56,83 @@ PAYMENT_FAILED, RISK_CLOSED, CANCELLED = "payment_failed", "risk_closed", "cance
     U_CANCEL_HOURS,
     U_CANCEL_DECISION,
     U_CANCEL_ACCEPT,
+    U_SETTLE,
+    U_SETTLE_HOURS,
+    U_SETTLE_REFUND,
     U_LOGISTICS,
     U_LATE_TRACKING,
     U_TRACKING,
     U_NOTICE,
+    U_DECLARATION_FAIL,
+    U_DECLARATION_RETRY,
+    U_FALSE_RECORDED,
     U_FREIGHT,
     U_FREIGHT_FAIL,
     U_FREIGHT_RETRIES,
     U_FAST_SHIP,
-    U_WAVE,
+    U_GOODS,
+    U_FREIGHT_COST,
+    U_PACK,
     U_BY_TRACKING,
+    U_SCANNED,
+    U_OUTSIDE_ESCROW,
     U_SUPERVISOR,
     U_SUPERVISOR_DELAY,
-    U_PAYMENT_DELAY,
-) = range(27)
-SLOTS = 27
+    U_ERP_LAG,
+) = range(38)
+U_LAGS = 38  # then, per kind: lag, late?, duplicate?, duplicate offset, stale?, stale offset
+LAG_SLOTS = 6
+SLOTS = U_LAGS + KINDS * LAG_SLOTS
 
 
 @dataclass(slots=True)
 class Order:
-    """One order's truth, as the platform and the ERP lived it."""
+    """One order's fixed draws: what could happen to it, and when."""
 
     index: int
     order_id: str
     tracking_number: str
-    station: str
     placed: float
-    paid: float
-    ship_by: float
-    processing: bool = False
-    cleared: float | None = None  # payment cleared (None: it failed)
-    review: tuple[float, float] | None = None
-    cancel_requested: float | None = None
-    cancel_decided: float | None = None
-    logistics_at: float | None = None  # the ERP created the logistics order
-    tracking_at: float | None = None  # its tracking number came back
-    notice_at: float | None = None  # shipping notice recorded at the platform
-    closed_at: float | None = None  # closed by the platform (and refunded)
-    close_cause: str | None = None
-    erp_sees_paid: float | None = None  # the ERP's first sight of the payment
-    erp_sees_closed: float | None = None
-    enters_line: float | None = None
-    packed_at: float | None = None  # comes off the packing line (None: not packed in the replay)
-    handover_by_tracking: bool = False
-    supervisor_delay: float | None = None  # minutes a supervisor takes to release an overdue freight hold
+    paid: float  # the buyer paid
+    ship_by: float  # the platform's deadline for the notice
+    cleared: float  # the payment is confirmed (= paid unless a card payment is being confirmed)
+    payment_fails: bool  # a card payment that ends failed at `cleared`: the platform closes the order
+    review_end: float | None  # risk review from `cleared` to here
+    review_closes: bool
+    late_risk_at: float | None  # risk control finds the order risky: closes it if no notice by then
+    cancel_request_at: float | None  # the buyer would ask to cancel (only before the notice)
+    cancel_decision_minutes: float
+    cancel_accepted: bool
+    settlement_after_hours: float | None  # a refund agreed this long after the notice
+    settlement_refund_hours: float
+    logistics_at: float  # the ERP creates the logistics order
+    tracking_at: float  # its tracking number comes back
+    notice_delay: float  # on_tracking: minutes from the tracking number to the declaration
+    declaration_fails: bool  # the first declaration the platform would accept fails
+    declaration_retry: float  # minutes before the ERP tries again
+    false_recorded: bool  # a failed declaration reported as recorded (and never retried)
+    freight: tuple[tuple[float, str], ...]  # the ERP's freight writes: (minute, status)
+    goods_value: float
+    freight_value: float
+    pack_minutes: float  # one packer's time for this parcel
+    by_tracking: bool  # the hand-over scan reads the tracking number
+    scanned_at_handover: bool
+    outside_escrow: bool  # the packer prints the carrier label from the ERP, not through the guard
+    supervisor_delay: float | None  # minutes a supervisor takes to release an overdue freight hold
+    erp_lag: float  # minutes for the ERP's own writes to be ready
+    lags: tuple[float, ...]  # per kind: minutes for the status change to reach the seller
+    duplicates: tuple[float | None, ...]  # per kind: a second delivery this long after the first
+    stale: tuple[float | None, ...]  # per kind: a re-sync of the old view this long after
 
     @property
-    def ends_closed(self) -> bool:
-        """Closed by the platform while unshipped: a parcel sent for it is goods and money lost."""
-        return self.closed_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One event reaching the guard at `at`. `fields` lacks occurred_at and ship_by: the
-    replay renders simulated times as RFC 3339 for the guard it talks to."""
-
-    at: float
-    seq: int
-    occurred: float
-    fields: dict[str, Any]
-    ship_by: float | None = None
+    def shippable_from(self) -> float:
+        return self.review_end if self.review_end is not None else self.cleared
 
 
 @dataclass
 class Day:
     params: Parameters
     orders: list[Order]
-    deliveries: list[Delivery]
-    line_per_hour: float
-    pack_order: list[int] = field(default_factory=list)  # order indices, by packing time
 
 
 def arrivals(params: Parameters, rng: random.Random) -> list[float]:
@@ -136,246 +153,121 @@ def arrivals(params: Parameters, rng: random.Random) -> list[float]:
 
 
 def draw_day(params: Parameters, prefix: str = "D11-", tracking_tag: str = "") -> Day:
-    """The whole day, from `params.seed`. `prefix` namespaces order and event ids."""
+    """The whole day's draws, from `params.seed`. `prefix` namespaces order ids."""
     rng = random.Random(params.seed)
     times = arrivals(params, rng)
-    orders: list[Order] = []
-    deliveries: list[Delivery] = []
+    orders = []
     for index, placed in enumerate(times):
         # One generator per order: a change to one order's draws never moves another's.
         order_rng = random.Random(params.seed * 1_000_003 + index)
         u = [order_rng.random() for _ in range(SLOTS)]
-        order = _live(params, index, placed, u, prefix, tracking_tag)
-        deliveries.extend(_feed(params, order, u, order_rng))
-        orders.append(order)
-    deliveries.sort(key=lambda d: (d.at, d.seq))
-    line_per_hour = params.line_capacity_factor * params.orders / 24
-    pack_order = _pack(params, orders, line_per_hour)
-    return Day(params, orders, deliveries, line_per_hour, pack_order)
+        orders.append(_order(params, index, placed, u, prefix, tracking_tag))
+    return Day(params, orders)
 
 
-def _between(span: tuple[float, float], u: float) -> float:
+def between(span: tuple[float, float], u: float) -> float:
     return span[0] + (span[1] - span[0]) * u
 
 
-def _live(params: Parameters, index: int, placed: float, u: list[float], prefix: str, tag: str) -> Order:
-    """The order's truth: payment, review, cancellation, notice, close."""
-    p = params
+def _order(p: Parameters, index: int, placed: float, u: list[float], prefix: str, tag: str) -> Order:
     # At least a few seconds after placing it: the two statuses must not share a modification time.
     paid = placed + min(max(-p.payment_delay_minutes * _log1m(u[U_PAYMENT_DELAY]), 10 * SECOND), 120.0)
+    processing = u[U_CARD] < p.card_share and u[U_PROCESSING] < p.processing_share
+    cleared = paid
+    if processing:
+        overrun = u[U_OVERRUN] < p.processing_overrun_share
+        cleared = paid + 60 * between(p.processing_overrun_hours if overrun else p.processing_hours, u[U_PROC_HOURS])
+    review_end = (
+        cleared + 60 * between(p.risk_review_hours, u[U_REVIEW_HOURS]) if u[U_REVIEW] < p.risk_review_share else None
+    )
+    shippable = review_end if review_end is not None else cleared
+    logistics = cleared + between(p.logistics_order_minutes, u[U_LOGISTICS])
+    tracking = logistics + (
+        60 * between(p.late_tracking_hours, u[U_TRACKING])
+        if u[U_LATE_TRACKING] < p.late_tracking_share
+        else between(p.tracking_minutes, u[U_TRACKING])
+    )
     fast = u[U_FAST_SHIP] < p.fast_ship_share
-    order = Order(
+    declaration_fails = u[U_DECLARATION_FAIL] < p.declaration_failure_share
+    lags, duplicates, stale = [], [], []
+    for kind in range(KINDS):
+        base = U_LAGS + kind * LAG_SLOTS
+        late = u[base + 1] < p.late_sync_share
+        lags.append(between(p.late_sync_minutes if late else p.sync_lag_minutes, u[base]))
+        duplicates.append(1 + 59 * u[base + 3] if u[base + 2] < p.duplicate_share else None)
+        stale.append(30 + 210 * u[base + 5] if u[base + 4] < p.stale_view_share else None)
+    return Order(
         index=index,
         order_id=f"{prefix}{index + 1:06d}",
         tracking_number=f"LP{tag}{index + 1:09d}CN",
-        station=f"pack-{index % p.stations + 1:02d}",
         placed=placed,
         paid=paid,
         ship_by=placed + 60 * (p.fast_ship_hours if fast else p.handling_hours),
-        handover_by_tracking=u[U_BY_TRACKING] < p.handover_by_tracking_share,
+        cleared=cleared,
+        payment_fails=processing and u[U_FAIL] < p.payment_failure_share,
+        review_end=review_end,
+        review_closes=review_end is not None and u[U_RISK_CLOSE] < p.risk_close_share,
+        late_risk_at=(
+            cleared + 60 * between(p.late_risk_close_hours, u[U_LATE_RISK_HOURS])
+            if u[U_LATE_RISK] < p.late_risk_close_share
+            else None
+        ),
+        cancel_request_at=(
+            shippable + 60 * between(p.cancel_request_hours, u[U_CANCEL_HOURS])
+            if u[U_CANCEL] < p.cancel_request_share
+            else None
+        ),
+        cancel_decision_minutes=60 * between(p.cancel_decision_hours, u[U_CANCEL_DECISION]),
+        cancel_accepted=u[U_CANCEL_ACCEPT] < p.cancel_accept_share,
+        settlement_after_hours=(
+            between(p.settlement_after_notice_hours, u[U_SETTLE_HOURS])
+            if u[U_SETTLE] < p.settlement_after_notice_share
+            else None
+        ),
+        settlement_refund_hours=between(p.settlement_refund_hours, u[U_SETTLE_REFUND]),
+        logistics_at=logistics,
+        tracking_at=tracking,
+        notice_delay=between(p.notice_minutes, u[U_NOTICE]),
+        declaration_fails=declaration_fails,
+        declaration_retry=between(p.declaration_retry_minutes, u[U_DECLARATION_RETRY]),
+        false_recorded=declaration_fails and u[U_FALSE_RECORDED] < p.erp_false_recorded_share,
+        freight=_freight(p, logistics, u),
+        goods_value=round(p.goods_cost_median * math.exp(p.goods_cost_sigma * _normal(u[U_GOODS])), 2),
+        freight_value=round(between(p.freight_cost, u[U_FREIGHT_COST]), 2),
+        pack_minutes=60 / between(p.pack_rate_per_hour, u[U_PACK]),
+        by_tracking=u[U_BY_TRACKING] < p.handover_by_tracking_share,
+        scanned_at_handover=u[U_SCANNED] < p.handover_scan_share,
+        outside_escrow=u[U_OUTSIDE_ESCROW] < p.label_outside_escrow_share,
         supervisor_delay=(
-            _between(p.supervisor_delay_minutes, u[U_SUPERVISOR_DELAY])
+            between(p.supervisor_delay_minutes, u[U_SUPERVISOR_DELAY])
             if u[U_SUPERVISOR] < p.supervisor_release_share
             else None
         ),
+        erp_lag=between(p.erp_lag_seconds, u[U_ERP_LAG]) / 60,
+        lags=tuple(lags),
+        duplicates=tuple(duplicates),
+        stale=tuple(stale),
     )
-    closes: list[tuple[float, str]] = []
-    blocked: list[tuple[float, float]] = []  # the notice cannot be recorded in these spans
-    order.processing = u[U_CARD] < p.card_share and u[U_PROCESSING] < p.processing_share
-    cleared = paid
-    if order.processing:
-        overrun = u[U_OVERRUN] < p.processing_overrun_share
-        cleared = paid + 60 * _between(p.processing_overrun_hours if overrun else p.processing_hours, u[U_PROC_HOURS])
-        blocked.append((paid, cleared))
-        if u[U_FAIL] < p.payment_failure_share:
-            order.closed_at, order.close_cause = cleared, PAYMENT_FAILED
-            return order
-    order.cleared = cleared
-    shippable_from = cleared
-    if u[U_REVIEW] < p.risk_review_share:
-        end = cleared + 60 * _between(p.risk_review_hours, u[U_REVIEW_HOURS])
-        order.review = (cleared, end)
-        blocked.append(order.review)
-        shippable_from = end
-        if u[U_RISK_CLOSE] < p.risk_close_share:
-            closes.append((end, RISK_CLOSED))
 
-    order.logistics_at = logistics = cleared + _between(p.logistics_order_minutes, u[U_LOGISTICS])
-    order.tracking_at = tracking = logistics + (
-        60 * _between(p.late_tracking_hours, u[U_TRACKING])
-        if u[U_LATE_TRACKING] < p.late_tracking_share
-        else _between(p.tracking_minutes, u[U_TRACKING])
-    )
-    retry = _between(p.notice_minutes, u[U_NOTICE])
-    notice = _first_shippable(tracking + retry, blocked, retry)
-    close = min(closes)[0] if closes else float("inf")
 
-    # A buyer can ask to cancel only an order awaiting shipment: after any review, before the notice.
-    if u[U_CANCEL] < p.cancel_request_share:
-        requested = shippable_from + 60 * _between(p.cancel_request_hours, u[U_CANCEL_HOURS])
-        if requested < min(notice, close):
-            decided = requested + 60 * _between(p.cancel_decision_hours, u[U_CANCEL_DECISION])
-            order.cancel_requested, order.cancel_decided = requested, decided
-            blocked.append((requested, decided))
-            notice = _first_shippable(tracking + retry, blocked, retry)
-            if u[U_CANCEL_ACCEPT] < p.cancel_accept_share:
-                closes.append((decided, CANCELLED))
-    if u[U_LATE_RISK] < p.late_risk_close_share:
-        found = cleared + 60 * _between(p.late_risk_close_hours, u[U_LATE_RISK_HOURS])
-        closes.append((found, RISK_CLOSED))
-    if closes and min(closes)[0] < notice:
-        order.closed_at, order.close_cause = min(closes)
-    else:
-        order.notice_at = notice
-    return order
+def _freight(p: Parameters, created: float, u: list[float]) -> tuple[tuple[float, str], ...]:
+    """Seed point 7: the deduction, failing a few times before it succeeds."""
+    moment = created + between(p.freight_deduction_minutes, u[U_FREIGHT])
+    writes = [(created, "pending")]
+    if u[U_FREIGHT_FAIL] < p.freight_failure_share:
+        low, high = p.freight_retries
+        retries = low + int((high - low + 1) * u[U_FREIGHT_RETRIES]) if high > low else low
+        gaps = random.Random(u[U_FREIGHT_RETRIES])  # fixed per order: no slot for each retry
+        for _ in range(retries):
+            writes.append((moment, "failed"))
+            moment += between(p.freight_retry_minutes, gaps.random())
+    writes.append((moment, "paid"))
+    return tuple(writes)
 
 
 def _log1m(u: float) -> float:
     return math.log1p(-u) if u < 1 else -50.0
 
 
-def _first_shippable(start: float, blocked: list[tuple[float, float]], retry: float) -> float:
-    """The first try at or after `start` outside every blocked span (the ERP retries `retry` after)."""
-    moment = start
-    moved = True
-    while moved:
-        moved = False
-        for begin, end in blocked:
-            if begin <= moment < end:
-                moment, moved = end + retry, True
-    return moment
-
-
-class _Feed:
-    """Builds one order's events: the platform's (late, out of order, twice) and the ERP's own."""
-
-    def __init__(self, params: Parameters, order: Order, rng: random.Random):
-        self.p, self.order, self.rng = params, order, rng
-        self.out: list[Delivery] = []
-        self.count = 0
-
-    def _id(self) -> str:
-        self.count += 1
-        return f"{self.order.order_id}.{self.count}"
-
-    def _seq(self) -> int:
-        return self.order.index * 1000 + len(self.out)
-
-    def _open_at(self, occurred: float) -> bool:
-        closed = self.order.closed_at
-        return closed is None or occurred <= closed
-
-    def platform(self, occurred: float, status: str, **extra: Any) -> float | None:
-        """A platform status change; returns when it first reaches the guard (None: it never happens)."""
-        if not self._open_at(occurred):
-            return None
-        p, rng = self.p, self.rng
-        fields = {
-            "event_id": self._id(),
-            "order_id": self.order.order_id,
-            "type": "platform_status",
-            "platform": "aliexpress",
-            "status": status,
-            "store_id": STORE_ID,
-            **extra,
-        }
-        late = rng.random() < p.late_sync_share
-        at = occurred + _between(p.late_sync_minutes if late else p.sync_lag_minutes, rng.random())
-        self.out.append(Delivery(at, self._seq(), occurred, fields, self.order.ship_by))
-        if rng.random() < p.duplicate_share:
-            self.out.append(Delivery(at + 1 + 59 * rng.random(), self._seq(), occurred, fields, self.order.ship_by))
-        if rng.random() < p.stale_view_share:
-            stale = {**fields, "event_id": self._id()}
-            self.out.append(Delivery(at + 30 + 210 * rng.random(), self._seq(), occurred, stale, self.order.ship_by))
-        return at
-
-    def erp(self, occurred: float, kind: str, status: str, **extra: Any) -> None:
-        """The ERP's own acknowledged write (its own, newer time): it reaches the guard fast."""
-        if not self._open_at(occurred):
-            return
-        fields = {
-            "event_id": self._id(),
-            "order_id": self.order.order_id,
-            "type": kind,
-            "status": status,
-            "store_id": STORE_ID,
-            **extra,
-        }
-        at = occurred + _between(self.p.erp_lag_seconds, self.rng.random()) / 60
-        self.out.append(Delivery(at, self._seq(), occurred, fields))
-
-
-def _feed(params: Parameters, order: Order, u: list[float], rng: random.Random) -> list[Delivery]:
-    p, o = params, order
-    feed = _Feed(params, order, rng)
-    feed.platform(o.placed, "PLACE_ORDER_SUCCESS")
-    paid_status = "RISK_CONTROL" if o.review and not o.processing else "WAIT_SELLER_SEND_GOODS"
-    o.erp_sees_paid = feed.platform(o.paid, "FUND_PROCESSING" if o.processing else paid_status)
-    if o.processing and o.cleared is not None:
-        feed.platform(o.cleared, "RISK_CONTROL" if o.review else "WAIT_SELLER_SEND_GOODS")
-    if o.review and (o.closed_at is None or o.closed_at > o.review[1]):
-        feed.platform(o.review[1], "WAIT_SELLER_SEND_GOODS")
-    if o.cancel_requested is not None and o.cancel_decided is not None:
-        feed.platform(o.cancel_requested, "IN_CANCEL")
-        decided = o.cancel_decided
-        if o.close_cause != CANCELLED or o.closed_at != decided:
-            feed.erp(decided, "cancellation", "rejected", reason="seller rejected: already packed")
-            feed.platform(decided + SECOND, "WAIT_SELLER_SEND_GOODS")
-    if o.logistics_at is not None:
-        _logistics(p, o, u, feed, rng)
-    if o.notice_at is not None:
-        feed.erp(o.notice_at, "shipping_notice", "recorded", tracking_number=o.tracking_number, carrier=CARRIER)
-        feed.platform(o.notice_at + SECOND, "WAIT_BUYER_ACCEPT_GOODS", tracking_number=o.tracking_number)
-    if o.closed_at is not None:
-        end_reason = {
-            PAYMENT_FAILED: "buyer_pay_timeout",
-            RISK_CLOSED: "risk_reject_closed",
-            CANCELLED: "cancel_order_close_trade",
-        }[o.close_cause or ""]
-        o.erp_sees_closed = feed.platform(o.closed_at, "FINISH", end_reason=end_reason)
-    return feed.out
-
-
-def _logistics(p: Parameters, o: Order, u: list[float], feed: _Feed, rng: random.Random) -> None:
-    """Seed points 7 and 8: the logistics order, a tracking number (maybe late), the freight deduction."""
-    assert o.logistics_at is not None and o.tracking_at is not None
-    created = o.logistics_at
-    feed.erp(created, "shipping_notice", "awaiting_tracking")
-    feed.erp(created, "freight", "pending")
-    feed.erp(o.tracking_at, "shipping_notice", "tracking_assigned", tracking_number=o.tracking_number, carrier=CARRIER)
-    moment = created + _between(p.freight_deduction_minutes, u[U_FREIGHT])
-    if u[U_FREIGHT_FAIL] < p.freight_failure_share:
-        low, high = p.freight_retries
-        retries = low + int((high - low + 1) * u[U_FREIGHT_RETRIES]) if high > low else low
-        for _ in range(retries):
-            feed.erp(moment, "freight", "failed", reason="deduction failed; retrying")
-            moment += _between(p.freight_retry_minutes, rng.random())
-    feed.erp(moment, "freight", "paid")
-
-
-def _pack(params: Parameters, orders: list[Order], per_hour: float) -> list[int]:
-    """The packing line: orders join when the ERP sees them paid, and come off it in turn.
-
-    An order the ERP already knows is closed when its wave is cut never joins.
-    """
-    queue: list[tuple[float, int]] = []
-    for order in orders:
-        if order.erp_sees_paid is None:
-            continue
-        rng = random.Random(params.seed * 7_919 + order.index)
-        enters = order.erp_sees_paid + _between(params.wave_minutes, rng.random())
-        if order.erp_sees_closed is not None and order.erp_sees_closed <= enters:
-            continue
-        order.enters_line = enters
-        insort(queue, (enters, order.index))
-    interval = 60 / per_hour if per_hour > 0 else float("inf")
-    horizon = params.horizon_minutes
-    last = float("-inf")
-    packed = []
-    for enters, index in queue:
-        moment = max(enters, last + interval)
-        if moment > horizon:
-            break
-        orders[index].packed_at = last = moment
-        packed.append(index)
-    return packed
+def _normal(u: float) -> float:
+    return _STANDARD_NORMAL.inv_cdf(min(max(u, 1e-9), 1 - 1e-9))
