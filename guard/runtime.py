@@ -76,7 +76,7 @@ def build_runtime(settings: Settings, role: str = "api") -> Runtime:
     if role == "worker":
         runtime.dispatch = runtime.deliver_now
     elif role == "api" and settings.redis_url:
-        handoff = CeleryHandoff(settings.redis_url)
+        handoff = CeleryHandoff(settings.redis_url, settings.celery_queue)
         runtime.dispatch = handoff.submit
         runtime._closers.append(handoff.stop)
     elif role == "api" and settings.embedded_jobs:
@@ -95,9 +95,10 @@ class CeleryHandoff:
     worker's periodic sweep delivers it once Redis is back.
     """
 
-    def __init__(self, broker_url: str):
+    def __init__(self, broker_url: str, queue_name: str):
         from celery import Celery
 
+        self._queue_name = queue_name
         self._app = Celery("guard-api", broker=broker_url, set_as_current=False)
         self._app.conf.update(
             broker_connection_retry=False,
@@ -124,7 +125,7 @@ class CeleryHandoff:
             if time.monotonic() < broken_until:
                 continue  # Redis is down: leave it to the sweep
             try:
-                self._app.send_task(DELIVER_TASK, args=[notification_id], queue="guard", retry=False)
+                self._app.send_task(DELIVER_TASK, args=[notification_id], queue=self._queue_name, retry=False)
             except Exception as exc:
                 log.warning("cannot hand notifications to the worker (%s); the sweep will deliver them", exc)
                 broken_until = time.monotonic() + 5
