@@ -2,59 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 
-GUARD = [sys.executable, "-m", "guard.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def guard_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUARD_")}
-    env.update(values)
-    return env
-
-
-def run_guard(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run([*GUARD, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def serve(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [*GUARD, "serve", "--port", str(port)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"guard serve exited: {process.stdout.read()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("guard serve did not come up within 30 s")
+from support.db import empty_tables
+from support.processes import guard_env, run_guard, serve
 
 
 def first_clear_verdict(base: str, secret: str) -> dict:
@@ -112,17 +64,4 @@ def test_serve_on_postgresql(tmp_path, postgres_url):
     finally:
         process.terminate()
         process.wait(timeout=10)
-        _forget(postgres_url)
-
-
-def _forget(url: str) -> None:
-    """Leave the shared test database as the other tests expect it: empty."""
-    import sqlalchemy as sa
-    from sqlmodel import SQLModel
-
-    import guard.models  # noqa: F401
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in SQLModel.metadata.sorted_tables))
-    engine.dispose()
+        empty_tables(postgres_url)

@@ -4,10 +4,11 @@ import base64
 from datetime import timedelta
 
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS
 
 from guard.clock import utcnow
 from guard.services.labels import issue_label
+
+from support.api import CLEAR_FACTS
 
 PDF = b"%PDF-1.4\n% the carrier's own label\n" + bytes(range(256)) * 8
 
