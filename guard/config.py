@@ -149,7 +149,3 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=8)
 def _parse_rules_file(path: Path) -> RulesConfig:
     return parse_rules(path.read_text(encoding="utf-8"))
-
-
-def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
