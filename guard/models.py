@@ -8,7 +8,7 @@ the same transaction as the hold change that caused them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -48,7 +48,14 @@ def _json(nullable: bool = False) -> Any:
     return Field(sa_column=sa.Column(sa.JSON(), nullable=nullable))
 
 
-class Order(SQLModel, table=True):
+class TableModel(SQLModel):
+    """The base of every table: declares the `__table__` SQLAlchemy gives each (SQLModel does
+    not, so a type checker would not know `Hold.__table__`)."""
+
+    __table__: ClassVar[sa.Table]
+
+
+class Order(TableModel, table=True):
     __tablename__ = "orders"
 
     order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
@@ -60,7 +67,7 @@ class Order(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class FactRow(SQLModel, table=True):
+class FactRow(TableModel, table=True):
     """The current fact per order and type (the latest that won under the replacement rules)."""
 
     __tablename__ = "facts"
@@ -76,7 +83,7 @@ class FactRow(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class EventRow(SQLModel, table=True):
+class EventRow(TableModel, table=True):
     """Every accepted event id (rule 1: duplicates), with what it did."""
 
     __tablename__ = "events"
@@ -91,7 +98,7 @@ class EventRow(SQLModel, table=True):
     payload: dict = _json()
 
 
-class Decision(SQLModel, table=True):
+class Decision(TableModel, table=True):
     """An audited verdict: every check, label, reprint, release and hand-over."""
 
     __tablename__ = "decisions"
@@ -112,7 +119,7 @@ class Decision(SQLModel, table=True):
     decided_at: datetime = _ts(index=True)
 
 
-class Hold(SQLModel, table=True):
+class Hold(TableModel, table=True):
     """An order on the hold shelf (held), pulled for good (blocked), or let go (released)."""
 
     __tablename__ = "holds"
@@ -130,7 +137,7 @@ class Hold(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class Clearance(SQLModel, table=True):
+class Clearance(TableModel, table=True):
     """A single-use permission to print one parcel's label, short-lived."""
 
     __tablename__ = "clearances"
@@ -146,7 +153,7 @@ class Clearance(SQLModel, table=True):
     voided_at: datetime | None = _ts(nullable=True)
 
 
-class Waiver(SQLModel, table=True):
+class Waiver(TableModel, table=True):
     """A supervisor's waiver of one waivable reason, valid while the fact it saw stands."""
 
     __tablename__ = "waivers"
@@ -160,7 +167,7 @@ class Waiver(SQLModel, table=True):
     decision_id: str = Field(max_length=40)
 
 
-class Label(SQLModel, table=True):
+class Label(TableModel, table=True):
     """A label issued for one parcel: at most one per order and parcel."""
 
     __tablename__ = "labels"
@@ -179,7 +186,7 @@ class Label(SQLModel, table=True):
     content: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary(), nullable=True))
 
 
-class CarrierLabel(SQLModel, table=True):
+class CarrierLabel(TableModel, table=True):
     """The carrier's own label, held in escrow until the parcel's order is clear."""
 
     __tablename__ = "carrier_labels"
@@ -192,7 +199,7 @@ class CarrierLabel(SQLModel, table=True):
     received_at: datetime = _ts()
 
 
-class Notification(SQLModel, table=True):
+class Notification(TableModel, table=True):
     """The outbox: written with the change that caused it, delivered after commit."""
 
     __tablename__ = "outbox"
@@ -215,7 +222,7 @@ class Notification(SQLModel, table=True):
     give_up_at: datetime | None = _ts(nullable=True)
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(TableModel, table=True):
     """An API key: only the SHA-256 of the secret is kept (the secret is random, 256 bits)."""
 
     __tablename__ = "api_keys"

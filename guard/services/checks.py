@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from starlette.concurrency import run_in_threadpool
@@ -107,7 +107,9 @@ async def check_parcel(rt: Runtime, principal: Principal, request: CheckRequest,
 
     async def in_transaction(conn: psycopg.AsyncConnection) -> tuple[dict, Staged]:
         cursor = await conn.execute(PARCEL_VIEW_SQL, parcel_view_params(request.order_id, request.parcel_id))
-        view = parcel_view(request.order_id, await cursor.fetchone())
+        row = await cursor.fetchone()
+        assert row is not None  # PARCEL_VIEW_SQL answers one row, found or not
+        view = parcel_view(request.order_id, row)
         response, writes = decide(view, principal, rt.settings, request, now)
         if writes.ops:
             await conn.execute(*one_statement(writes.ops))
@@ -146,7 +148,7 @@ def decide(
     state = view.state
     visible = state is not None and principal.sees(state.store_id)
     evaluation = judge(state, principal, settings, now)
-    response = {
+    response: dict[str, Any] = {
         "order_id": request.order_id,
         "parcel_id": request.parcel_id,
         "verdict": evaluation.verdict,
@@ -233,6 +235,7 @@ def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: da
     with reading(rt.engine) as conn:
         shapes, waived = load_shapes(conn, order_ids)
     verdicts: dict[str, tuple[str, list[str]]] = {}
+    verdict: tuple[str, list[str]] | None
     # Rules read statuses only (tests/unit/rules/test_engine.py holds them to it), so orders
     # with the same store and statuses and no waivers share one verdict: a wave has few shapes.
     for shape in shapes:

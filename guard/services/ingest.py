@@ -7,6 +7,7 @@ ids, write events, upsert facts, update orders, settle holds), not per event.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from guard.config import Settings
 from guard.errors import ValidationFailed, problem
 from guard.events import IncomingEvent
-from guard.facts import replacement_outcome
+from guard.facts import Outcome, replacement_outcome
 from guard.models import EventRow, FactRow, Order
 from guard.rules import evaluate
 from guard.services import holds
@@ -123,7 +124,7 @@ def _apply(
             continue
         seen.add(event.event_id)
         state = states[event.order_id]
-        fact_outcomes: dict[str, str] = {}
+        fact_outcomes: dict[str, Outcome] = {}
         for kind, incoming in event.facts:
             outcome = replacement_outcome(kind, state.facts.get(kind), incoming)
             fact_outcomes[kind] = outcome
@@ -184,13 +185,12 @@ def _apply(
     return {"results": results}
 
 
-def _event_outcome(outcomes) -> str:
+def _event_outcome(outcomes: Iterable[Outcome]) -> Outcome:
     """A platform status sets several facts: applied if any was, else final if any was."""
-    outcomes = set(outcomes)
-    for outcome in ("applied", "final"):
-        if outcome in outcomes:
-            return outcome
-    return "stale"
+    seen = set(outcomes)
+    if "applied" in seen:
+        return "applied"
+    return "final" if "final" in seen else "stale"
 
 
 def _note_order_fields(state: OrderState, event: IncomingEvent, changed: dict[str, dict], now: datetime) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -97,6 +98,7 @@ def parse_carrier_label(body: object) -> CarrierLabelUpload:
         problems.append(problem("content_base64", "the document is empty"))
     if problems:
         raise ValidationFailed(problems)
+    assert isinstance(fmt, str) and isinstance(tracking, str) and isinstance(parcel_id, str)  # checked above
     return CarrierLabelUpload(parcel_id, fmt, content, tracking.strip())
 
 
@@ -154,6 +156,7 @@ def parse_label_request(body: object) -> tuple[str, str | None]:
         problems.append(problem("station_id", ID_RULE))
     if problems:
         raise ValidationFailed(problems)
+    assert isinstance(token, str)  # checked above
     return token, station_id
 
 
@@ -181,7 +184,7 @@ def _spend(conn: Connection, principal: Principal, token: str, now: datetime) ->
     if row is not None:
         lock_order(conn, row["order_id"])
         state = load_states(conn, [row["order_id"]]).get(row["order_id"])
-    if state is None or not principal.sees(state.store_id):
+    if row is None or state is None or not principal.sees(state.store_id):
         raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")  # another store's reads as unknown
     won = conn.execute(
         clearances_t.update()
@@ -271,7 +274,7 @@ def _write_label(
         fields = LabelFields(
             state.order_id,
             parcel_id,
-            notice.tracking_number if notice else "",
+            (notice.tracking_number if notice else None) or "",
             notice.carrier if notice else None,
             station_id,
             now,
@@ -354,6 +357,7 @@ def parse_handover(body: object) -> tuple[str, str | None]:
         problems.append(problem("station_id", ID_RULE))
     if problems:
         raise ValidationFailed(problems)
+    assert isinstance(code, str)  # checked above
     return code.strip(), station_id
 
 
@@ -364,7 +368,7 @@ def handover(rt: Runtime, principal: Principal, code: str, station_id: str | Non
         state = load_states(conn, [code]).get(code) if ID_PATTERN.fullmatch(code) else None
         if state is not None and (not state.facts or not principal.sees(state.store_id)):
             state = None
-        labels = []
+        labels: Sequence[Any] = []
         if state is not None:  # an order id match wins over a tracking number
             labels = conn.execute(sa.select(labels_t.c.label_id).where(labels_t.c.order_id == code)).all()
         else:

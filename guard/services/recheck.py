@@ -55,6 +55,7 @@ def recheck_due(engine: Engine, settings: Settings, now: datetime, limit: int = 
             rules = settings.rules.for_store(state.store_id)
             evaluation = evaluate(state.facts, now, rules, state.waivers)
             hold = holds.settle(conn, state, dict(row), evaluation, now, rules=rules, automatic=True, recheck=True)
+            assert hold is not None  # settle returns None only for an order that had no hold
             report.states[hold["state"]] = report.states.get(hold["state"], 0) + 1
         report.checked = len(due)
         report.notifications = take_written(conn)

@@ -5,10 +5,11 @@ Helpers here never commit; the use case that calls them owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, overload
 
 import orjson
 import sqlalchemy as sa
@@ -30,7 +31,9 @@ CHUNK = 5000  # ids per query (each query binds them as one parameter)
 def driver_cursor(conn: Connection) -> closing:
     """A plain driver cursor in the connection's transaction, closed on leaving the block:
     for the hot paths' hand-written SQL, which skips SQLAlchemy's per-statement work."""
-    return closing(conn.connection.dbapi_connection.cursor())
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None  # a connection in use is never detached from its driver connection
+    return closing(dbapi.cursor())
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -78,7 +81,7 @@ _WAIVER_COLUMNS = (waivers_t.c.order_id, waivers_t.c.code, waivers_t.c.fact_stam
 
 
 # One order, the single check's path: statements built once, not per request.
-_ONE = sa.bindparam("order_id")
+_ONE: sa.BindParameter[str] = sa.bindparam("order_id")
 _ORDER_ONE = sa.select(*_ORDER_COLUMNS).where(orders_t.c.order_id == _ONE)
 _FACTS_ONE = sa.select(*_FACT_COLUMNS).where(facts_t.c.order_id == _ONE)
 _WAIVERS_ONE = sa.select(*_WAIVER_COLUMNS).where(waivers_t.c.order_id == _ONE)
@@ -205,6 +208,8 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
     few with waivers (a waiver counts only while the fact it saw stands, so they are judged one by one).
     Ids the guard has never heard of are in neither."""
     dialect = conn.dialect.name
+    pack: Callable[[Iterable[str]], str]
+    ids_of: Callable[[Any], list[str]]
     if dialect == "postgresql":
         pack, ids_of = ",".join, list  # ids never hold a comma
     else:
@@ -336,6 +341,10 @@ def _waiver_note(code: str, note: str, key_name: str | None, granted_at: datetim
     return {"code": code, "note": note, "key_name": key_name, "at": granted_at.isoformat()}
 
 
+@overload
+def _utc(text: str) -> datetime: ...
+@overload
+def _utc(text: None) -> None: ...
 def _utc(text: str | None) -> datetime | None:
     # JSON renders timestamptz in the session's time zone, with its offset.
     return None if text is None else datetime.fromisoformat(text).astimezone(UTC)

@@ -12,7 +12,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -26,6 +26,9 @@ from guard.simulate.params import describe
 from guard.simulate.replay import FREIGHT_RECHECKED, OTHER, PROCESSING_TOO_LONG, SHIP_BY_NEAR, Outcome
 from guard.simulate.summary import CAUSES, shelf_hours
 from guard.simulate.world import CANCELLED, PAYMENT_FAILED, RISK_CLOSED
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # One colour per reason, the same in every chart (in the engine's order of concerns).
 REASON_COLOURS = {
@@ -54,7 +57,7 @@ CAUSE_COLOURS = {
     OTHER: "#9e9e9e",
 }
 GREEN, AMBER, RED, GREY = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e"
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.size": 9,
     "axes.spines.top": False,
@@ -195,7 +198,11 @@ def _holds_chart(outcome: Outcome) -> Figure:
 
 def _shelf_chart(outcome: Outcome) -> Figure:
     horizon = outcome.day.params.horizon_minutes
-    groups = {"released, then shipped": [], "blocked: back to stock": [], "still on the shelf at the end": []}
+    groups: dict[str, list[float]] = {
+        "released, then shipped": [],
+        "blocked: back to stock": [],
+        "still on the shelf at the end": [],
+    }
     for parcel in outcome.parcels.values():
         hours = shelf_hours(parcel, horizon)
         if hours is None:

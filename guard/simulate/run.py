@@ -70,7 +70,7 @@ def simulate(
             timeline = Timeline.ending_before(started_at, params.horizon_minutes)
             client = GuardClient(target.url or DEFAULT_URL, target.key or "")
             replay = Replay(day, client, timeline, threads=threads, progress=say)
-            where, clock = target.url, "wall"
+            where, clock = target.url or DEFAULT_URL, "wall"
         stack.callback(client.close)
         outcome = replay.run()
     summary = summarize(outcome)

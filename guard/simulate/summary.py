@@ -38,7 +38,9 @@ def summarize(outcome: Outcome) -> dict[str, Any]:
     left = [parcel for parcel in parcels if parcel.left_at is not None]
     lost_with = [parcel for parcel in left if parcel.order.ends_closed]
     left_before_notice = [
-        parcel for parcel in left if parcel.order.notice_at is None or parcel.order.notice_at > parcel.left_at
+        parcel
+        for parcel in left
+        if parcel.left_at is not None and (parcel.order.notice_at is None or parcel.order.notice_at > parcel.left_at)
     ]
 
     shelved = [parcel for parcel in parcels if parcel.shelved_at is not None]
