@@ -1,7 +1,7 @@
 """Faults, with real processes (design, "Fail closed"; contract, "Errors"): what the user sees.
 
 - PostgreSQL unreachable or hanging: the guard is pointed at a TCP proxy this test
-  controls (tests/e2e/pgproxy.py), never at a stopped shared server. Checks and labels
+  controls (tests/support/pgproxy.py), never at a stopped shared server. Checks and labels
   answer 503 UNAVAILABLE within the request deadline (2 s, measured), /readyz is 503,
   the station page shows DO NOT SHIP, nothing is cleared; once the database answers
   again the same process decides again — no restart.
