@@ -2,21 +2,28 @@
 # The guard image: one image for every role in docker-compose.yml (migrate, api,
 # worker, beat); the command picks the role (`guard <command>`).
 #
-# Two stages: the first installs the guard into a virtualenv (every dependency
-# ships wheels, so no compiler is needed even there); the final image gets that
-# virtualenv and nothing that built it, and runs as an unprivileged user.
+# Two stages: the first installs the guard into a virtualenv from uv.lock (exact versions,
+# hashes checked; every dependency ships wheels, so no compiler is needed even there); the
+# final image gets that virtualenv and nothing that built it, and runs as an unprivileged user.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
+ARG UV_VERSION=0.13.9
 ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/guard
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/opt/guard \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
+RUN pip install --no-compile "uv==${UV_VERSION}"
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# The locked dependencies first (this layer changes only with uv.lock), then the guard itself.
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --locked --no-editable --no-install-project
 COPY guard ./guard
 COPY worker ./worker
-RUN /opt/guard/bin/pip install --no-compile . \
- && /opt/guard/bin/python -m compileall -q /opt/guard/lib
+RUN uv sync --locked --no-editable
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/guard/bin:$PATH \

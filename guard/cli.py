@@ -114,7 +114,7 @@ def worker(beat: bool, concurrency: int | None, metrics_port: int | None) -> Non
 
     # JSON logs: no banner on stdout, every line a JSON object (the "ready." line is a log line).
     argv = ["--quiet"] if settings.logs_as_json else []
-    argv += ["worker", "--loglevel=INFO", "--queues=guard"]
+    argv += ["worker", "--loglevel=INFO", f"--queues={settings.celery_queue}"]
     if beat:
         argv.append("--beat")
     if concurrency:

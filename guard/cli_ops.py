@@ -13,13 +13,16 @@ import os
 import re
 import sys
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from guard.config import Settings
 from guard.errors import GuardError
 from guard.escape import escape_controls, escape_lines
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 STATE_CHOICES = ("held", "blocked", "released", "all")
 DURATION = re.compile(r"(\d+)\s*([dh])")
@@ -91,7 +94,7 @@ def _database_errors(command):
     return guarded
 
 
-def _got(error: dict) -> str:
+def _got(error: ErrorDetails) -> str:
     """The refused value, unless it may hold a secret."""
     name = str(error["loc"][0]) if error.get("loc") else ""
     value = error.get("input")

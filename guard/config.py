@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./guard.db"
     redis_url: str | None = None
+    # The Celery queue the API hands work to and `guard worker` takes it from. Deployments (or
+    # test runs) that share one Redis database keep apart by each using a name of its own.
+    celery_queue: str = Field("guard", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     webhook_url: str | None = None
     webhook_secret: str | None = None
     clearance_ttl_s: int = Field(300, gt=0, le=86_400)
@@ -197,7 +200,3 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=8)
 def _parse_rules_file(path: Path) -> RulesConfig:
     return parse_rules(path.read_text(encoding="utf-8"))
-
-
-def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]

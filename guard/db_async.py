@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -34,7 +34,7 @@ class AsyncDatabase:
             sa.engine.make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         )
         timeout_ms = int(settings.db_timeout_s * 1000)
-        self._options = {
+        self._options: dict[str, Any] = {  # psycopg's connection keywords
             "connect_timeout": max(1, int(settings.db_timeout_s)),
             # As the engine's (guard/db.py): fail closed in bounded time, never a hang.
             "options": f"-c statement_timeout={timeout_ms * 5} -c lock_timeout={timeout_ms * 2}",

@@ -189,6 +189,9 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     _bound_unknown_fields(raw, index, problems)
     if len(problems) > before:
         return None
+    # No problem recorded, so every required field was parsed (for the type checker).
+    assert event_id is not None and order_id is not None and occurred_at is not None
+    assert fact_type is not None and status is not None
     if fact_type == PLATFORM_STATUS:
         triples = [
             (fact.fact_type, fact.status, fact.source)
@@ -208,7 +211,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
             Fact(
                 value,
                 occurred_at,
-                event_id,  # type: ignore[arg-type]
+                event_id,
                 tracking_number if kind == "shipping_notice" else None,
                 carrier if kind == "shipping_notice" else None,
                 source=source,
@@ -220,10 +223,10 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
         event_id=event_id,
         order_id=order_id,
         type=fact_type,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         occurred_at=occurred_at,
         store_id=store_id,
-        ship_by=ship_by,  # type: ignore[arg-type]
+        ship_by=ship_by,
         tracking_number=tracking_number,
         carrier=carrier,
         reason=reason,

@@ -179,7 +179,7 @@ def event_registry() -> CollectorRegistry:
 
         multiprocess.MultiProcessCollector(registry)
     else:
-        registry.register(_ThisProcess())  # type: ignore[arg-type]
+        registry.register(_ThisProcess())
     return registry
 
 
@@ -230,7 +230,7 @@ class DatabaseCollector:
     def _query(self, now: datetime) -> list[Metric]:
         held = holds_t.c.state == "held"
         with reading(self._engine) as conn:
-            by_state = dict(
+            by_state: dict[str, int] = dict(
                 conn.execute(
                     sa.select(holds_t.c.state, sa.func.count())
                     .where(holds_t.c.state.in_(("held", "blocked")))
@@ -249,7 +249,7 @@ class DatabaseCollector:
                 )
             else:
                 code = sa.func.json_each(holds_t.c.reasons).table_valued("value")
-            by_reason = dict(
+            by_reason: dict[str, int] = dict(
                 conn.execute(
                     sa.select(code.c.value, sa.func.count())
                     .select_from(holds_t)
@@ -302,7 +302,7 @@ class Exporter:
 
     def __init__(self, engine: Engine, cache_s: float | None = None):
         self.registry = event_registry()
-        self.registry.register(DatabaseCollector(engine, DB_CACHE_S if cache_s is None else cache_s))  # type: ignore[arg-type]
+        self.registry.register(DatabaseCollector(engine, DB_CACHE_S if cache_s is None else cache_s))
 
     def render(self, accept: str | None = None) -> tuple[bytes, str]:
         encoder, content_type = choose_encoder(accept or "")

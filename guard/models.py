@@ -8,7 +8,7 @@ the same transaction as the hold change that caused them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -48,7 +48,14 @@ def _json(nullable: bool = False) -> Any:
     return Field(sa_column=sa.Column(sa.JSON(), nullable=nullable))
 
 
-class Order(SQLModel, table=True):
+class TableModel(SQLModel):
+    """The base of every table: declares the `__table__` SQLAlchemy gives each (SQLModel does
+    not, so a type checker would not know `Hold.__table__`)."""
+
+    __table__: ClassVar[sa.Table]
+
+
+class Order(TableModel, table=True):
     __tablename__ = "orders"
 
     order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
@@ -63,7 +70,7 @@ class Order(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class FactRow(SQLModel, table=True):
+class FactRow(TableModel, table=True):
     """The current fact per order and type (the latest that won under the replacement rules)."""
 
     __tablename__ = "facts"
@@ -83,7 +90,7 @@ class FactRow(SQLModel, table=True):
     source: str | None = Field(default=None, max_length=128)
 
 
-class EventRow(SQLModel, table=True):
+class EventRow(TableModel, table=True):
     """Every accepted event id (rule 1: duplicates), with what it did."""
 
     __tablename__ = "events"
@@ -98,7 +105,7 @@ class EventRow(SQLModel, table=True):
     payload: dict = _json()
 
 
-class Decision(SQLModel, table=True):
+class Decision(TableModel, table=True):
     """An audited verdict: every check, label, reprint, release and hand-over."""
 
     __tablename__ = "decisions"
@@ -119,7 +126,7 @@ class Decision(SQLModel, table=True):
     decided_at: datetime = _ts(index=True)
 
 
-class Hold(SQLModel, table=True):
+class Hold(TableModel, table=True):
     """A parcel on the hold shelf (held), pulled for good (blocked), or let go (released)."""
 
     __tablename__ = "holds"
@@ -138,7 +145,7 @@ class Hold(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class Clearance(SQLModel, table=True):
+class Clearance(TableModel, table=True):
     """A single-use permission to print one parcel's label, short-lived."""
 
     __tablename__ = "clearances"
@@ -154,7 +161,7 @@ class Clearance(SQLModel, table=True):
     voided_at: datetime | None = _ts(nullable=True)
 
 
-class Waiver(SQLModel, table=True):
+class Waiver(TableModel, table=True):
     """A supervisor's waiver of one waivable reason, valid while the fact it saw stands."""
 
     __tablename__ = "waivers"
@@ -168,7 +175,7 @@ class Waiver(SQLModel, table=True):
     decision_id: str = Field(max_length=40)
 
 
-class Label(SQLModel, table=True):
+class Label(TableModel, table=True):
     """A label issued for one parcel: at most one live (not voided) per order and parcel."""
 
     __tablename__ = "labels"
@@ -201,7 +208,7 @@ class Label(SQLModel, table=True):
     voided_by: str | None = Field(default=None, max_length=ID_LENGTH)
 
 
-class CarrierLabel(SQLModel, table=True):
+class CarrierLabel(TableModel, table=True):
     """The carrier's own label, held in escrow until the parcel's order is clear."""
 
     __tablename__ = "carrier_labels"
@@ -217,7 +224,7 @@ class CarrierLabel(SQLModel, table=True):
     verified: bool = True
 
 
-class Parcel(SQLModel, table=True):
+class Parcel(TableModel, table=True):
     """One parcel of an order: its own shipping notice, number and hand-over (contract v1.1).
 
     Every order has parcel "1"; another exists once a notice event, an escrowed
@@ -242,7 +249,7 @@ class Parcel(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class TrackingClaim(SQLModel, table=True):
+class TrackingClaim(TableModel, table=True):
     """A parcel's hold on a tracking number, and whether another live parcel of its store holds it too.
 
     `conflict` is worked out by whoever changes the number's claims, under that
@@ -262,7 +269,7 @@ class TrackingClaim(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class LooseNotice(SQLModel, table=True):
+class LooseNotice(TableModel, table=True):
     """A notice whose parcel the guard could not tell: kept on the order, changing no verdict."""
 
     __tablename__ = "loose_notices"
@@ -276,7 +283,7 @@ class LooseNotice(SQLModel, table=True):
     occurred_at: datetime = _ts()
 
 
-class Pull(SQLModel, table=True):
+class Pull(TableModel, table=True):
     """An `order.pull` sent for a labelled parcel, until a station says it was taken off the line."""
 
     __tablename__ = "pulls"
@@ -295,7 +302,7 @@ class Pull(SQLModel, table=True):
     ack_key_name: str | None = Field(default=None, max_length=ID_LENGTH)
 
 
-class FollowUp(SQLModel, table=True):
+class FollowUp(TableModel, table=True):
     """An order another order's change concerns (a conflict on a shared number, a shipment partner):
     re-judged soon by a job under its own lock, never from inside the other order's transaction."""
 
@@ -306,7 +313,7 @@ class FollowUp(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class Notification(SQLModel, table=True):
+class Notification(TableModel, table=True):
     """The outbox: written with the change that caused it, delivered after commit."""
 
     __tablename__ = "outbox"
@@ -330,7 +337,7 @@ class Notification(SQLModel, table=True):
     give_up_at: datetime | None = _ts(nullable=True)
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(TableModel, table=True):
     """An API key: only the SHA-256 of the secret is kept (the secret is random, 256 bits)."""
 
     __tablename__ = "api_keys"
@@ -345,7 +352,7 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = _ts(nullable=True)
 
 
-class SyncPosition(SQLModel, table=True):
+class SyncPosition(TableModel, table=True):
     """How far the direct sync with a platform has read, and the shop's current tokens.
 
     One row per platform (and shop). `modified_until`: every order modified before it has

@@ -92,7 +92,7 @@ def build_runtime(settings: Settings, role: str = "api") -> Runtime:
         runtime.dispatch = runtime.deliver_now
         runtime.follow_up = runtime.follow_up_now
     elif role == "api" and settings.redis_url:
-        handoff = CeleryHandoff(settings.redis_url)
+        handoff = CeleryHandoff(settings.redis_url, settings.celery_queue)
         runtime.dispatch = handoff.submit
         runtime.follow_up = handoff.follow_up
         runtime._closers.append(handoff.stop)
@@ -113,9 +113,10 @@ class CeleryHandoff:
     worker's periodic sweep delivers it once Redis is back.
     """
 
-    def __init__(self, broker_url: str):
+    def __init__(self, broker_url: str, queue_name: str):
         from celery import Celery
 
+        self._queue_name = queue_name
         self._app = Celery("guard-api", broker=broker_url, set_as_current=False)
         self._app.conf.update(
             broker_connection_retry=False,
@@ -149,9 +150,9 @@ class CeleryHandoff:
                 continue  # Redis is down: leave it to the sweep
             try:
                 if notification_id == _FOLLOW_UP:
-                    self._app.send_task(FOLLOWUPS_TASK, queue="guard", retry=False)
+                    self._app.send_task(FOLLOWUPS_TASK, queue=self._queue_name, retry=False)
                 else:
-                    self._app.send_task(DELIVER_TASK, args=[notification_id], queue="guard", retry=False)
+                    self._app.send_task(DELIVER_TASK, args=[notification_id], queue=self._queue_name, retry=False)
             except Exception as exc:
                 log.warning("cannot hand notifications to the worker (%s); the sweep will deliver them", exc)
                 broken_until = time.monotonic() + 5

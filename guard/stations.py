@@ -12,8 +12,11 @@ import asyncio
 import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Protocol
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub
 
 import anyio
 
@@ -28,7 +31,9 @@ class Subscription(Protocol):
 class StationBus(Protocol):
     def publish(self, station_id: str, body: bytes) -> None: ...
 
-    def subscribe(self, station_id: str) -> AsyncIterator[Subscription]: ...
+    def subscribe(self, station_id: str) -> AbstractAsyncContextManager[Subscription]:
+        """`async with bus.subscribe(station_id) as subscription:` — listening until the block ends."""
+        ...
 
     def close(self) -> None: ...
 
@@ -82,7 +87,7 @@ def _offer(queue: asyncio.Queue, body: bytes) -> None:
 
 
 class _RedisSubscription:
-    def __init__(self, pubsub) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, pubsub: PubSub) -> None:
         self._pubsub = pubsub
 
     async def next(self, timeout: float) -> bytes | None:

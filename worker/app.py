@@ -30,7 +30,7 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=4,
     broker_connection_retry_on_startup=True,
-    task_default_queue="guard",
+    task_default_queue=settings.celery_queue,
     timezone="UTC",
     worker_hijack_root_logger=False,
     # Beat's bookkeeping file, out of the working directory (the schedule itself is

@@ -37,8 +37,8 @@ def _bad_path_order_id(request: Request) -> bool:
     """
     pattern = _ORDER_PATHS.get(request.method)
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    match = pattern and pattern.fullmatch(raw_path.split(b"?", 1)[0].decode("latin-1"))
-    return bool(match) and not ID_PATTERN.fullmatch(unquote(match.group(1)))
+    match = pattern.fullmatch(raw_path.split(b"?", 1)[0].decode("latin-1")) if pattern else None
+    return match is not None and not ID_PATTERN.fullmatch(unquote(match.group(1)))
 
 
 def render(error: GuardError, headers: dict[str, str] | None = None) -> GuardJSONResponse:

@@ -62,13 +62,12 @@ def parse_filter(params: dict[str, str | None]) -> HoldFilter:
     if station_id is not None and not ID_PATTERN.fullmatch(station_id):
         problems.append(problem("station_id", ID_RULE))
     overdue = None
-    if params.get("overdue") is not None:
-        overdue = {"true": True, "false": False}.get(params["overdue"].lower())
+    if (flag := params.get("overdue")) is not None:
+        overdue = {"true": True, "false": False}.get(flag.lower())
         if overdue is None:
             problems.append(problem("overdue", "true or false"))
     limit = DEFAULT_PAGE
-    if params.get("limit") is not None:
-        text = params["limit"]
+    if (text := params.get("limit")) is not None:
         # ASCII only: str.isdigit() also accepts "²" (int() then raises: a 500) and "١".
         limit = int(text) if text.isascii() and text.isdigit() else 0
         if not 1 <= limit <= MAX_PAGE:
@@ -213,7 +212,7 @@ def summary(rt: Runtime, principal: Principal, now: datetime) -> dict:
     stores = sorted(principal.stores) if principal.stores is not None else None
     scope = holds_t.c.store_id.in_(stores) if stores is not None else sa.true()
     with rt.engine.connect() as conn:
-        by_state = dict(
+        by_state: dict[str, int] = dict(
             conn.execute(sa.select(holds_t.c.state, sa.func.count()).where(scope).group_by(holds_t.c.state)).all()
         )
         held = sa.and_(scope, holds_t.c.state == "held")
@@ -223,7 +222,7 @@ def summary(rt: Runtime, principal: Principal, now: datetime) -> dict:
             code = sa.func.jsonb_array_elements_text(sa.cast(holds_t.c.reasons, postgresql.JSONB)).table_valued("value")
         else:
             code = sa.func.json_each(holds_t.c.reasons).table_valued("value")
-        by_reason = dict(
+        by_reason: dict[str, int] = dict(
             conn.execute(
                 sa.select(code.c.value, sa.func.count())
                 .select_from(holds_t)

@@ -138,8 +138,9 @@ def settle(
     """
     codes = evaluation.codes
     previous = current["state"] if current else None
+    last: dict = current or {}  # the hold as it stood; empty if there was none
     if evaluation.verdict == "clear":
-        if previous != "held":
+        if current is None or previous != "held":
             return current
         released = {
             **current,
@@ -168,12 +169,12 @@ def settle(
 
     target = "blocked" if evaluation.verdict == "block" else "held"
     continuing = previous == target
-    since = current["since"] if continuing else now
+    since = last["since"] if continuing else now
     # Re-checks are counted while the hold's reasons stay the same: "freight still
     # unpaid after repeated re-checks" means re-checks that found freight unpaid,
     # not the hours the hold spent waiting on a payment before that.
-    unchanged = continuing and current["reasons"] == codes
-    rechecks = (current["recheck_count"] if unchanged else 0) + (1 if recheck and continuing else 0)
+    unchanged = continuing and last["reasons"] == codes
+    rechecks = (last["recheck_count"] if unchanged else 0) + (1 if recheck and continuing else 0)
     overdue_why = (
         []
         if target == "blocked"
@@ -188,7 +189,7 @@ def settle(
         "state": target,
         "reasons": codes,
         "since": since,
-        "station_id": station_id or (current or {}).get("station_id"),
+        "station_id": station_id or last.get("station_id"),
         "recheck_at": _recheck_at(evaluation) if target == "held" else None,
         "recheck_count": rechecks,
         "overdue": bool(overdue_why),
@@ -205,7 +206,7 @@ def settle(
     if target == "blocked" and not continuing:
         notify(conn, "order.blocked", hold, state, codes, now)
     if target == "held":
-        if hold["overdue"] and not (continuing and current["overdue"]):
+        if hold["overdue"] and not (continuing and last["overdue"]):
             notify(conn, "hold.overdue", hold, state, codes, now, overdue_because=overdue_why)
         if recheck and continuing:
             notify(conn, "hold.refresh_requested", hold, state, codes, now)

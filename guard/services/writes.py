@@ -20,6 +20,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from guard.models import Clearance, Hold
 from guard.services.store import driver_cursor
@@ -182,6 +183,7 @@ _FRAGMENTS: dict[tuple, str] = {}
 
 
 def _fragment(op: Write) -> tuple[str, list[object]]:
+    sql: str | None
     if isinstance(op, VoidClearances):
         sql = (
             "UPDATE clearances SET voided_at = %s WHERE order_id = %s AND parcel_id = %s"
@@ -215,7 +217,7 @@ def _scalar_defaults(table: sa.Table) -> dict:
         defaults = _DEFAULTS[table.name] = {
             column.name: column.default.arg
             for column in table.c
-            if column.default is not None and column.default.is_scalar
+            if isinstance(column.default, ScalarElementColumnDefault)
         }
     return defaults
 

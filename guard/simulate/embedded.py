@@ -112,7 +112,7 @@ def embedded_guard(start: datetime) -> Iterator[EmbeddedGuard]:
         if clock is not None:
             clock.close()
         if engine is not None:
-            engine.dispose()  # type: ignore[attr-defined]
+            engine.dispose()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

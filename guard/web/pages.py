@@ -80,7 +80,7 @@ class _Assets(StaticFiles):
     """Static files that the browser revalidates each time (a cheap 304), so a
     station never runs yesterday's script after an upgrade."""
 
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def file_response(self, *args, **kwargs):
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"

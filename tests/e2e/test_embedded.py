@@ -8,7 +8,9 @@ import time
 
 import httpx
 import pytest
-from e2e_stack import Api, Erp, Receiver, new_key, outbox, stack_env, unique
+
+from support.processes import unique
+from support.stack import Api, Erp, Receiver, new_key, outbox, stack_env
 
 SECRET = "whsec-embedded"
 
@@ -27,7 +29,7 @@ def database(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory, database, receiver):
-    env = stack_env(database, redis_url=None, webhook_url=receiver.url, webhook_secret=SECRET)
+    env = stack_env(database, broker=None, webhook_url=receiver.url, webhook_secret=SECRET)
     api = Api(tmp_path_factory.mktemp("serve"), env)
     yield api
     api.stop()

@@ -1,7 +1,7 @@
 """Faults, with real processes (design, "Fail closed"; contract, "Errors"): what the user sees.
 
 - PostgreSQL unreachable or hanging: the guard is pointed at a TCP proxy this test
-  controls (tests/e2e/pgproxy.py), never at a stopped shared server. Checks and labels
+  controls (tests/support/pgproxy.py), never at a stopped shared server. Checks and labels
   answer 503 UNAVAILABLE within the request deadline (2 s, measured), /readyz is 503,
   the station page shows DO NOT SHIP, nothing is cleared; once the database answers
   again the same process decides again — no restart.
@@ -29,26 +29,19 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, Guard, empty_tables
-from e2e_stack import (
-    Api,
-    Erp,
-    Receiver,
-    RedisServer,
-    Worker,
-    new_key,
-    outbox,
-    stack_env,
-    unique,
-    wait_until,
-)
-from pgproxy import PgProxy
-from test_quick_start import guard_env
 
 from guard.errors import Conflict
 from guard.services import labels as label_service
 from guard.services.outbox import relay
-from guard.webhooks import SIGNATURE_HEADER, WebhookSender, verify
+from guard.webhooks import SIGNATURE_HEADER, WebhookSender
+
+from support.api import CLEAR_FACTS, Guard
+from support.browser import SEEN_S, launch, new_page, open_station, require_browser, scan, verdict
+from support.db import empty_tables
+from support.pgproxy import PgProxy
+from support.processes import guard_env, unique, wait_until
+from support.stack import Api, Broker, Erp, Receiver, RedisServer, Worker, new_key, outbox, stack_env
+from support.webhooks import verify
 
 # The shipped request deadline is 2 s (GUARD_REQUEST_TIMEOUT_S); the guard is run with it.
 # 0.5 s on top for a loaded CI machine: the event loop, the proxy and the client all share it.
@@ -57,6 +50,10 @@ BOUND_S = DEADLINE_S + 0.5
 
 # Every measured outage answer, printed at the end of the module (`pytest -s` shows it).
 LATENCIES: list[tuple[str, str, int, float]] = []
+
+
+# One guard process's connections to this worker's database (other runs and workers share the server).
+ACTIVITY = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = :name"
 
 
 def with_app_name(database_url: str, name: str) -> str:
@@ -79,14 +76,17 @@ def busy_backends(engine: sa.Engine, app_name: str) -> int:
     """Connections of one guard process that are inside a transaction or running a query."""
     return count(
         engine,
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-        "AND (state <> 'idle' OR xact_start IS NOT NULL)",
+        ACTIVITY + " AND (state <> 'idle' OR xact_start IS NOT NULL)",
         name=app_name,
     )
 
 
 def backends(engine: sa.Engine, app_name: str) -> int:
-    return count(engine, "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name", name=app_name)
+    return count(
+        engine,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = :name",
+        name=app_name,
+    )
 
 
 def settled(engine: sa.Engine, app_name: str, quiet_s: float = 1.0, timeout: float = 20.0) -> None:
@@ -308,13 +308,7 @@ def test_a_label_answered_503_during_a_hang_is_not_issued_when_the_database_come
 def test_the_station_page_shows_do_not_ship_while_the_database_is_away_and_clears_when_it_is_back(
     db, postgres_url, proxy, proxied_guard, fault
 ):
-    from conftest import service_missing
-    from test_pages import CHROMIUM, CHROMIUM_ARGS, PLAYWRIGHT_MISSING, SEEN_S, new_page, open_station, scan, verdict
-
-    if not CHROMIUM.exists():
-        service_missing("Chromium", FileNotFoundError(f"{CHROMIUM} (apt-get install chromium)"))
-    if PLAYWRIGHT_MISSING is not None:
-        service_missing("Playwright for Python", PLAYWRIGHT_MISSING)
+    require_browser()
     from playwright.sync_api import expect, sync_playwright
 
     order = unique("PGOFF")
@@ -323,7 +317,7 @@ def test_the_station_page_shows_do_not_ship_while_the_database_is_away_and_clear
     try:
         erp.record(order, **CLEAR_FACTS)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = launch(playwright)
             try:
                 page = new_page(browser)
                 open_station(page, proxied_guard.base, "pack-db", station_key)
@@ -425,8 +419,7 @@ def ingest_in_flight(engine: sa.Engine, app_name: str) -> bool:
     return (
         count(
             engine,
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-            "AND xact_start IS NOT NULL AND query NOT ILIKE '%api_keys%'",
+            ACTIVITY + " AND xact_start IS NOT NULL AND query NOT ILIKE '%api_keys%'",
             name=app_name,
         )
         > 0
@@ -438,8 +431,7 @@ def events_written(engine: sa.Engine, app_name: str) -> bool:
     return (
         count(
             engine,
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-            "AND xact_start IS NOT NULL AND (query ILIKE 'INSERT INTO facts%' "
+            ACTIVITY + " AND xact_start IS NOT NULL AND (query ILIKE 'INSERT INTO facts%' "
             "OR query ILIKE 'UPDATE orders%' OR query ILIKE '%FROM holds%')",
             name=app_name,
         )
@@ -540,13 +532,13 @@ SWEEP_APP = "guard-sweep-worker"
 SWEPT_ORDERS = 10  # half become clear behind the hold's back, half stay unpaid
 
 
-def send_sweep(broker: str) -> None:
+def send_sweep(broker: Broker) -> None:
     """Ask for a re-check sweep now, as beat does every 15 s."""
     from celery import Celery
 
-    client = Celery("fault-test", broker=broker)
+    client = Celery("fault-test", broker=broker.url)
     try:
-        client.send_task("guard.holds.sweep", queue="guard")
+        client.send_task("guard.holds.sweep", queue=broker.queue)
     finally:
         client.close()
 
@@ -560,12 +552,12 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
     redis_server = RedisServer(tmp_path).start()
     receiver = Receiver()
     secret = "whsec-sweep"
-    api_env = stack_env(postgres_url, redis_url=redis_server.url, webhook_url=receiver.url, webhook_secret=secret)
+    api_env = stack_env(postgres_url, broker=redis_server.broker, webhook_url=receiver.url, webhook_secret=secret)
     # The worker may wait on a lock for 20 s (GUARD_DB_TIMEOUT_S × 2) before giving up:
     # room for the test to see it waiting, and kill it there, on a loaded machine.
     worker_env = stack_env(
         with_app_name(postgres_url, SWEEP_APP),
-        redis_url=redis_server.url,
+        broker=redis_server.broker,
         webhook_url=receiver.url,
         webhook_secret=secret,
     )
@@ -610,15 +602,14 @@ def test_a_worker_killed_in_the_middle_of_a_recheck_sweep_leaves_nothing_half_do
         blocker.execute(sa.text("LOCK TABLE decisions IN SHARE MODE"))
 
         worker.start()
-        send_sweep(redis_server.url)
+        send_sweep(redis_server.broker)
         explain = lambda: f"--- worker log ---\n{worker.logs()}"  # noqa: E731
         wait_until(
             lambda: (
                 count(
                     engine,
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :n "
-                    "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO decisions%'",
-                    n=SWEEP_APP,
+                    ACTIVITY + " AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO decisions%'",
+                    name=SWEEP_APP,
                 )
                 > 0
             ),

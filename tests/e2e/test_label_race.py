@@ -5,7 +5,9 @@ from threading import Barrier
 
 import httpx
 import pytest
-from test_quick_start import _forget, guard_env, run_guard, serve
+
+from support.db import empty_tables
+from support.processes import guard_env, run_guard, serve
 
 
 @pytest.mark.postgres
@@ -60,7 +62,7 @@ def test_many_concurrent_label_requests_with_one_token_issue_exactly_one_label(t
     finally:
         process.terminate()
         process.wait(timeout=10)
-        _forget(postgres_url)
+        empty_tables(postgres_url)
 
 
 @pytest.mark.postgres
@@ -118,4 +120,4 @@ def test_concurrent_checks_of_one_parcel_on_two_workers_leave_only_the_last_clea
     finally:
         process.terminate()
         process.wait(timeout=10)
-        _forget(postgres_url)
+        empty_tables(postgres_url)

@@ -17,29 +17,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import service_missing
-from e2e_stack import Erp, _stop_group, _tail, unique, wait_until
-from test_quick_start import GUARD, free_port, guard_env, run_guard
+
+from support.browser import DESKTOP, SEEN_S, launch, new_page, open_station, require_browser, scan, verdict
+from support.processes import GUARD, STARTUP_S, free_port, guard_env, run_guard, stop_group, tail, unique, wait_until
+from support.stack import Erp
 
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
-except ImportError as exc:  # the dev extra installs it; say so instead of erroring at collection
-    PLAYWRIGHT_MISSING: ImportError | None = exc
-else:
-    PLAYWRIGHT_MISSING = None
+except ImportError:  # support.browser says so when a test needs it
+    pass
 
-CHROMIUM = Path(os.environ.get("GUARD_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
-SEEN_S = 10_000  # ms: a verdict shows within a fraction of a second; this only bounds a broken run
 
 
 # --- the guard --------------------------------------------------------------------------------
@@ -67,13 +56,13 @@ class Serve:
 
         def up() -> bool:
             if self.process.poll() is not None:
-                raise AssertionError(f"guard serve exited ({self.process.returncode}):\n{_tail(self.log)}")
+                raise AssertionError(f"guard serve exited ({self.process.returncode}):\n{tail(self.log)}")
             try:
                 return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
             except httpx.TransportError:
                 return False
 
-        wait_until(up, 30, "guard serve up", lambda: _tail(self.log))
+        wait_until(up, STARTUP_S, "guard serve up", lambda: tail(self.log))
         return self
 
     def terminate(self) -> None:
@@ -83,7 +72,7 @@ class Serve:
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after `grace` seconds."""
         if self.process is not None:
-            _stop_group(self.process, grace=grace)
+            stop_group(self.process, grace=grace)
             self.process = None
 
     def key(self, name: str, *scopes: str) -> str:
@@ -131,24 +120,13 @@ def erp(guard: Serve, keys: Keys) -> Iterator[Erp]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        service_missing("Chromium", FileNotFoundError(f"{CHROMIUM} (apt-get install chromium)"))
-    if PLAYWRIGHT_MISSING is not None:
-        service_missing("Playwright for Python", PLAYWRIGHT_MISSING)
+    require_browser()
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch(playwright)
         try:
             yield chromium
         finally:
             chromium.close()
-
-
-def new_page(browser: Browser, viewport: dict = DESKTOP, locale: str = "zh-CN") -> Page:
-    context = browser.new_context(viewport=viewport, locale=locale, accept_downloads=True)
-    page = context.new_page()
-    page.errors = []  # uncaught script errors: a page test fails on any
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
 
 
 @pytest.fixture
@@ -163,34 +141,6 @@ def page(browser: Browser) -> Iterator[Page]:
 def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
-
-
-# --- what a packer does -------------------------------------------------------------------------
-
-
-def open_station(page: Page, base: str, station: str, key: str, mode: str = "packing") -> None:
-    page.goto(f"{base}/station")
-    expect(page.locator("#setup")).to_be_visible()
-    page.fill("#setup-station", station)
-    page.fill("#setup-key", key)
-    page.check(f"input[name=mode][value={mode}]")
-    page.click("#setup-save")
-    expect(page.locator("#setup")).to_be_hidden()
-    expect(page.locator("#stream-status")).to_have_attribute("data-status", "live", timeout=SEEN_S)
-    expect(page.locator("#scan")).to_be_focused()
-
-
-def scan(page: Page, code: str) -> None:
-    """A keyboard-wedge scanner: it types into whatever has focus, then Enter."""
-    expect(page.locator("#scan")).to_be_focused()
-    page.keyboard.type(code, delay=5)
-    page.keyboard.press("Enter")
-
-
-def verdict(page: Page, kind: str):
-    panel = page.locator("#verdict")
-    expect(panel).to_have_attribute("data-kind", kind, timeout=SEEN_S)
-    return panel
 
 
 # --- the ERP's side -----------------------------------------------------------------------------

@@ -2,59 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 
-GUARD = [sys.executable, "-m", "guard.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def guard_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUARD_")}
-    env.update(values)
-    return env
-
-
-def run_guard(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run([*GUARD, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def serve(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [*GUARD, "serve", "--port", str(port)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90  # a loaded CI machine starts Python slowly
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"guard serve exited: {process.stdout.read()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("guard serve did not come up within 90 s")
+from support.db import empty_tables
+from support.processes import guard_env, run_guard, serve
 
 
 def first_clear_verdict(base: str, secret: str) -> dict:
@@ -98,26 +50,6 @@ def test_serve_with_no_configuration_uses_a_sqlite_file_and_gives_a_first_clear(
         process.wait(timeout=10)
 
 
-def test_the_readme_sample_export_answers_as_the_readme_says(tmp_path, repo_root):
-    env = guard_env()
-    process, base = serve(tmp_path, env)
-    try:
-        created = run_guard("apikey", "create", "erp", "--scope", "events", "--scope", "check", cwd=tmp_path, env=env)
-        secret = created.stdout.strip().splitlines()[-1]
-        sample = repo_root / "docs" / "samples" / "aliexpress-export.csv"
-        imported = run_guard(
-            "import", str(sample), "--store", "shop-1", "--as-of", "2026-11-11T09:00:00+08:00", cwd=tmp_path, env=env
-        )
-        assert "12 rows: 12 applied" in imported.stdout
-        ids = ["3041839201746502", "3041839201746505", "3041839201746507"]
-        body = httpx.post(f"{base}/v1/checks", json={"order_ids": ids}, headers={"Authorization": f"Bearer {secret}"})
-        got = [(r["verdict"], r["reasons"][:1]) for r in body.json()["results"]]
-        assert got == [("hold", ["FUNDS_IN_SETTLEMENT"]), ("clear", []), ("block", ["ORDER_CLOSED"])]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.mark.postgres
 def test_serve_on_postgresql(tmp_path, postgres_url):
     env = guard_env(GUARD_DATABASE_URL=postgres_url)
@@ -132,17 +64,4 @@ def test_serve_on_postgresql(tmp_path, postgres_url):
     finally:
         process.terminate()
         process.wait(timeout=10)
-        _forget(postgres_url)
-
-
-def _forget(url: str) -> None:
-    """Leave the shared test database as the other tests expect it: empty."""
-    import sqlalchemy as sa
-    from sqlmodel import SQLModel
-
-    import guard.models  # noqa: F401
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in SQLModel.metadata.sorted_tables))
-    engine.dispose()
+        empty_tables(postgres_url)

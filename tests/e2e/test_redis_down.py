@@ -9,19 +9,9 @@ import time
 
 import httpx
 import pytest
-from e2e_stack import (
-    Api,
-    Erp,
-    Receiver,
-    RedisServer,
-    Worker,
-    forget,
-    new_key,
-    outbox,
-    stack_env,
-    unique,
-    wait_until,
-)
+
+from support.processes import unique, wait_until
+from support.stack import Api, Erp, Receiver, RedisServer, Worker, forget, new_key, outbox, stack_env
 
 pytestmark = pytest.mark.postgres
 
@@ -52,7 +42,7 @@ def database(postgres_url):
 def test_with_redis_down_the_guard_answers_from_the_database_and_notifies_once_it_is_back(
     tmp_path, database, redis_server, receiver
 ):
-    env = stack_env(database, redis_url=redis_server.url, webhook_url=receiver.url, webhook_secret=SECRET)
+    env = stack_env(database, broker=redis_server.broker, webhook_url=receiver.url, webhook_secret=SECRET)
     api = Api(tmp_path, env)
     worker = Worker(tmp_path, env)
     erp = Erp(api.base, new_key(database, "erp"))

@@ -13,18 +13,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from e2e_stack import (
-    Api,
-    Erp,
-    Receiver,
-    StationStream,
-    Worker,
-    broker_url,
-    forget,
-    new_key,
-    stack_env,
-    unique,
-)
+
+from support.processes import unique
+from support.stack import Api, Erp, Receiver, StationStream, Worker, broker, forget, new_key, stack_env
 
 SECRET = "whsec-stations"
 SETTLE_S = 0.3  # a misrouted event would travel with the one just seen; give it this long to show
@@ -48,14 +39,15 @@ class Stack:
 def stack(request, tmp_path_factory):
     receiver = Receiver()
     workdir = tmp_path_factory.mktemp(request.param)
-    worker = None
+    worker = queue = None
     if request.param == "embedded":
         database_url = f"sqlite:///{workdir / 'guard.db'}"
-        env = stack_env(database_url, redis_url=None, webhook_url=receiver.url, webhook_secret=SECRET)
+        env = stack_env(database_url, broker=None, webhook_url=receiver.url, webhook_secret=SECRET)
         clean = lambda: None  # noqa: E731 - the SQLite file is this module's own
     else:
         database_url = request.getfixturevalue("postgres_url")
-        env = stack_env(database_url, redis_url=broker_url(), webhook_url=receiver.url, webhook_secret=SECRET)
+        queue = broker()
+        env = stack_env(database_url, broker=queue, webhook_url=receiver.url, webhook_secret=SECRET)
         clean = lambda: forget(database_url)  # noqa: E731
     api = None
     try:
@@ -68,6 +60,8 @@ def stack(request, tmp_path_factory):
             worker.stop()
         if api:
             api.stop()
+        if queue:
+            queue.close()
         receiver.close()
 
 

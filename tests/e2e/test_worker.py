@@ -10,20 +10,9 @@ from __future__ import annotations
 import time
 
 import pytest
-import redis
-from e2e_stack import (
-    Api,
-    Erp,
-    Receiver,
-    Worker,
-    broker_url,
-    forget,
-    new_key,
-    outbox,
-    stack_env,
-    unique,
-    wait_until,
-)
+
+from support.processes import unique, wait_until
+from support.stack import Api, Broker, Erp, Receiver, Worker, broker, forget, new_key, outbox, stack_env
 
 pytestmark = pytest.mark.postgres
 
@@ -57,15 +46,15 @@ def receiver():
 
 
 @pytest.fixture(scope="module")
-def broker(postgres_url) -> str:
-    return broker_url()
+def queue(postgres_url) -> Broker:
+    queue = broker()
+    yield queue
+    queue.close()
 
 
 @pytest.fixture(scope="module")
-def env(postgres_url, broker, receiver) -> dict[str, str]:
-    return stack_env(
-        postgres_url, redis_url=broker, webhook_url=receiver.url, webhook_secret=f"{NEW_SECRET},{OLD_SECRET}"
-    )
+def env(postgres_url, queue, receiver) -> dict[str, str]:
+    return stack_env(postgres_url, broker=queue, webhook_url=receiver.url, webhook_secret=f"{NEW_SECRET},{OLD_SECRET}")
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +218,7 @@ def test_a_release_while_the_worker_is_down_is_delivered_when_it_starts(erp, wor
 
 
 def test_a_release_whose_task_the_broker_lost_is_delivered_by_the_outbox_sweep(
-    erp, worker, receiver, broker, postgres_url, explain
+    erp, worker, receiver, queue, postgres_url, explain
 ):
     worker.stop()
     order_id = unique("lost")
@@ -237,12 +226,8 @@ def test_a_release_whose_task_the_broker_lost_is_delivered_by_the_outbox_sweep(
     erp.push(erp.event(order_id, "payment", "paid", minute=5, store_id="s1"))
 
     # The API handed the id to the broker; lose it, as a Redis without persistence would on a restart.
-    client = redis.Redis.from_url(broker)
-    try:
-        wait_until(lambda: client.llen("guard") > 0, 10, "the delivery task queued in Redis")
-        client.flushdb()
-    finally:
-        client.close()
+    wait_until(lambda: queue.queued() > 0, 10, "the delivery task queued in Redis")
+    queue.lose_queued()
 
     worker.start()
     [hook] = receiver.wait_for(order_id, "hold.released", timeout=20, explain=lambda: explain(order_id))

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, assert_error, at
 
 from guard.services.apikeys import SCOPES, revoke_key
+
+from support.api import CLEAR_FACTS, assert_error, at
 
 JSON = {"Content-Type": "application/json"}
 

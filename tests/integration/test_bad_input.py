@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, assert_error
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from guard.facts import FACT_STATUSES
 from guard.platform_statuses import MAIN_STATUS
+
+from support.api import CLEAR_FACTS, assert_error
 
 MiB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}

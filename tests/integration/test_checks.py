@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS
+
+from support.api import CLEAR_FACTS
 
 
 def test_a_new_clearance_voids_the_earlier_unredeemed_one(guard):

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import at
 from fastapi.testclient import TestClient
 
 from guard.api.app import create_app
 from guard.config import Settings
+
+from support.api import at
 
 _INSTALLED = Path(sys.executable).with_name("guard")
 GUARD = [str(_INSTALLED)] if _INSTALLED.exists() else [sys.executable, "-m", "guard.cli"]

@@ -3,7 +3,8 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS
+
+from support.api import CLEAR_FACTS
 
 
 def test_concurrent_batches_for_one_order_keep_the_newest_fact(guard):

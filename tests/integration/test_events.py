@@ -1,7 +1,8 @@
 """POST /v1/events: the four replacement rules, applied in input order, all or nothing."""
 
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS
+
+from support.api import CLEAR_FACTS
 
 
 def outcomes(result):

@@ -15,7 +15,7 @@ from guard.db import upgrade
 from guard.models import UTCDateTime
 from guard.rules import evaluate
 from guard.services.store import load_states
-from tests.conftest import scratch_postgres
+from support.db import scratch_postgres
 
 T = datetime(2026, 11, 10, 16, 0, tzinfo=UTC)
 BEFORE = "0002"  # the schema the guard ran before v1.1: its rows are what the upgrade meets

@@ -4,7 +4,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, Guard, empty_tables
 from fastapi.testclient import TestClient
 
 from guard.api.app import create_app
@@ -12,6 +11,9 @@ from guard.config import Settings
 from guard.db import make_engine
 from guard.ratelimit import RateLimiter
 from guard.services.apikeys import create_key
+
+from support.api import CLEAR_FACTS, Guard
+from support.db import empty_tables
 
 
 def guard_with(settings, **overrides):

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -27,14 +25,14 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import empty_tables
 from sqlalchemy.exc import DBAPIError
 
 from guard.config import Settings
 from guard.db import make_engine
 from guard.services.apikeys import create_key, hash_secret
 
-GUARD = [sys.executable, "-m", "guard.cli"]
+from support.db import empty_tables
+from support.processes import GUARD, STARTUP_S, free_port
 
 WEBHOOK_SECRET = "whsec-LOGHYGIENE-7f3a9c"
 DB_PASSWORD = "pw-LOGHYGIENE-41d2"
@@ -44,12 +42,6 @@ SUPERVISOR_NOTE = "Spoke with buyer Quintanilla on WhatsApp, she confirmed the a
 TRACKING = "LP00731955208CN"
 # Pieces that would give away the buyer even if the whole sentence were cut up.
 BUYER_PIECES = ["Marisol", "Quintanilla", "611 402 977", "Calle del Olmo", "ES91 2100", "WhatsApp"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Receiver:
@@ -106,7 +98,7 @@ class Served:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_S
         while True:
             if self.process.poll() is not None:
                 raise AssertionError(f"guard serve exited:\n{self.text()}")

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, Guard
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -32,6 +31,8 @@ from guard.models import Hold, Notification
 from guard.services.apikeys import create_key
 from guard.services.outbox import relay
 from guard.webhooks import Delivery
+
+from support.api import CLEAR_FACTS, Guard
 
 SCOPES = ["events", "check", "labels", "holds", "supervise"]
 

@@ -5,13 +5,14 @@ import threading
 import time
 
 import pytest
-from conftest import CLEAR_FACTS, Guard
 from fastapi.testclient import TestClient
 
 from guard.api.app import create_app
 from guard.db import make_engine
 from guard.printers import parse_printers
 from guard.services.apikeys import create_key
+
+from support.api import CLEAR_FACTS, Guard
 
 
 class FakePrinter:

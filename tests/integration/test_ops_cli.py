@@ -21,12 +21,13 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from conftest import CLEAR_FACTS
 
 from guard.cli import main
 from guard.models import Decision, EventRow, Hold, Notification
 from guard.services.housekeeping import count_purgeable, purge
 from guard.services.outbox import relay
+
+from support.api import CLEAR_FACTS
 
 _INSTALLED = Path(sys.executable).with_name("guard")
 GUARD = [str(_INSTALLED)] if _INSTALLED.exists() else [sys.executable, "-m", "guard.cli"]

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,12 +20,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, Guard, assert_error
 
 from guard.models import Notification
 from guard.services.outbox import LEASE, _claim, relay
 from guard.stations import LocalBus
-from guard.webhooks import SIGNATURE_HEADER, WebhookSender, verify
+from guard.webhooks import SIGNATURE_HEADER, WebhookSender
+
+from support.api import CLEAR_FACTS, Guard, assert_error
+from support.processes import free_port
+from support.webhooks import verify
 
 SECRETS = ["new-secret", "old-secret"]  # mid-rotation: both sign
 
@@ -272,10 +274,7 @@ def test_every_listed_notification_says_its_state(quiet_guard, receiver, sender)
 
 def test_an_unreachable_receiver_is_retried_like_a_failing_one(quiet_guard):
     held_then_released(quiet_guard, "o-1")
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    down = WebhookSender(f"http://127.0.0.1:{port}/hooks", SECRETS)
+    down = WebhookSender(f"http://127.0.0.1:{free_port()}/hooks", SECRETS)  # a port nobody listens on
     try:
         report = relay(quiet_guard.engine, LocalBus(), down, real_now())
     finally:

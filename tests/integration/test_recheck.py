@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, Guard
 
 from guard.config import Settings
 from guard.models import Hold
 from guard.services.recheck import SweepReport, recheck_due
+
+from support.api import CLEAR_FACTS, Guard
 
 
 def real_now() -> datetime:

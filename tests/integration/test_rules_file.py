@@ -5,7 +5,6 @@ import sys
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import CLEAR_FACTS, Guard
 from fastapi.testclient import TestClient
 
 from guard.api.app import create_app
@@ -13,6 +12,8 @@ from guard.config import Settings
 from guard.db import make_engine
 from guard.rules import RulesFileError
 from guard.services.apikeys import create_key
+
+from support.api import CLEAR_FACTS, Guard
 
 RULES = """
 [defaults.PAYMENT_PROCESSING]

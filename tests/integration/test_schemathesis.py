@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import CLEAR_FACTS, at
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -40,6 +39,8 @@ from guard.api.app import create_app
 from guard.config import Settings
 from guard.db import make_engine, upgrade
 from guard.services.apikeys import create_key
+
+from support.api import CLEAR_FACTS, at
 
 EXAMPLES = int(os.environ.get("GUARD_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -3,7 +3,8 @@
 import base64
 
 import pytest
-from conftest import CLEAR_FACTS
+
+from support.api import CLEAR_FACTS
 
 SCOPES = ("events", "check", "labels", "holds", "supervise")
 PDF = base64.b64encode(b"%PDF-1.4 carrier label").decode()

@@ -1,6 +1,6 @@
 """The seed notice's situations (docs/domain.md), end to end through the API, on both databases."""
 
-from conftest import CLEAR_FACTS
+from support.api import CLEAR_FACTS
 
 
 def test_a_fully_clear_order_gets_a_clearance(guard):

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, assert_error
+
+from support.api import CLEAR_FACTS, assert_error
 
 # What a check could leave behind (of the outbox, the notifications themselves: their
 # delivery bookkeeping moves on in the background).

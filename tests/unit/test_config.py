@@ -98,6 +98,7 @@ def test_settings_are_read_from_guard_variables(monkeypatch):
         {"database_url": "mysql://db/guard"},
         {"clearance_ttl_s": 0},
         {"key_cache_s": 6},
+        {"celery_queue": "two words"},
     ],
     ids=lambda v: next(iter(v)),
 )

@@ -1,9 +1,5 @@
 """Real processes for the end-to-end tests: `guard serve`, `guard worker`, redis-server,
 a webhook receiver, an SSE reader, and an ERP that talks HTTP with a key.
-
-A plain module, not `tests/e2e/conftest.py`: the other test folders say
-`from conftest import …`, and a second conftest.py without packages would take
-the name `conftest` from tests/conftest.py once the e2e folder is collected.
 """
 
 from __future__ import annotations
@@ -20,80 +16,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import sqlalchemy as sa
-from conftest import REDIS_URL, at, service_missing
-from test_quick_start import GUARD, _forget, free_port, guard_env
 
 from guard.config import Settings
 from guard.db import make_engine
 from guard.services.apikeys import create_key
-from guard.webhooks import SIGNATURE_HEADER, verify
+from guard.webhooks import SIGNATURE_HEADER
 
-T = TypeVar("T")
-
-# A Redis database of its own, apart from the 0 a developer's own `guard worker` uses.
-# (Two test runs at once against one Redis server would still share it: the queue name is fixed.)
-BROKER_DB = 13
-ALL_SCOPES = ["events", "check", "labels", "holds", "supervise"]
-
-
-def wait_until(
-    predicate: Callable[[], T],
-    timeout: float = 20.0,
-    what: str = "the condition",
-    explain: Callable[[], str] = lambda: "",
-) -> T:
-    """Poll until `predicate()` is truthy (and return it); fail with `explain()` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:g} s\n{explain()}")
-        time.sleep(0.05)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def _tail(path: Path, lines: int = 60) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"(no log at {path})"
-
-
-def _stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left of it."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGCONT)  # a frozen group would not see the SIGTERM
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # pool children and beat, if the main one left them
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=10)
-
+from support.api import ALL_SCOPES, at
+from support.db import empty_tables
+from support.processes import GUARD, STARTUP_S, free_port, guard_env, stop_group, tail, unique, wait_until
+from support.services import REDIS_URL, WORKER, service_missing, worker_index
+from support.webhooks import verify
 
 # --- the database ---------------------------------------------------------------------------
 
 
 def forget(database_url: str) -> None:
     """Empty every table: other tests share this PostgreSQL database and expect it empty."""
-    _forget(database_url)
+    empty_tables(database_url)
 
 
 def new_key(database_url: str, name: str, scopes: list[str] | None = None, stores: list[str] | None = None) -> str:
@@ -128,18 +73,65 @@ def outbox(database_url: str, order_id: str) -> list[dict]:
 # --- Redis ----------------------------------------------------------------------------------
 
 
-def broker_url() -> str:
-    """The shared Redis server, on a database of our own, emptied; skips (fails under CI) if absent."""
+@dataclass(frozen=True)
+class Broker:
+    """A Celery broker for one stack: a Redis database and a queue name no other stack uses."""
+
+    url: str
+    queue: str
+
+    def env(self) -> dict[str, str]:
+        return {"GUARD_REDIS_URL": self.url, "GUARD_CELERY_QUEUE": self.queue}
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=2)
+
+    def queued(self) -> int:
+        """Tasks waiting in the queue."""
+        client = self._client()
+        try:
+            return client.llen(self.queue)
+        finally:
+            client.close()
+
+    def lose_queued(self) -> None:
+        """Drop every waiting task, as a Redis without persistence does on a restart."""
+        client = self._client()
+        try:
+            client.delete(self.queue)
+        finally:
+            client.close()
+
+    def close(self) -> None:
+        """Remove this queue's keys (its list and kombu's binding), leaving other stacks' alone."""
+        client = self._client()
+        try:
+            keys = [self.queue, *client.scan_iter(match=f"*{self.queue}*", count=1000)]
+            client.delete(*keys)
+        finally:
+            client.close()
+
+
+def broker() -> Broker:
+    """The shared Redis server: this worker's database and a fresh queue; skips (fails under CI) if absent.
+
+    Each xdist worker takes a database of its own (15 for gw0, 14 for gw1, …; the 0 a
+    developer's own `guard worker` uses is left alone), so Celery's own keys and control
+    messages stay apart; each stack takes a queue of its own, so two runs at once (or a
+    stack left over from a killed run) never hand each other tasks. Close it when done.
+    """
     import redis
 
-    url = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{BROKER_DB}"))
+    url = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{15 - worker_index() % 15}"))
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-        client.flushdb()
+        client.ping()
         client.close()
     except Exception as exc:
         service_missing("Redis", exc)
-    return url
+    return Broker(url, f"guard-test-{WORKER}-{uuid.uuid4().hex[:8]}")
 
 
 class RedisServer:
@@ -148,6 +140,7 @@ class RedisServer:
     def __init__(self, workdir: Path):
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.broker = Broker(self.url, "guard")  # the server is this test's alone: the shipped queue name
         self.log = workdir / f"redis-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
@@ -184,12 +177,12 @@ class RedisServer:
             except Exception:
                 return False
 
-        wait_until(answers, 10, "redis-server answering", lambda: _tail(self.log))
+        wait_until(answers, 10, "redis-server answering", lambda: tail(self.log))
         return self
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop_group(self.process, grace=5)
+            stop_group(self.process, grace=5)
             self.process = None
 
 
@@ -333,23 +326,23 @@ class Api:
 
         def healthy() -> bool:
             if self.process.poll() is not None:
-                raise AssertionError(f"guard serve exited ({self.process.returncode}):\n{_tail(self.log)}")
+                raise AssertionError(f"guard serve exited ({self.process.returncode}):\n{tail(self.log)}")
             try:
                 return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
             except httpx.TransportError:
                 return False
 
         try:
-            wait_until(healthy, 30, "guard serve up", lambda: _tail(self.log))
+            wait_until(healthy, STARTUP_S, "guard serve up", lambda: tail(self.log))
         except BaseException:
             self.stop()
             raise
 
     def logs(self) -> str:
-        return _tail(self.log)
+        return tail(self.log)
 
     def stop(self) -> None:
-        _stop_group(self.process)
+        stop_group(self.process)
 
 
 # Shortens the outbox lease for one test (the shipped lease is 60 s), then runs `guard worker …`.
@@ -404,7 +397,7 @@ class Worker:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = STARTUP_S) -> None:
         def ready() -> bool:
             if self.process.poll() is not None:
                 raise AssertionError(f"guard worker exited ({self.process.returncode}):\n{self.logs()}")
@@ -425,20 +418,20 @@ class Worker:
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop_group(self.process)
+            stop_group(self.process)
 
     def logs(self) -> str:
-        return _tail(self.log) if self.log else "(worker never started)"
+        return tail(self.log) if self.log else "(worker never started)"
 
 
-def stack_env(database_url: str, *, redis_url: str | None, webhook_url: str, webhook_secret: str) -> dict[str, str]:
+def stack_env(database_url: str, *, broker: Broker | None, webhook_url: str, webhook_secret: str) -> dict[str, str]:
     values = {
         "GUARD_DATABASE_URL": database_url,
         "GUARD_WEBHOOK_URL": webhook_url,
         "GUARD_WEBHOOK_SECRET": webhook_secret,
     }
-    if redis_url:
-        values["GUARD_REDIS_URL"] = redis_url
+    if broker:
+        values.update(broker.env())
     return guard_env(**values)
 
 
