@@ -234,7 +234,8 @@ class OpenPlatform:
             raise Unreachable(f"the gateway answered {answer.status_code} with no JSON") from None
         if not isinstance(body, dict):
             raise Unreachable("the gateway answered with something other than a JSON object")
-        error = body.get("error_response") if isinstance(body.get("error_response"), dict) else body
+        nested = body.get("error_response")
+        error: dict = nested if isinstance(nested, dict) else body
         code = error.get("code")
         if code is not None and str(code) != "0":
             raise _error(str(code), str(error.get("message") or error.get("msg") or error.get("sub_msg") or ""), error)

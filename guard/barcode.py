@@ -56,7 +56,7 @@ class Code128:
 
     def zpl_field(self) -> str:
         """`^FD` data for `^BC` mode N."""
-        parts = []
+        parts: list[str] = []
         for subset, text in self.runs:
             parts.append(_ZPL_START[subset] if not parts else _ZPL_LATCH[subset])
             if subset == "C":

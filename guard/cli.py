@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -225,7 +226,7 @@ class _ImportProgress:
     """A progress bar on stderr while rows are applied, on a terminal only (logs stay clean)."""
 
     def __init__(self) -> None:
-        self._bar = None
+        self._bar: Any = None  # click's ProgressBar class is private
 
     def start(self, total: int) -> None:
         if sys.stderr.isatty() and total:

@@ -192,6 +192,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     # No problem recorded, so every required field was parsed (for the type checker).
     assert event_id is not None and order_id is not None and occurred_at is not None
     assert fact_type is not None and status is not None
+    triples: list[tuple[str, str, str | None]]
     if fact_type == PLATFORM_STATUS:
         triples = [
             (fact.fact_type, fact.status, fact.source)

@@ -132,7 +132,7 @@ class SharedRateLimiter:
     async def take(self, key_id: int) -> None:
         if self.local.rate <= 0:
             return
-        if not self._redis.usable:
+        if self._take is None or not self._redis.usable:
             self.local.take(key_id)
             return
         try:
@@ -202,7 +202,7 @@ class StreamSlots:
             self._redis.failed(exc)
 
     async def release(self, slot: StreamSlot) -> None:
-        if not slot.in_redis:
+        if not slot.in_redis or self._redis.client is None:
             self._local.get(slot.key_id, {}).pop(slot.id, None)
             return
         try:
@@ -212,6 +212,8 @@ class StreamSlots:
 
     async def _lease(self, slot: StreamSlot, *, renew: bool) -> bool:
         keys = [f"{STREAMS_PREFIX}{slot.key_id}"]
+        if self._open is None:  # only asked while Redis is configured (slot.in_redis)
+            raise RuntimeError("no Redis to lease a stream slot in")
         return bool(await self._open(keys=keys, args=[self.per_key, self.LEASE_S, slot.id, int(renew)]))
 
     def _refused(self) -> RateLimited:

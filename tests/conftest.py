@@ -9,12 +9,10 @@ Fixtures only: the helpers the tests share live in tests/support/.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from guard.config import Settings
 from guard.db import upgrade

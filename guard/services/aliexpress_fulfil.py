@@ -66,6 +66,7 @@ def parse_fulfil(body: object) -> dict:
         problems.append(problem("parcel_id", ID_RULE))
     if problems:
         raise ValidationFailed(problems)
+    assert isinstance(number, str)  # checked above
     return {
         "service_name": service,
         "tracking_number": number.strip(),

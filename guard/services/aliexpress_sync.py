@@ -19,6 +19,7 @@ own modification time, applied through the API's path (`parse_batch`, `ingest`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -304,6 +305,9 @@ class _Run:
             )
         )
 
+    def _detail(self, token: str, *, order_id: str) -> object:
+        return self.platform.order_detail(token, order_id)
+
     def _apply(self, orders: list[dict]) -> None:
         events: list[dict] = []
         for order in orders:
@@ -312,7 +316,7 @@ class _Run:
                 detail = None
                 if needs_detail(order):
                     self.report.details += 1
-                    detail = self.retrying(lambda token, order_id=order_id: self.platform.order_detail(token, order_id))
+                    detail = self.retrying(functools.partial(self._detail, order_id=order_id))
                 events += order_events(
                     order, detail, store_id=self.settings.aliexpress_store_id, answered_at=self.clock()
                 )

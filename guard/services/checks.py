@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from starlette.concurrency import run_in_threadpool
@@ -124,7 +124,9 @@ async def check_parcel(rt: Runtime, principal: Principal, request: CheckRequest,
 
     async def in_transaction(conn: psycopg.AsyncConnection) -> tuple[dict, Staged] | None:
         cursor = await conn.execute(PARCEL_VIEW_SQL, parcel_view_params(request.order_id, request.parcel_id))
-        view = parcel_view(request.order_id, request.parcel_id, await cursor.fetchone())
+        row = await cursor.fetchone()
+        assert row is not None  # the function answers one row, found or not
+        view = parcel_view(request.order_id, request.parcel_id, row)
         if view.shipment_id is not None:
             return None  # nothing written: judged again with its members, below
         response, writes = decide(view, principal, rt.settings, request, now)
@@ -178,7 +180,7 @@ def decide(
     state = view.state
     visible = state is not None and principal.sees(state.store_id)
     evaluation = judge(state, request.parcel_id, principal, settings, now, partners)
-    response = {
+    response: dict[str, Any] = {
         "order_id": request.order_id,
         "parcel_id": request.parcel_id,
         "verdict": evaluation.verdict,
@@ -307,11 +309,12 @@ def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: da
     results = []
     unknown = None
     for order_id in order_ids:
-        verdict = verdicts.get(order_id)
-        if verdict is None:  # never heard of: judged as no facts at all
+        known = verdicts.get(order_id)
+        if known is None:  # never heard of: judged as no facts at all
             if unknown is None:
                 unknown = judge_order(None, principal, settings, now)
-            verdict = unknown
+            known = unknown
+        verdict = known
         counts[verdict[0]] += 1
         results.append({"order_id": order_id, "verdict": verdict[0], "reasons": verdict[1]})
     return {"results": results, "counts": counts}

@@ -87,6 +87,7 @@ def parse_carrier_label(body: object) -> CarrierLabelUpload:
         problems.append(problem("content_base64", "the document is empty"))
     if problems:
         raise ValidationFailed(problems)
+    assert isinstance(fmt, str) and isinstance(parcel_id, str)  # checked above
     return CarrierLabelUpload(parcel_id, fmt, content, number, shipment_id)
 
 

@@ -46,6 +46,7 @@ def parse_handover(body: object) -> tuple[str, str | None]:
         problems.append(problem("station_id", ID_RULE))
     if problems:
         raise ValidationFailed(problems)
+    assert isinstance(code, str)  # checked above
     return code.strip(), station_id
 
 
@@ -242,7 +243,7 @@ def _refusal(
         pull_labelled(conn, state, parcel_id, evaluation.codes, now, station_id)
         return not_clear(evaluation, state.order_id, parcel_id)
     label = parcel.label if parcel is not None else None
-    if label is not None and label["tracking_number"] != parcel.tracking_number:
+    if parcel is not None and label is not None and label["tracking_number"] != parcel.tracking_number:
         pull_labelled(conn, state, parcel_id, ["TRACKING_MISMATCH"], now, station_id)
         return mismatch(state.order_id, parcel_id, label["tracking_number"], parcel.tracking_number)
     return None

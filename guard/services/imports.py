@@ -83,15 +83,15 @@ def import_export(
 
 
 def _apply_chunk(rt: Runtime, rows: list[Row], now: Callable[[], datetime], report: ImportReport) -> None:
-    ready = []
+    ready: list[Row] = []
+    events: list[dict] = []
     for row in rows:
-        if row.problems:
+        if row.problems or row.event is None:
             _reject(report, row, row.problems)
         else:
             ready.append(row)
-    fed = apply_feed(
-        rt, IMPORTER, [row.event for row in ready], now(), untimed=lambda i: bool(ready[i].event.get("untimed"))
-    )
+            events.append(row.event)
+    fed = apply_feed(rt, IMPORTER, events, now(), untimed=lambda i: bool(events[i].get("untimed")))
     for index, problems in sorted(fed.rejected.items()):
         _reject(report, ready[index], problems)
     for item in fed.applied:

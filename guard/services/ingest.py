@@ -8,6 +8,7 @@ in line), not per event. The notice goes to its parcel (contract v1.1).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -123,7 +124,7 @@ def _apply(
     for part in chunks(sorted(set(event_ids))):
         seen.update(conn.execute(sa.select(events_t.c.event_id).where(events_t.c.event_id.in_(part))).scalars())
 
-    results = []
+    results: list[dict[str, object]] = []
     event_rows = []
     changed_facts: dict[tuple[str, str], dict] = {}
     changed_orders: dict[str, dict] = {}
@@ -173,7 +174,7 @@ def _apply(
                     "untimed": incoming.untimed,
                     "source": incoming.source,
                 }
-        outcome = _event_outcome(fact_outcomes.values())
+        event_outcome = _event_outcome(fact_outcomes.values())
         _note_order_fields(state, event, changed_orders, now)
         store_of[event.order_id] = state.store_id
         if event.buyer_country is not None and (
@@ -188,11 +189,11 @@ def _apply(
                 "status": event.status,
                 "occurred_at": event.occurred_at,
                 "received_at": now,
-                "outcome": outcome,
+                "outcome": event_outcome,
                 "payload": event.raw,
             }
         )
-        result = {"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes}
+        result: dict[str, object] = {"event_id": event.event_id, "outcome": event_outcome, "facts": fact_outcomes}
         if not_applied:
             result["untimed"] = not_applied
         results.append(result)
@@ -272,12 +273,12 @@ def _known_in_store(state: OrderState, event: IncomingEvent) -> bool:
     return bool(state.facts) and event.store_id in (None, state.store_id)
 
 
-def _event_outcome(outcomes) -> str:
+def _event_outcome(outcomes: Iterable[str]) -> str:
     """A platform status sets several facts: applied if any was (a notice kept unassigned counts:
     it was stored), else final if any was, else untimed if an untimed fact was held back."""
-    outcomes = {"applied" if outcome == "unassigned" else outcome for outcome in outcomes}
+    seen = {"applied" if outcome == "unassigned" else outcome for outcome in outcomes}
     for outcome in ("applied", "final", "untimed"):
-        if outcome in outcomes:
+        if outcome in seen:
             return outcome
     return "stale"
 

@@ -88,6 +88,7 @@ def parse_label_request(body: object) -> tuple[str, str | None]:
         problems.append(problem("station_id", ID_RULE))
     if problems:
         raise ValidationFailed(problems)
+    assert isinstance(token, str)  # checked above
     return token, station_id
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from guard.db import reading
 from guard.errors import NotFound, ValidationFailed, problem
+from guard.facts import Fact
 from guard.models import FactRow, Label, LooseNotice, Order
 from guard.parcels import DEFAULT_PARCEL
 from guard.rules.reasons import SEVERITY
@@ -39,15 +40,15 @@ def _visible_state(conn, principal: Principal, order_id: str) -> OrderState:
     return state
 
 
-def _notice_view(notice) -> dict | None:
-    if notice is None:
-        return None
+def _notice_view(notice: Fact) -> dict:
     return {
         "status": notice.status,
         "occurred_at": notice.occurred_at,
         "event_id": notice.event_id,
         "tracking_number": notice.tracking_number,
         "carrier": notice.carrier,
+        "untimed": notice.untimed,
+        "source": notice.source,
     }
 
 
@@ -105,7 +106,7 @@ def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -
                     "parcel_id": pid,
                     "verdict": evaluations[pid].verdict,
                     "reasons": evaluations[pid].codes,
-                    "notice": _notice_view(parcel.notice),
+                    "notice": _notice_view(parcel.notice) if parcel.notice is not None else None,
                     "shipment_id": parcel.shipment_id,
                     "carrier_label": {"tracking_number": parcel.escrow_number} if parcel.escrow_number else None,
                     "label": parcel.label,

@@ -24,7 +24,7 @@ from guard.facts import Fact, Replacement, replacement
 from guard.models import FollowUp, LooseNotice, Notification, Order, Parcel, TrackingClaim
 from guard.parcels import LIVE, RELEASED, VOID, Claim, ParcelState, assign_notice, conflicting
 from guard.rules import Evaluation, evaluate
-from guard.rules.reasons import SEVERITY
+from guard.rules.reasons import SEVERITY, VerdictName
 from guard.services import holds
 from guard.services.audit import new_id
 from guard.services.outbox import GIVE_UP_AFTER, take_written, written
@@ -64,7 +64,7 @@ def judge(
             member_state.waivers,
         )
         findings += [replace(f, member=(member_state.order_id, member_id)) for f in member.reasons]
-    verdict = max((f.verdict for f in findings), key=SEVERITY.__getitem__, default="clear")
+    verdict: VerdictName = max((f.verdict for f in findings), key=SEVERITY.__getitem__, default="clear")
     return Evaluation(verdict, tuple(findings), own.waived)
 
 
@@ -190,8 +190,8 @@ def apply_notice(
     number = incoming.tracking_number
     target = assign_notice(state.parcels, parcel_id, number)
     if target is None:
-        key = (state.order_id, number)
-        changes.loose[key] = {
+        assert number is not None  # only a number can be left unassigned (parcels.assign_notice)
+        changes.loose[(state.order_id, number)] = {
             "order_id": state.order_id,
             "tracking_number": number,
             "status": incoming.status,

@@ -12,10 +12,11 @@ Helpers here never commit; the use case that calls them owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -41,7 +42,9 @@ CHUNK = 5000  # ids per query (each query binds them as one parameter)
 def driver_cursor(conn: Connection) -> closing:
     """A plain driver cursor in the connection's transaction, closed on leaving the block:
     for the hot paths' hand-written SQL, which skips SQLAlchemy's per-statement work."""
-    return closing(conn.connection.dbapi_connection.cursor())
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None  # a connection in use always has its driver connection
+    return closing(dbapi.cursor())
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -344,6 +347,8 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
     few with waivers (a waiver counts only while the fact it saw stands: judged one by one).
     Ids the guard has never heard of are in neither."""
     dialect = conn.dialect.name
+    pack: Callable[[Sequence[str]], str]
+    ids_of: Callable[[Any], list[str]]
     if dialect == "postgresql":
         pack, ids_of = ",".join, list  # ids never hold a comma
     else:
@@ -410,7 +415,7 @@ class ParcelView:
 
 
 _HOLD_TIMES = tuple(column.name for column in holds_t.c if isinstance(column.type, UTCDateTime))
-_ONE = sa.bindparam("order_id")
+_ONE: sa.BindParameter[str] = sa.bindparam("order_id")
 HOLD_ONE = sa.select(holds_t).where(holds_t.c.order_id == _ONE, holds_t.c.parcel_id == sa.bindparam("parcel_id"))
 _WAIVERS_NOTED_ONE = sa.select(
     waivers_t.c.code, waivers_t.c.fact_stamp, waivers_t.c.note, waivers_t.c.key_name, waivers_t.c.granted_at
@@ -457,10 +462,10 @@ def parcel_view(order_id: str, parcel_id: str, row: tuple) -> ParcelView:
         store_id, ship_by, ship_by_at = order
         state = OrderState(order_id, store_id, _utc(ship_by), _utc(ship_by_at), exists=True)
         for fact_type, status, occurred_at, event_id, untimed, source in facts or ():
-            state.facts[fact_type] = Fact(status, _utc(occurred_at), event_id, untimed=bool(untimed), source=source)
+            state.facts[fact_type] = Fact(status, _at(occurred_at), event_id, untimed=bool(untimed), source=source)
         for code, stamp, note, key_name, granted_at in waivers or ():
             state.waivers[code] = stamp
-            notes[code] = _waiver_note(code, note, key_name, _utc(granted_at))
+            notes[code] = _waiver_note(code, note, key_name, _at(granted_at))
         if parcel is not None:
             status, occurred_at, event_id, untimed, source, number, carrier, shipment_id, handed_over_at = parcel
             own = parcel_state(parcel_id, status, _utc(occurred_at), event_id, untimed, source, number, carrier,
@@ -486,6 +491,11 @@ def _label_view(label: dict | None) -> dict | None:
 
 def _waiver_note(code: str, note: str, key_name: str | None, granted_at: datetime) -> dict:
     return {"code": code, "note": note, "key_name": key_name, "at": granted_at.isoformat()}
+
+
+def _at(text: str) -> datetime:
+    """A timestamp column that is never NULL, read back from JSON."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _utc(text: str | None) -> datetime | None:

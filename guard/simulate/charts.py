@@ -80,7 +80,7 @@ def render(guard: Floor, summary: dict[str, Any]) -> dict[str, str]:
     """Every chart of the page, as inline SVG."""
     import matplotlib
 
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]  # rc keys are typed as a Literal of every name
         charts = {
             "compare": _svg(_compare_chart(summary)),
             "day": _svg(_day_chart(guard)),

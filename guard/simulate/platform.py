@@ -312,12 +312,11 @@ class Platform:
             return
         delivery = Delivery(at, occurred, i, self._event_id(i), word=word, extra=extra or None)
         self._deliver(delivery)
-        if order.duplicates[kind] is not None:  # the same event, twice
-            self._deliver(
-                Delivery(at + order.duplicates[kind], occurred, i, delivery.event_id, word, extra=extra or None)
-            )
-        if order.stale[kind] is not None:  # the lagging order list, re-synced with its old time
-            self._deliver(Delivery(at + order.stale[kind], occurred, i, self._event_id(i), word, extra=extra or None))
+        again, lagging = order.duplicates[kind], order.stale[kind]
+        if again is not None:  # the same event, twice
+            self._deliver(Delivery(at + again, occurred, i, delivery.event_id, word, extra=extra or None))
+        if lagging is not None:  # the lagging order list, re-synced with its old time
+            self._deliver(Delivery(at + lagging, occurred, i, self._event_id(i), word, extra=extra or None))
 
     def _erp(self, i: int, occurred: float, fact: str, status: str, **extra: Any) -> None:
         if not self.feeds_guard:

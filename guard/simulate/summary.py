@@ -150,7 +150,9 @@ def summarize(guard: Floor, compared: dict[str, Any]) -> dict[str, Any]:
     first_reasons = Counter(parcel.first_reasons[0] for parcel in shelved if parcel.first_reasons)
     truth = guard.platform.truth
     left_before_notice = [
-        parcel for parcel in left if (truth[parcel.order.index].notice_at or horizon + 1) > parcel.left_at
+        parcel
+        for parcel in left
+        if parcel.left_at is not None and (truth[parcel.order.index].notice_at or horizon + 1) > parcel.left_at
     ]
 
     return {

@@ -213,14 +213,14 @@ def _carry_over(bind: sa.Connection, stamp: datetime) -> None:
 
     # Claims: every number a parcel carries, live (nothing was handed over or voided before parcels).
     carried: dict[tuple[str, str, str], None] = {}
-    for row in bind.execute(sa.select(parcels.c.order_id, parcels.c.parcel_id, parcels.c.tracking_number)):
-        if row.tracking_number:
-            carried[(row.tracking_number, row.order_id, row.parcel_id)] = None
+    for holder in bind.execute(sa.select(parcels.c.order_id, parcels.c.parcel_id, parcels.c.tracking_number)):
+        if holder.tracking_number:
+            carried[(holder.tracking_number, holder.order_id, holder.parcel_id)] = None
     for table in (escrow, labels):
-        for row in bind.execute(sa.select(table.c.order_id, table.c.parcel_id, table.c.tracking_number)):
-            if row.tracking_number:
-                carried[(row.tracking_number, row.order_id, row.parcel_id)] = None
-    claim_rows = [
+        for holder in bind.execute(sa.select(table.c.order_id, table.c.parcel_id, table.c.tracking_number)):
+            if holder.tracking_number:
+                carried[(holder.tracking_number, holder.order_id, holder.parcel_id)] = None
+    claim_rows: list[dict] = [
         {
             "tracking_number": number,
             "order_id": order_id,
@@ -234,10 +234,11 @@ def _carry_over(bind: sa.Connection, stamp: datetime) -> None:
         for number, order_id, parcel_id in carried
     ]
     by_number: dict[tuple[str, str | None], set[tuple[str, str]]] = {}
-    for row in claim_rows:
-        by_number.setdefault((row["tracking_number"], row["store_id"]), set()).add((row["order_id"], row["parcel_id"]))
-    for row in claim_rows:
-        row["conflict"] = len(by_number[(row["tracking_number"], row["store_id"])]) > 1
+    for claim in claim_rows:
+        number = (str(claim["tracking_number"]), claim["store_id"])
+        by_number.setdefault(number, set()).add((str(claim["order_id"]), str(claim["parcel_id"])))
+    for claim in claim_rows:
+        claim["conflict"] = len(by_number[(str(claim["tracking_number"]), claim["store_id"])]) > 1
     for start in range(0, len(claim_rows), CHUNK):
         bind.execute(claims.insert(), claim_rows[start : start + CHUNK])
 
