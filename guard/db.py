@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -60,7 +61,6 @@ def _make_engine(settings: Settings) -> Engine:
         )
         _sqlite_serialised_writes(engine)
         return engine
-    timeout_ms = int(settings.db_timeout_s * 1000)
     return sa.create_engine(
         settings.database_url,
         json_serializer=_json_text,
@@ -70,12 +70,18 @@ def _make_engine(settings: Settings) -> Engine:
         pool_timeout=settings.db_timeout_s,
         pool_recycle=1800,
         pool_pre_ping=False,  # a dead connection fails the request (503) and is dropped; no extra round trip
-        connect_args={
-            "connect_timeout": max(1, int(settings.db_timeout_s)),
-            # Fail closed in bounded time: a hung database answers 503, never a hang.
-            "options": f"-c statement_timeout={timeout_ms * 5} -c lock_timeout={timeout_ms * 2}",
-        },
+        connect_args=postgres_connect_args(settings),
     )
+
+
+def postgres_connect_args(settings: Settings) -> dict[str, Any]:
+    """psycopg's connection keywords, for the engine and the async pool alike: fail closed in
+    bounded time — a hung database answers 503, never a hang."""
+    timeout_ms = int(settings.db_timeout_s * 1000)
+    return {
+        "connect_timeout": max(1, int(settings.db_timeout_s)),
+        "options": f"-c statement_timeout={timeout_ms * 5} -c lock_timeout={timeout_ms * 2}",
+    }
 
 
 def _sqlite_serialised_writes(engine: Engine) -> None:

@@ -33,7 +33,6 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from guard import logs
@@ -42,6 +41,7 @@ from guard.db import reading
 from guard.errors import GuardError
 from guard.models import Hold, Notification
 from guard.rules import REASONS
+from guard.storage.dialects import dialect_of
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # How long a scrape's database figures are reused (several Prometheus servers, one query).
@@ -243,12 +243,7 @@ class DatabaseCollector:
                     sa.func.min(holds_t.c.since),
                 ).where(held)
             ).one()
-            if conn.dialect.name == "postgresql":
-                code = sa.func.jsonb_array_elements_text(sa.cast(holds_t.c.reasons, postgresql.JSONB)).table_valued(
-                    "value"
-                )
-            else:
-                code = sa.func.json_each(holds_t.c.reasons).table_valued("value")
+            code = dialect_of(conn).reason_codes(holds_t.c.reasons)
             by_reason: dict[str, int] = dict(
                 conn.execute(
                     sa.select(code.c.value, sa.func.count())

@@ -22,12 +22,13 @@ from sqlalchemy.engine import Engine
 from guard.clock import utcnow
 from guard.config import Settings
 from guard.db import make_engine
-from guard.db_async import AsyncDatabase
 from guard.services.aliexpress_sync import sync_aliexpress
 from guard.services.outbox import relay
 from guard.services.parcels import run_followups
 from guard.services.recheck import sweep
 from guard.stations import LocalBus, RedisBus, StationBus
+from guard.storage import Storage
+from guard.storage.asyncpool import AsyncDatabase
 from guard.webhooks import WebhookSender
 
 log = logging.getLogger("guard.runtime")
@@ -50,6 +51,21 @@ class Runtime:
     # Called after a commit that queued follow-ups (other orders to judge again under their locks).
     follow_up: Callable[[], None] = lambda: None
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    storage: Storage = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The port tells the floor after each commit, through whatever this process's shape set.
+        self.storage = Storage(self.engine, pool=self.pg, after_commit=self._after_commit)
+
+    def _after_commit(self, notification_ids: list[str], followups: bool) -> None:
+        if notification_ids:
+            self.dispatch(notification_ids)
+        if followups:
+            self.follow_up()
+
+    def use_async_pool(self, pool: AsyncDatabase) -> None:
+        """The API's single check on the event loop (PostgreSQL)."""
+        self.pg = self.storage.pool = pool
 
     def deliver_now(self, notification_ids: list[str]) -> None:
         relay(self.engine, self.bus, self.sender, utcnow, notification_ids=notification_ids)

@@ -17,12 +17,12 @@ from guard.api.deps import RuntimeDep
 from guard.api.limits import BodyLimit
 from guard.api.responses import GuardJSONResponse
 from guard.config import Settings
-from guard.db_async import AsyncDatabase
 from guard.errors import Unavailable
 from guard.ratelimit import SharedRateLimiter, StreamSlots
 from guard.runtime import build_runtime
 from guard.services.apikeys import KeyRing
 from guard.services.health import readiness
+from guard.storage.asyncpool import AsyncDatabase
 from guard.web import pages
 
 GC_YOUNG_THRESHOLD = 20_000
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         runtime = build_runtime(settings, role="api")
         if not settings.is_sqlite:
-            runtime.pg = AsyncDatabase(settings)
+            runtime.use_async_pool(AsyncDatabase(settings))
         app.state.runtime = runtime
         app.state.keys = KeyRing(runtime.engine, settings.key_cache_s)
         app.state.limiter = SharedRateLimiter(settings.redis_url, settings.rate_limit_per_s, settings.rate_limit_burst)

@@ -6,7 +6,6 @@ import logging
 import re
 from urllib.parse import unquote
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -74,7 +73,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(DBAPIError)
-    @app.exception_handler(psycopg.Error)  # the hot paths' plain driver statements (services/store.py, writes.py)
     async def _database_down(_: Request, exc: Exception) -> GuardJSONResponse:
         # Fail closed: no verdict without the store. The station shows DO NOT SHIP.
         log.warning("database unavailable: %s", type(exc).__name__)

@@ -17,17 +17,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from guard.aliexpress_api import OpenPlatform, PlatformError, Refused
-from guard.db import reading
 from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, problem
 from guard.events import parse_batch
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.services.aliexpress_sync import SyncFailed, with_shop_token
 from guard.services.apikeys import Principal
 from guard.services.ingest import ingest
-from guard.services.store import load_states
+from guard.storage.state import load_states
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 # A logistics service key as the platform lists them (e.g. CAINIAO_STANDARD, EMS, OTHER).
 SERVICE_KEY = re.compile(r"[A-Z0-9][A-Z0-9_\-]{1,63}")
@@ -77,7 +76,7 @@ def parse_fulfil(body: object) -> dict:
 
 
 def fulfil(
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     order_id: str,
     request: dict,
@@ -85,12 +84,12 @@ def fulfil(
     *,
     platform: OpenPlatform | None = None,
 ) -> dict:
-    if not rt.settings.aliexpress_fulfill:
+    if not ctx.settings.aliexpress_fulfill:
         raise Conflict(
             "recording the notice through AliExpress is off; set GUARD_ALIEXPRESS_FULFILL=true",
             code="FULFIL_OFF",
         )
-    with reading(rt.engine) as conn:
+    with ctx.storage.reading() as conn:
         state = load_states(conn, [order_id], with_waivers=False).get(order_id)
     if state is None or not state.facts or not principal.sees(state.store_id):
         raise NotFound(f"no order {order_id!r}", code="ORDER_NOT_FOUND")
@@ -106,7 +105,7 @@ def fulfil(
         )
 
     try:
-        with_shop_token(rt, declare, platform=platform)
+        with_shop_token(ctx, declare, platform=platform)
     except Refused as exc:
         raise PlatformRefused(f"AliExpress refused the shipment: {exc}; nothing was recorded") from None
     except (PlatformError, SyncFailed) as exc:
@@ -126,7 +125,7 @@ def fulfil(
         event["store_id"] = state.store_id
     if request["parcel_id"]:
         event["parcel_id"] = request["parcel_id"]
-    result = ingest(rt, principal, parse_batch({"events": [event]}, now), now)["results"][0]
+    result = ingest(ctx, principal, parse_batch({"events": [event]}, now), now)["results"][0]
     return {
         "order_id": order_id,
         "tracking_number": request["tracking_number"],

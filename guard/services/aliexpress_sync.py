@@ -40,7 +40,7 @@ from guard.services.apikeys import Principal
 from guard.services.feed import BATCH, apply_feed
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 log = logging.getLogger("guard.sync")
 positions_t = SyncPosition.__table__
@@ -87,19 +87,19 @@ def platform_for(settings: Settings) -> OpenPlatform:
 
 
 def sync_aliexpress(
-    rt: Runtime,
+    ctx: Context,
     *,
     platform: OpenPlatform | None = None,
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncReport:
     """One run: both lists, window by window, from where the last run stopped."""
-    settings = rt.settings
+    settings = ctx.settings
     if not settings.aliexpress_sync_enabled:
         raise SyncFailed(
             "the AliExpress sync is not configured: set GUARD_ALIEXPRESS_APP_KEY, _APP_SECRET and the shop's tokens"
         )
-    run = _Run(rt, platform or platform_for(settings), clock, sleep)
+    run = _Run(ctx, platform or platform_for(settings), clock, sleep)
     if not run.claim():
         return SyncReport(ran=False, error="another sync is running")
     try:
@@ -116,7 +116,7 @@ def sync_aliexpress(
 
 
 def check_credentials(
-    rt: Runtime, *, platform: OpenPlatform | None = None, clock: Callable[[], datetime] = utcnow
+    ctx: Context, *, platform: OpenPlatform | None = None, clock: Callable[[], datetime] = utcnow
 ) -> dict:
     """Prove the app and the shop's token work: one signed list call over the last day."""
     now = clock()
@@ -128,12 +128,12 @@ def check_credentials(
         )
         found["orders_modified_last_day"] = page.total_count
 
-    found["token_refreshed"] = with_shop_token(rt, last_day, platform=platform, clock=clock).token_refreshed
+    found["token_refreshed"] = with_shop_token(ctx, last_day, platform=platform, clock=clock).token_refreshed
     return found
 
 
 def with_shop_token(
-    rt: Runtime,
+    ctx: Context,
     call: Callable[[OpenPlatform, str], object],
     *,
     platform: OpenPlatform | None = None,
@@ -142,7 +142,7 @@ def with_shop_token(
 ) -> SyncReport:
     """One call to the platform outside a sync run, with the shop's current token (refreshed and
     stored if need be), throttling backed off. Raises SyncFailed or PlatformError."""
-    run = _Run(rt, platform or platform_for(rt.settings), clock, sleep)
+    run = _Run(ctx, platform or platform_for(ctx.settings), clock, sleep)
     try:
         run.load()
         run.retrying(lambda token: call(run.platform, token))
@@ -154,11 +154,11 @@ def with_shop_token(
 
 class _Run:
     def __init__(
-        self, rt: Runtime, platform: OpenPlatform, clock: Callable[[], datetime], sleep: Callable[[float], None]
+        self, ctx: Context, platform: OpenPlatform, clock: Callable[[], datetime], sleep: Callable[[float], None]
     ):
-        self.rt, self.platform, self.clock, self.sleep = rt, platform, clock, sleep
-        self.engine: Engine = rt.engine
-        self.settings = rt.settings
+        self.ctx, self.platform, self.clock, self.sleep = ctx, platform, clock, sleep
+        self.engine: Engine = ctx.storage.engine
+        self.settings = ctx.settings
         self.report = SyncReport()
         self.position: dict = {}
         self.refreshed = False
@@ -330,7 +330,7 @@ class _Run:
             self.report.orders += 1
         for start in range(0, len(events), BATCH):
             part = events[start : start + BATCH]
-            fed = apply_feed(self.rt, SYNCER, part, self.clock())
+            fed = apply_feed(self.ctx, SYNCER, part, self.clock())
             for index, problems in fed.rejected.items():
                 self.report.rejected += [f"order {part[index]['order_id']}: {problem}" for problem in problems]
             for item in fed.applied:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from guard.errors import ValidationFailed, problem
 from guard.models import Decision
-from guard.services.writes import Insert, Target, write
+from guard.storage.writes import Insert, Target, write
 
 decisions_t = Decision.__table__
 DECISION_ID = re.compile(r"dec_[0-9a-f]{1,40}", re.ASCII)

@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-from starlette.concurrency import run_in_threadpool
-
 from guard import metrics
 from guard.config import Settings
-from guard.db import reading
 from guard.errors import ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Clearance
@@ -23,21 +19,18 @@ from guard.rules.reasons import SEVERITY
 from guard.services import holds, parcels
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
-from guard.services.store import (
-    PARCEL_VIEW_SQL,
+from guard.storage.state import (
     OrderState,
     ParcelView,
     facts_snapshot,
     load_for_check,
     load_shapes,
     load_states,
-    parcel_view,
-    parcel_view_params,
 )
-from guard.services.writes import Insert, Staged, VoidClearances, one_statement, send, write
+from guard.storage.writes import Insert, Staged, VoidClearances, send, write
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 MAX_BATCH = 20_000
 
@@ -116,42 +109,29 @@ def parse_check_request(order_id: str, body: object) -> CheckRequest:
     return CheckRequest(order_id=order_id, **values)
 
 
-async def check_parcel(rt: Runtime, principal: Principal, request: CheckRequest, now: datetime) -> dict:
-    """The single check, on the event loop with PostgreSQL, in a worker thread otherwise (and for
-    a parcel of a shipment, whose members are read through the engine)."""
-    if rt.pg is None:
-        return await run_in_threadpool(check_order, rt, principal, request, now)
+async def check_parcel(ctx: Context, principal: Principal, request: CheckRequest, now: datetime) -> dict | None:
+    """The single check on the event loop (PostgreSQL behind the API): lock, then read in one round
+    trip, judge, write in one. None: judge it with `check_order` instead — a parcel of a shipment,
+    whose members are read through the engine (nothing was written)."""
 
-    async def in_transaction(conn: psycopg.AsyncConnection) -> tuple[dict, Staged] | None:
-        cursor = await conn.execute(PARCEL_VIEW_SQL, parcel_view_params(request.order_id, request.parcel_id))
-        row = await cursor.fetchone()
-        assert row is not None  # the function answers one row, found or not
-        view = parcel_view(request.order_id, request.parcel_id, row)
+    def judge_view(view: ParcelView) -> tuple[dict, Staged] | None:
         if view.shipment_id is not None:
-            return None  # nothing written: judged again with its members, below
-        response, writes = decide(view, principal, rt.settings, request, now)
-        if writes.ops:
-            await conn.execute(*one_statement(writes.ops))
-        return response, writes
+            return None
+        return decide(view, principal, ctx.settings, request, now)
 
-    done = await rt.pg.run(in_transaction)
-    if done is None:
-        return await run_in_threadpool(check_order, rt, principal, request, now)
-    response, writes = done
-    rt.dispatch(writes.notifications)
-    return counted(response)
+    judged = await ctx.storage.check_async(request.order_id, request.parcel_id, judge_view)
+    return counted(judged[0]) if judged is not None else None
 
 
-def check_order(rt: Runtime, principal: Principal, request: CheckRequest, now: datetime) -> dict:
-    """The single check through the engine (any database); what check_parcel runs without PostgreSQL."""
-    with rt.engine.begin() as conn:
+def check_order(ctx: Context, principal: Principal, request: CheckRequest, now: datetime) -> dict:
+    """The single check through the engine (any database, in a worker thread)."""
+    with ctx.storage.transaction() as conn:
         view = load_for_check(conn, request.order_id, request.parcel_id)
         partners = None
         if view.shipment_id is not None and view.state is not None:
             partners = parcels.load_partners(conn, {view.state.order_id: view.state})
-        response, writes = decide(view, principal, rt.settings, request, now, partners)
-        send(conn, writes.ops)
-    rt.dispatch(writes.notifications)
+        response, writes = decide(view, principal, ctx.settings, request, now, partners)
+        send(conn, writes)
     return counted(response)
 
 
@@ -284,14 +264,14 @@ def judge_order(
     return verdict, list(codes)
 
 
-def check_batch(rt: Runtime, principal: Principal, order_ids: list[str], now: datetime) -> dict:
+def check_batch(ctx: Context, principal: Principal, order_ids: list[str], now: datetime) -> dict:
     """Read-only pre-check of a wave: verdicts and codes, no clearance, no hold change.
 
     Each order answers with its worst parcel. Shipment partners are not read here: the label
     and the hand-over judge every member of a shipment.
     """
-    settings = rt.settings
-    with reading(rt.engine) as conn:
+    settings = ctx.settings
+    with ctx.storage.reading() as conn:
         shapes, waived_ids = load_shapes(conn, order_ids)
         waived = load_states(conn, waived_ids) if waived_ids else {}
     verdicts: dict[str, tuple[str, list[str]]] = {}

@@ -25,14 +25,14 @@ from guard.errors import Conflict, GuardError, NotFound, TooLarge, ValidationFai
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import CarrierLabel, Label
 from guard.parcels import DEFAULT_PARCEL, ParcelState, normal_tracking
-from guard.services import holds, transaction
+from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.parcels import ParcelChanges, announce_shared, settle_order, sync_claims, write_parcels
-from guard.services.store import OrderState, lock_and_load
-from guard.services.writes import upsert_rows
+from guard.storage.state import OrderState, lock_and_load
+from guard.storage.writes import upsert_rows
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 escrow_t = CarrierLabel.__table__
 labels_t = Label.__table__
@@ -135,7 +135,7 @@ def document_number(fmt: str, content: bytes, number: str) -> bool | None:
 
 
 def put_carrier_label(
-    rt: Runtime, principal: Principal, order_id: str, upload: CarrierLabelUpload, now: datetime
+    ctx: Context, principal: Principal, order_id: str, upload: CarrierLabelUpload, now: datetime
 ) -> dict:
     """Hold the carrier's label for its parcel until the parcel is clear (replaceable until its
     label is issued). Returns the escrow as stored (`verified`: its number was read off it)."""
@@ -182,7 +182,7 @@ def put_carrier_label(
         )
         outcome = sync_claims(conn, states, [(order_id, upload.parcel_id)], now)
         announce_shared(conn, outcome.shared_across_stores, now)
-        settle_order(conn, rt.settings, state, holds.current_holds(conn, [order_id]), now, only=[upload.parcel_id])
+        settle_order(conn, ctx.settings, state, holds.current_holds(conn, [order_id]), now, only=[upload.parcel_id])
         return {
             "order_id": order_id,
             "parcel_id": upload.parcel_id,
@@ -191,7 +191,7 @@ def put_carrier_label(
             "matches_notice": parcel.tracking_number in (None, upload.tracking_number),
         }
 
-    return transaction.run(rt, work)
+    return ctx.storage.run(work)
 
 
 def escrowed(conn: Connection, state: OrderState, parcel_id: str) -> sa.Row | None:

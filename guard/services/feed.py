@@ -21,7 +21,7 @@ from guard.services.apikeys import Principal
 from guard.services.ingest import ingest
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 BATCH = 1000  # parse_batch's limit
 
@@ -40,7 +40,7 @@ class FeedResult:
 
 
 def apply_feed(
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     raw: list[dict],
     now: datetime,
@@ -63,7 +63,7 @@ def apply_feed(
     results: list[dict] = []
     while events:
         try:
-            results = ingest(rt, principal, events, now)["results"]
+            results = ingest(ctx, principal, events, now)["results"]
             break
         except ValidationFailed as exc:
             kept = set(_without(indices, exc, outcome.rejected))

@@ -21,15 +21,15 @@ from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, probl
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Parcel, TrackingClaim
 from guard.parcels import LIVE, normal_tracking
-from guard.services import holds, transaction
+from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
 from guard.services.labels import mismatch, not_clear, pull_labelled
 from guard.services.parcels import PartnersMoved, judge, lock_with_partners, sync_claims
-from guard.services.store import OrderState, facts_snapshot, load_states
+from guard.storage.state import OrderState, facts_snapshot, load_states
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 parcels_t = Parcel.__table__
 claims_t = TrackingClaim.__table__
@@ -111,7 +111,7 @@ def _numbered(state: OrderState) -> list[str]:
     return sorted(pid for pid, parcel in state.parcels.items() if parcel.has_number_or_label)
 
 
-def handover(rt: Runtime, principal: Principal, code: str, station_id: str | None, now: datetime) -> dict:
+def handover(ctx: Context, principal: Principal, code: str, station_id: str | None, now: datetime) -> dict:
     """The last scan before the parcel leaves: only a clear, labelled parcel wearing its own number goes."""
 
     def work(conn: Connection) -> dict | GuardError:
@@ -126,9 +126,9 @@ def handover(rt: Runtime, principal: Principal, code: str, station_id: str | Non
             return _ambiguous(conn, principal, states, match, code, station_id, now)
         if not match.parcels:
             raise NotFound("no order or label matches this code", code="CODE_NOT_FOUND")
-        return _judge_at_dock(conn, rt, principal, states, match, code, station_id, now)
+        return _judge_at_dock(conn, ctx, principal, states, match, code, station_id, now)
 
-    return transaction.run(rt, work)
+    return ctx.storage.run(work)
 
 
 def _ambiguous(
@@ -158,7 +158,7 @@ def _ambiguous(
 
 def _judge_at_dock(
     conn: Connection,
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     states: dict[str, OrderState],
     match: Match,
@@ -170,7 +170,7 @@ def _judge_at_dock(
     refusal: GuardError | None = None
     for state, parcel_id in judged:
         if refusal is None:
-            refusal = _refusal(conn, rt, principal, states, state, parcel_id, code, station_id, now)
+            refusal = _refusal(conn, ctx, principal, states, state, parcel_id, code, station_id, now)
     first_state, first_parcel = judged[0]
     if refusal is not None:
         return refusal
@@ -201,7 +201,7 @@ def _judge_at_dock(
 
 def _refusal(
     conn: Connection,
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     states: dict[str, OrderState],
     state: OrderState,
@@ -212,7 +212,7 @@ def _refusal(
 ) -> GuardError | None:
     """Judge one parcel at the dock (audited); the refusal, if it must not leave."""
     parcel = state.parcels.get(parcel_id)
-    evaluation = judge(state, parcel_id, rt.settings, now, states)
+    evaluation = judge(state, parcel_id, ctx.settings, now, states)
     record_decision(
         conn,
         order_id=state.order_id,
@@ -234,7 +234,7 @@ def _refusal(
             parcel_id=parcel_id,
             handed_over_at=parcel.handed_over_at.isoformat(),
         )
-    rules = rt.settings.rules.for_store(state.store_id)
+    rules = ctx.settings.rules.for_store(state.store_id)
     current = holds.current_holds(conn, [state.order_id]).get((state.order_id, parcel_id))
     holds.settle(conn, state, parcel_id, current, evaluation, now, rules=rules, station_id=station_id,
                  pull_if_labelled=False)  # fmt: skip

@@ -15,22 +15,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from guard.errors import Conflict, NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Hold, Order, Parcel, Waiver
 from guard.rules import REASONS, fact_stamp
-from guard.services import holds, transaction
+from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import cursor_moment, decode_cursor, encode_cursor, record_decision
 from guard.services.parcels import judge, load_partners
-from guard.services.store import OrderState, facts_snapshot, lock_and_load
-from guard.services.writes import upsert_rows
+from guard.storage.dialects import dialect_of
+from guard.storage.state import OrderState, facts_snapshot, lock_and_load
+from guard.storage.writes import upsert_rows
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 holds_t = Hold.__table__
 orders_t = Order.__table__
@@ -78,14 +78,7 @@ def parse_filter(params: dict[str, str | None]) -> HoldFilter:
 
 
 def _has_reason(conn: Connection, code: str) -> sa.ColumnElement[bool]:
-    # `reasons` is a JSON list; each backend has its own way to look inside.
-    if conn.dialect.name == "postgresql":
-        return sa.cast(holds_t.c.reasons, postgresql.JSONB).contains([code])
-    return sa.exists(
-        sa.select(sa.literal(1))
-        .select_from(sa.func.json_each(holds_t.c.reasons).table_valued("value"))
-        .where(sa.column("value") == code)
-    )
+    return dialect_of(conn).has_reason(holds_t.c.reasons, code)  # `reasons` is a JSON list
 
 
 # How many parcels the hold's order has: the board names the parcel only where there are several.
@@ -132,9 +125,9 @@ def _item(row) -> dict:
     }
 
 
-def list_holds(rt: Runtime, principal: Principal, flt: HoldFilter) -> dict:
+def list_holds(ctx: Context, principal: Principal, flt: HoldFilter) -> dict:
     """Oldest first, cursor-paged; a store-limited key sees only its stores."""
-    with rt.engine.connect() as conn:
+    with ctx.storage.reading() as conn:
         query = _filtered(conn, principal, flt)
         if flt.cursor:
             since_text, order_id, parcel_id = decode_cursor(flt.cursor, 3)
@@ -166,11 +159,11 @@ CSV_COLUMNS = (
 )
 
 
-def export_csv(rt: Runtime, principal: Principal, flt: HoldFilter) -> Iterator[str]:
+def export_csv(ctx: Context, principal: Principal, flt: HoldFilter) -> Iterator[str]:
     """Every matching hold as CSV, streamed in chunks: no row cap (seed point 4); formula-leading
     cells neutralised (`spreadsheet_safe`)."""
     yield ",".join(CSV_COLUMNS) + "\r\n"
-    with rt.engine.connect() as conn:
+    with ctx.storage.reading() as conn:
         result = conn.execution_options(stream_results=True, yield_per=2000).execute(_filtered(conn, principal, flt))
         for rows in result.partitions():
             buffer = io.StringIO()
@@ -207,21 +200,18 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def summary(rt: Runtime, principal: Principal, now: datetime) -> dict:
+def summary(ctx: Context, principal: Principal, now: datetime) -> dict:
     """What the hold board shows on top: counts by state and reason, overdue, oldest."""
     stores = sorted(principal.stores) if principal.stores is not None else None
     scope = holds_t.c.store_id.in_(stores) if stores is not None else sa.true()
-    with rt.engine.connect() as conn:
+    with ctx.storage.reading() as conn:
         by_state: dict[str, int] = dict(
             conn.execute(sa.select(holds_t.c.state, sa.func.count()).where(scope).group_by(holds_t.c.state)).all()
         )
         held = sa.and_(scope, holds_t.c.state == "held")
         overdue = conn.execute(sa.select(sa.func.count()).where(held, holds_t.c.overdue.is_(True))).scalar_one()
         oldest = conn.execute(sa.select(sa.func.min(holds_t.c.since)).where(held)).scalar_one()
-        if conn.dialect.name == "postgresql":
-            code = sa.func.jsonb_array_elements_text(sa.cast(holds_t.c.reasons, postgresql.JSONB)).table_valued("value")
-        else:
-            code = sa.func.json_each(holds_t.c.reasons).table_valued("value")
+        code = dialect_of(conn).reason_codes(holds_t.c.reasons)
         by_reason: dict[str, int] = dict(
             conn.execute(
                 sa.select(code.c.value, sa.func.count())
@@ -253,7 +243,7 @@ def parse_release(body: object) -> str:
     return reason.strip()
 
 
-def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, now: datetime) -> dict:
+def release_hold(ctx: Context, principal: Principal, order_id: str, note: str, now: datetime) -> dict:
     """A supervisor's release of an order: for each held parcel, waive what may be waived — or refuse
     the whole release and say why (a blocked parcel, a reason that can never be waived)."""
 
@@ -269,7 +259,7 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
         partners = load_partners(conn, {order_id: state})
         if any(hold["state"] == "blocked" for hold in open_holds.values()):
             raise Conflict("this order is blocked: pull the parcel and return it to stock", code="ORDER_BLOCKED")
-        evaluations = {pid: judge(state, pid, rt.settings, now, partners) for pid in sorted(open_holds)}
+        evaluations = {pid: judge(state, pid, ctx.settings, now, partners) for pid in sorted(open_holds)}
         blocking = [f for e in evaluations.values() for f in e.reasons if f.verdict == "block"]
         if blocking:
             raise Conflict(
@@ -322,9 +312,9 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
                 ],
             )
             state.waivers[code] = stamp
-        rules = rt.settings.rules.for_store(state.store_id)
+        rules = ctx.settings.rules.for_store(state.store_id)
         released = {
-            pid: holds.settle(conn, state, pid, hold, judge(state, pid, rt.settings, now, partners), now, rules=rules)
+            pid: holds.settle(conn, state, pid, hold, judge(state, pid, ctx.settings, now, partners), now, rules=rules)
             for pid, hold in sorted(open_holds.items())
         }
         only = next(iter(released.values())) if len(released) == 1 else None
@@ -336,4 +326,4 @@ def release_hold(rt: Runtime, principal: Principal, order_id: str, note: str, no
             "waived": [{"code": code, "note": note, "key_name": principal.name, "at": now} for code in waived_codes],
         }
 
-    return transaction.run(rt, work)
+    return ctx.storage.run(work)

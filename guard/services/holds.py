@@ -19,8 +19,8 @@ from guard.rules import Evaluation, StoreRules
 from guard.rules.escalation import overdue_because
 from guard.services.audit import new_id, record_decision
 from guard.services.outbox import GIVE_UP_AFTER, written
-from guard.services.store import OrderState, facts_snapshot
-from guard.services.writes import Insert, Target, Upsert, write
+from guard.storage.state import OrderState, facts_snapshot
+from guard.storage.writes import Insert, Target, Upsert, write
 
 holds_t = Hold.__table__
 outbox_t = Notification.__table__

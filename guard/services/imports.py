@@ -25,7 +25,7 @@ from guard.services.apikeys import Principal
 from guard.services.feed import apply_feed
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 CHUNK = 1000
 IMPORTER = Principal(key_id=0, name="guard import", scopes=frozenset({"events"}), stores=None)
@@ -55,7 +55,7 @@ class ImportReport:
 
 
 def import_export(
-    rt: Runtime,
+    ctx: Context,
     data: bytes,
     as_of: str,
     now: Callable[[], datetime],
@@ -77,12 +77,12 @@ def import_export(
     on_total(len(reading.rows))
     for start in range(0, len(reading.rows), CHUNK):
         chunk = reading.rows[start : start + CHUNK]
-        _apply_chunk(rt, chunk, now, report)
+        _apply_chunk(ctx, chunk, now, report)
         progress(len(chunk))
     return report
 
 
-def _apply_chunk(rt: Runtime, rows: list[Row], now: Callable[[], datetime], report: ImportReport) -> None:
+def _apply_chunk(ctx: Context, rows: list[Row], now: Callable[[], datetime], report: ImportReport) -> None:
     ready: list[Row] = []
     events: list[dict] = []
     for row in rows:
@@ -91,7 +91,7 @@ def _apply_chunk(rt: Runtime, rows: list[Row], now: Callable[[], datetime], repo
         else:
             ready.append(row)
             events.append(row.event)
-    fed = apply_feed(rt, IMPORTER, events, now(), untimed=lambda i: bool(events[i].get("untimed")))
+    fed = apply_feed(ctx, IMPORTER, events, now(), untimed=lambda i: bool(events[i].get("untimed")))
     for index, problems in sorted(fed.rejected.items()):
         _reject(report, ready[index], problems)
     for item in fed.applied:

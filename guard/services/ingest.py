@@ -23,22 +23,20 @@ from guard.facts import PLATFORM_WORD, Fact, Replacement, replacement
 from guard.models import EventRow, FactRow, Order, Parcel
 from guard.services import holds
 from guard.services.apikeys import Principal
-from guard.services.outbox import take_written
 from guard.services.parcels import (
     ParcelChanges,
     announce_shared,
     apply_notice,
     ensure_orders,
-    followups_written,
     settle_orders,
     sync_claims,
     write_parcels,
 )
-from guard.services.store import OrderState, chunks, lock_and_load
-from guard.services.writes import upsert_rows
+from guard.storage.state import OrderState, chunks, lock_and_load
+from guard.storage.writes import upsert_rows
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 events_t = EventRow.__table__
 facts_t = FactRow.__table__
@@ -46,19 +44,13 @@ orders_t = Order.__table__
 parcels_t = Parcel.__table__
 
 
-def ingest(rt: Runtime, principal: Principal, events: list[IncomingEvent], now: datetime) -> dict:
+def ingest(ctx: Context, principal: Principal, events: list[IncomingEvent], now: datetime) -> dict:
     # Two batches may race on one new event id for different orders; the loser
     # retries once and then sees the winner's event as a duplicate.
     for attempt in (1, 2):
         try:
-            with rt.engine.begin() as conn:
-                result = _apply(conn, rt.settings, principal, events, now)
-                notifications = take_written(conn)
-                followups = followups_written(conn)
-            rt.dispatch(notifications)
-            if followups:
-                rt.follow_up()
-            return result
+            with ctx.storage.transaction() as conn:
+                return _apply(conn, ctx.settings, principal, events, now)
         except IntegrityError:
             if attempt == 2:
                 raise

@@ -29,16 +29,16 @@ from guard.labels import LabelFields, render_pdf, render_zpl
 from guard.models import Clearance, Label
 from guard.printers import send_zpl
 from guard.rules import Evaluation
-from guard.services import holds, transaction
+from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import new_id, record_decision
 from guard.services.checks import render_reason
 from guard.services.escrow import escrowed
 from guard.services.parcels import judge, lock_with_partners, sync_claims
-from guard.services.store import OrderState, facts_snapshot
+from guard.storage.state import OrderState, facts_snapshot
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 clearances_t = Clearance.__table__
 labels_t = Label.__table__
@@ -132,7 +132,7 @@ def _spend(conn: Connection, token: str, now: datetime) -> None:
 
 @metrics.label_outcomes("issue")  # issued by source and format; refusals by code
 def issue_label(
-    rt: Runtime, principal: Principal, token: str, station_id: str | None, want_pdf: bool, now: datetime
+    ctx: Context, principal: Principal, token: str, station_id: str | None, want_pdf: bool, now: datetime
 ) -> dict:
     zpl: list[bytes | None] = [None]
 
@@ -146,7 +146,7 @@ def issue_label(
         if state is None or not principal.sees(state.store_id):
             raise NotFound("no such clearance", code="CLEARANCE_NOT_FOUND")  # another store's reads as unknown
         _spend(conn, token, now)
-        evaluation = judge(state, parcel_id, rt.settings, now, states)
+        evaluation = judge(state, parcel_id, ctx.settings, now, states)
         decision_id = record_decision(
             conn,
             order_id=order_id,
@@ -159,7 +159,7 @@ def issue_label(
             station_id=station_id,
             key_name=principal.name,
         )
-        rules = rt.settings.rules.for_store(state.store_id)
+        rules = ctx.settings.rules.for_store(state.store_id)
         current = holds.current_holds(conn, [order_id]).get((order_id, parcel_id))
         holds.settle(conn, state, parcel_id, current, evaluation, now, rules=rules, station_id=station_id)
         if evaluation.verdict != "clear":
@@ -168,13 +168,13 @@ def issue_label(
         sync_claims(conn, states, [], now, revive=[(order_id, parcel_id)])
         return {**document(label), "decision_id": decision_id}
 
-    issued = transaction.run(rt, work)
-    return {**issued, "printer": print_label(rt, station_id, zpl[0])}
+    issued = ctx.storage.run(work)
+    return {**issued, "printer": print_label(ctx, station_id, zpl[0])}
 
 
-def print_label(rt: Runtime, station_id: str | None, zpl: bytes | None) -> dict | None:
+def print_label(ctx: Context, station_id: str | None, zpl: bytes | None) -> dict | None:
     """After the commit: send the label to the station's network printer, if it has one."""
-    address = rt.settings.printers.get(station_id) if station_id else None
+    address = ctx.settings.printers.get(station_id) if station_id else None
     if address is None:
         return None
     if zpl is None:
@@ -266,11 +266,11 @@ def _label_and_state(conn: Connection, principal: Principal, label_id: str) -> t
 
 
 @metrics.label_outcomes("reprint")
-def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: datetime) -> dict:
+def reprint(ctx: Context, principal: Principal, label_id: str, note: str, now: datetime) -> dict:
     def work(conn: Connection) -> dict | GuardError:
         label, state, states = _label_and_state(conn, principal, label_id)
         parcel = state.parcels.get(label.parcel_id)
-        evaluation = judge(state, label.parcel_id, rt.settings, now, states)
+        evaluation = judge(state, label.parcel_id, ctx.settings, now, states)
         decision_id = record_decision(
             conn,
             order_id=label.order_id,
@@ -299,9 +299,9 @@ def reprint(rt: Runtime, principal: Principal, label_id: str, note: str, now: da
             return not_clear(evaluation, label.order_id, label.parcel_id)
         return {**document(label), "decision_id": decision_id}
 
-    reprinted = transaction.run(rt, work)
+    reprinted = ctx.storage.run(work)
     zpl = reprinted["content"].encode() if reprinted["format"] == "zpl" else None
-    return {**reprinted, "printer": print_label(rt, reprinted["station_id"], zpl)}
+    return {**reprinted, "printer": print_label(ctx, reprinted["station_id"], zpl)}
 
 
 def pull_labelled(
@@ -314,7 +314,7 @@ def pull_labelled(
                       reasons, now)  # fmt: skip
 
 
-def void_label(rt: Runtime, principal: Principal, label_id: str, note: str, now: datetime) -> dict:
+def void_label(ctx: Context, principal: Principal, label_id: str, note: str, now: datetime) -> dict:
     """Take a label back: its number stops being live, and the parcel needs a new clearance."""
 
     def work(conn: Connection) -> dict:
@@ -336,7 +336,7 @@ def void_label(rt: Runtime, principal: Principal, label_id: str, note: str, now:
             order_id=label.order_id,
             parcel_id=label.parcel_id,
             kind="void",
-            verdict=judge(state, label.parcel_id, rt.settings, now, states).verdict,
+            verdict=judge(state, label.parcel_id, ctx.settings, now, states).verdict,
             reasons=[],
             facts=facts_snapshot(state.parcel_facts(label.parcel_id)),
             now=now,
@@ -355,4 +355,4 @@ def void_label(rt: Runtime, principal: Principal, label_id: str, note: str, now:
             "decision_id": decision_id,
         }
 
-    return transaction.run(rt, work)
+    return ctx.storage.run(work)

@@ -19,10 +19,10 @@ from guard.services.apikeys import Principal
 from guard.services.audit import page_of_decisions
 from guard.services.checks import judge, render_reason, waived
 from guard.services.parcels import load_partners
-from guard.services.store import OrderState, load_states, waiver_notes
+from guard.storage.state import OrderState, load_states, waiver_notes
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 facts_t = FactRow.__table__
 labels_t = Label.__table__
@@ -52,13 +52,13 @@ def _notice_view(notice: Fact) -> dict:
     }
 
 
-def get_order(rt: Runtime, principal: Principal, order_id: str, now: datetime) -> dict:
+def get_order(ctx: Context, principal: Principal, order_id: str, now: datetime) -> dict:
     """The order as the guard knows it: its facts, its verdict now (its worst parcel's), and each
     parcel with its notice, live label, hold and hand-over."""
-    with reading(rt.engine) as conn:
+    with ctx.storage.reading() as conn:
         state = _visible_state(conn, principal, order_id)
         partners = load_partners(conn, {order_id: state})
-        evaluations = {pid: judge(state, pid, principal, rt.settings, now, partners) for pid in state.judged_parcels()}
+        evaluations = {pid: judge(state, pid, principal, ctx.settings, now, partners) for pid in state.judged_parcels()}
         worst = max(evaluations.values(), key=lambda e: SEVERITY[e.verdict])
         reasons: dict[str, dict] = {}
         for evaluation in evaluations.values():

@@ -34,8 +34,8 @@ from guard import metrics
 from guard.errors import NotFound
 from guard.models import Notification
 from guard.services.audit import cursor_row_id, decode_cursor, encode_cursor
-from guard.services.writes import PENDING_KEY, Staged
 from guard.stations import StationBus
+from guard.storage.writes import PENDING_KEY, Staged
 from guard.webhooks import Delivery
 
 log = logging.getLogger("guard.outbox")

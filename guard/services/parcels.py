@@ -28,8 +28,9 @@ from guard.rules.reasons import SEVERITY, VerdictName
 from guard.services import holds
 from guard.services.audit import new_id
 from guard.services.outbox import GIVE_UP_AFTER, take_written, written
-from guard.services.store import OrderState, among, chunks, load_states, lock_and_load
-from guard.services.writes import Insert, upsert_rows, write
+from guard.storage import Retry
+from guard.storage.state import OrderState, among, chunks, load_states, lock_and_load
+from guard.storage.writes import FOLLOWUPS_KEY, Insert, upsert_rows, write
 
 parcels_t = Parcel.__table__
 orders_t = Order.__table__
@@ -115,7 +116,7 @@ def load_partners(conn: Connection, states: dict[str, OrderState]) -> dict[str, 
     return {**states, **load_states(conn, others)} if others else dict(states)
 
 
-class PartnersMoved(Exception):
+class PartnersMoved(Retry):
     """A shipment gained a member between the first look and the locks: start the transaction again."""
 
 
@@ -502,11 +503,7 @@ def follow_up(conn: Connection, order_ids: Iterable[str], now: datetime) -> None
     rows = [{"order_id": order_id, "created_at": now} for order_id in sorted(set(order_ids))]
     if rows:
         conn.execute(followups_t.insert(), rows)
-        conn.info["guard.followups"] = True
-
-
-def followups_written(conn: Connection) -> bool:
-    return bool(conn.info.pop("guard.followups", False))
+        conn.info[FOLLOWUPS_KEY] = True
 
 
 def run_followups(

@@ -15,15 +15,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from guard.db import reading
 from guard.errors import Conflict, NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Label, Pull
-from guard.services import transaction
 from guard.services.apikeys import Principal
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 pulls_t = Pull.__table__
 labels_t = Label.__table__
@@ -62,7 +60,7 @@ def view(row) -> dict:
 
 
 def acknowledge(
-    rt: Runtime, principal: Principal, notification_id: str, station_id: str | None, outcome: str, now: datetime
+    ctx: Context, principal: Principal, notification_id: str, station_id: str | None, outcome: str, now: datetime
 ) -> dict:
     def work(conn: Connection) -> dict:
         row = conn.execute(
@@ -79,15 +77,15 @@ def acknowledge(
         )
         return view(conn.execute(sa.select(pulls_t).where(pulls_t.c.notification_id == notification_id)).one())
 
-    return transaction.run(rt, work)
+    return ctx.storage.run(work)
 
 
-def open_pulls(rt: Runtime, principal: Principal, limit: int = 100) -> dict:
+def open_pulls(ctx: Context, principal: Principal, limit: int = 100) -> dict:
     """Pulls not acknowledged yet, oldest first (the hold board's "take these off the line")."""
     query = sa.select(pulls_t).where(pulls_t.c.acked_at.is_(None))
     if principal.stores is not None:
         query = query.where(pulls_t.c.store_id.in_(sorted(principal.stores)))
-    with reading(rt.engine) as conn:
+    with ctx.storage.reading() as conn:
         rows = conn.execute(query.order_by(pulls_t.c.created_at, pulls_t.c.notification_id).limit(limit)).all()
         # The parcel's live label, so the board can void it (a label that must not be used again).
         live = {

@@ -19,7 +19,7 @@ from guard.models import Hold
 from guard.services import holds
 from guard.services.outbox import take_written
 from guard.services.parcels import ensure_orders, follow_up, load_partners, settle_order
-from guard.services.store import OrderState, lock_and_load, lock_orders_skip_locked
+from guard.storage.state import OrderState, lock_and_load, lock_orders_skip_locked
 
 holds_t = Hold.__table__
 

@@ -19,14 +19,13 @@ from guard.errors import NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import TrackingClaim
 from guard.parcels import LIVE, RELEASED, VOID, normal_tracking
-from guard.services import transaction
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
 from guard.services.parcels import PartnersMoved, refresh_conflicts, settle_orders
-from guard.services.store import facts_snapshot, lock_and_load
+from guard.storage.state import facts_snapshot, lock_and_load
 
 if TYPE_CHECKING:
-    from guard.runtime import Runtime
+    from guard.services.context import Context
 
 claims_t = TrackingClaim.__table__
 
@@ -51,7 +50,7 @@ def parse_resolution(number: str, body: object) -> tuple[str, str, str, str]:
 
 
 def resolve_conflict(
-    rt: Runtime, principal: Principal, number: str, order_id: str, parcel_id: str, note: str, now: datetime
+    ctx: Context, principal: Principal, number: str, order_id: str, parcel_id: str, note: str, now: datetime
 ) -> dict:
     def work(conn: Connection) -> dict:
         claims = conn.execute(sa.select(claims_t).where(claims_t.c.tracking_number == number)).all()
@@ -103,7 +102,7 @@ def resolve_conflict(
                     key_name=principal.name,
                     note=f"{number} kept by {order_id}/{parcel_id}: {note}",
                 )
-        settle_orders(conn, rt.settings, states, states, now)
+        settle_orders(conn, ctx.settings, states, states, now)
         return {"tracking_number": number, "kept_by": {"order_id": order_id, "parcel_id": parcel_id}, "voided": voided}
 
-    return transaction.run(rt, work)
+    return ctx.storage.run(work)

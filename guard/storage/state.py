@@ -12,20 +12,18 @@ Helpers here never commit; the use case that calls them owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from guard.facts import Fact
 from guard.models import CarrierLabel, FactRow, Hold, Label, Order, Parcel, TrackingClaim, UTCDateTime, Waiver
 from guard.parcels import DERIVED_AT, ParcelState, parcel_facts
+from guard.storage.dialects import POSTGRESQL, SQLITE, dialect_of, driver_cursor
 
 orders_t = Order.__table__
 facts_t = FactRow.__table__
@@ -39,30 +37,14 @@ escrow_t = CarrierLabel.__table__
 CHUNK = 5000  # ids per query (each query binds them as one parameter)
 
 
-def driver_cursor(conn: Connection) -> closing:
-    """A plain driver cursor in the connection's transaction, closed on leaving the block:
-    for the hot paths' hand-written SQL, which skips SQLAlchemy's per-statement work."""
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None  # a connection in use always has its driver connection
-    return closing(dbapi.cursor())
-
-
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def among(conn: Connection, column: sa.Column, ids: Sequence[str]) -> sa.ColumnElement[bool]:
-    """`column IN ids`, bound as ONE parameter.
-
-    An expanded IN list costs a bind parameter per id to render, send and parse;
-    at 20,000 ids that was most of a wave check. PostgreSQL takes an array,
-    SQLite a JSON list.
-    """
-    if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.String)))
-    values = sa.func.json_each(sa.bindparam(None, orjson.dumps(list(ids)).decode(), type_=sa.String))
-    return column.in_(sa.select(sa.column("value")).select_from(values))
+def among(conn: Connection, column: sa.ColumnElement, ids: Sequence[str]) -> sa.ColumnElement[bool]:
+    """`column IN ids`, bound as ONE parameter (guard/storage/dialects.py)."""
+    return dialect_of(conn).among(column, ids)
 
 
 @dataclass(slots=True)
@@ -210,45 +192,21 @@ def load_state(conn: Connection, order_id: str) -> OrderState | None:
 
 # --- locks ---------------------------------------------------------------------------------------------------
 
-_LOCK_ORDERS = "SELECT order_id FROM orders WHERE order_id = ANY(%s) ORDER BY order_id FOR UPDATE"
-
 
 def lock_orders(conn: Connection, order_ids: Iterable[str]) -> None:
-    """Lock orders in ascending id, the first step of every deciding path (no deadlocks).
-
-    SQLite needs none: every writing transaction there takes the database's write
-    lock up front (guard/db.py), so writers run one at a time.
-    """
-    if conn.dialect.name == "postgresql":
-        ids = sorted(set(order_ids))
-        if ids:
-            with driver_cursor(conn) as cursor:
-                cursor.execute(_LOCK_ORDERS, (ids,))
+    """Lock orders in ascending id, the first step of every deciding path (no deadlocks)."""
+    dialect_of(conn).lock_orders(conn, sorted(set(order_ids)))
 
 
 def lock_orders_skip_locked(conn: Connection, order_ids: Iterable[str]) -> list[str]:
     """Lock the orders no other transaction holds (ascending; never waits); returns those locked."""
-    ids = sorted(set(order_ids))
-    if conn.dialect.name != "postgresql" or not ids:
-        return ids
-    with driver_cursor(conn) as cursor:
-        cursor.execute(_LOCK_ORDERS + " SKIP LOCKED", (ids,))
-        return [order_id for (order_id,) in cursor.fetchall()]
-
-
-def lock_order(conn: Connection, order_id: str) -> None:
-    lock_orders(conn, [order_id])
+    return dialect_of(conn).lock_orders(conn, sorted(set(order_ids)), skip_locked=True)
 
 
 def lock_numbers(conn: Connection, numbers: Iterable[str]) -> None:
     """Lock tracking numbers (ascending), after the orders: the claims on a number change only
-    under its lock, so two concurrent assignments of one number cannot both see "no conflict".
-    A transaction-scoped advisory lock: a number need not have a row to be locked."""
-    if conn.dialect.name == "postgresql":
-        wanted = sorted(set(numbers))
-        if wanted:
-            with driver_cursor(conn) as cursor:
-                cursor.execute("SELECT guard_lock_numbers(%s)", (wanted,))
+    under its lock, so two concurrent assignments of one number cannot both see "no conflict"."""
+    dialect_of(conn).lock_numbers(conn, sorted(set(numbers)))
 
 
 def claimed_numbers(conn: Connection, order_ids: Iterable[str]) -> set[str]:
@@ -301,12 +259,12 @@ _PARCELS_AGG = """SELECT p.order_id, {agg} AS parcels
 _PARCEL_SIGNATURE = """coalesce(p.notice_status, '') || ':'
    || CASE WHEN c.order_id IS NULL THEN '' ELSE 'C' END
    || CASE WHEN e.tracking_number <> p.tracking_number THEN 'M' ELSE '' END"""
-_PG_AMONG = "= ANY(string_to_array(%(ids)s, ','))"
+_PG_AMONG = POSTGRESQL.among_sql
 # A status set by a platform's word is marked with a trailing "@": PAYMENT_UNPAID from the
 # platform may not be switched off by a store, so it is another shape ("@" is in no status word).
 _MARKED_STATUS = "CASE WHEN source IS NULL THEN status ELSE status || '@' END"
 _PLATFORM_WORD = "platform"  # stands for any source where only its presence matters
-_SQLITE_AMONG = "IN (SELECT value FROM json_each(:ids))"
+_SQLITE_AMONG = SQLITE.among_sql
 _SHAPES_SQL = {
     "postgresql": f"""SELECT o.store_id, f.statuses, pc.parcels, array_agg(o.order_id)
  FROM orders o LEFT JOIN (
@@ -346,26 +304,20 @@ def load_shapes(conn: Connection, order_ids: Iterable[str]) -> tuple[list[Shape]
     """What the read-only wave check needs: known orders grouped by shape, and the ids of the
     few with waivers (a waiver counts only while the fact it saw stands: judged one by one).
     Ids the guard has never heard of are in neither."""
-    dialect = conn.dialect.name
-    pack: Callable[[Sequence[str]], str]
-    ids_of: Callable[[Any], list[str]]
-    if dialect == "postgresql":
-        pack, ids_of = ",".join, list  # ids never hold a comma
-    else:
-        pack, ids_of = (lambda part: orjson.dumps(list(part)).decode()), orjson.loads
+    dialect = dialect_of(conn)
     shapes: list[Shape] = []
     waived: list[str] = []
     with driver_cursor(conn) as cursor:
         for part in chunks(sorted(set(order_ids))):
-            params = {"ids": pack(part)}
-            cursor.execute(_SHAPES_SQL[dialect], params)
+            params = {"ids": dialect.pack(part)}
+            cursor.execute(_SHAPES_SQL[dialect.name], params)
             for store_id, statuses, parcels, ids in cursor.fetchall():
                 facts = {
                     fact_type: Fact(status.rstrip("@"), _NOT_LOADED, "", source=_source_mark(status))
                     for fact_type, status in orjson.loads(statuses or "{}").items()
                 }
-                shapes.append(Shape(store_id, facts, _signature_parcels(parcels), ids_of(ids)))
-            cursor.execute(_WAIVED_SQL[dialect], params)
+                shapes.append(Shape(store_id, facts, _signature_parcels(parcels), dialect.ids_of(ids)))
+            cursor.execute(_WAIVED_SQL[dialect.name], params)
             waived += [order_id for (order_id,) in cursor.fetchall()]
     return shapes, waived
 
@@ -421,23 +373,14 @@ _WAIVERS_NOTED_ONE = sa.select(
     waivers_t.c.code, waivers_t.c.fact_stamp, waivers_t.c.note, waivers_t.c.key_name, waivers_t.c.granted_at
 ).where(waivers_t.c.order_id == _ONE)
 
-# PostgreSQL: `guard_parcel_view` (migration 0003) locks the order, then the numbers its parcel
-# claims, and only then reads — in statements of its own, each on a fresh snapshot — so the
-# check is still one round trip. Child rows come back as JSON text, parsed by orjson.
-PARCEL_VIEW_SQL = "SELECT guard_parcel_view(%(o)s, %(p)s)"
-
-
-def parcel_view_params(order_id: str, parcel_id: str) -> dict[str, str]:
-    return {"o": order_id, "p": parcel_id}
-
 
 def load_for_check(conn: Connection, order_id: str, parcel_id: str) -> ParcelView:
-    """Lock the order and its parcel's numbers, then read what a single check needs of it."""
-    if conn.dialect.name == "postgresql":
-        with driver_cursor(conn) as cursor:
-            cursor.execute(PARCEL_VIEW_SQL, parcel_view_params(order_id, parcel_id))
-            return parcel_view(order_id, parcel_id, cursor.fetchone())
-    state = load_state(conn, order_id)  # SQLite: this transaction already holds the write lock
+    """Lock the order and its parcel's numbers, then read what a single check needs of it:
+    one round trip where the database can (PostgreSQL's `guard_parcel_view`)."""
+    row = dialect_of(conn).parcel_view(conn, order_id, parcel_id)
+    if row is not None:
+        return parcel_view(order_id, parcel_id, row)
+    state = lock_and_load(conn, [order_id]).get(order_id)
     hold = conn.execute(HOLD_ONE, {"order_id": order_id, "parcel_id": parcel_id}).mappings().first()
     notes = waiver_notes(conn, order_id)
     parcel = state.parcels.get(parcel_id) if state is not None else None

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from guard.models import Clearance, Hold
-from guard.services.store import driver_cursor
+from guard.storage.dialects import POSTGRESQL, SQLITE, Dialect, dialect_of
 
-PENDING_KEY = "guard.outbox.pending"  # notification ids a transaction wrote (outbox.written)
+PENDING_KEY = "guard.outbox.pending"
+FOLLOWUPS_KEY = "guard.followups"  # set when a transaction queued follow-ups (services/parcels.follow_up)  # notification ids a transaction wrote (outbox.written)
 clearances_t = Clearance.__table__
 holds_t = Hold.__table__
 
@@ -84,14 +85,13 @@ def write(target: Target, op: Write) -> None:
         _execute(target, op)
 
 
-def send(conn: Connection, ops: list[Write]) -> None:
-    """Execute staged writes: one statement on PostgreSQL, one after another elsewhere."""
-    if conn.dialect.name == "postgresql" and len(ops) > 1:
-        with driver_cursor(conn) as cursor:
-            cursor.execute(*one_statement(ops))
-    else:
-        for op in ops:
+def send(conn: Connection, staged: Staged) -> None:
+    """Execute staged writes — one statement where the database can (PostgreSQL), one after
+    another elsewhere — and keep their notifications for after the commit."""
+    if not dialect_of(conn).send_staged(conn, staged.ops, one_statement):
+        for op in staged.ops:
             _execute(conn, op)
+    conn.info.setdefault(PENDING_KEY, []).extend(staged.notifications)
 
 
 # --- one at a time (any database) -------------------------------------------------------------------------
@@ -108,8 +108,8 @@ _VOID = (
 )
 
 
-def _upsert_statement(insert, table: sa.Table):
-    statement = insert(table)
+def _upsert_statement(dialect: Dialect, table: sa.Table) -> Any:
+    statement = dialect.insert(table)
     keys = [column.name for column in table.primary_key]
     return statement.on_conflict_do_update(
         index_elements=keys,
@@ -119,8 +119,8 @@ def _upsert_statement(insert, table: sa.Table):
 
 # Built once per dialect and table; every upsert passes all of the row's columns.
 _UPSERTS = {
-    (dialect, table.name): _upsert_statement(insert, table)
-    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    (dialect.name, table.name): _upsert_statement(dialect, table)
+    for dialect in (POSTGRESQL, SQLITE)
     for table in (holds_t,)
 }
 _INSERTS: dict[str, sa.Insert] = {}
@@ -133,7 +133,7 @@ def _execute(conn: Connection, op: Write) -> None:
             statement = _INSERTS[op.table.name] = op.table.insert()
         conn.execute(statement, op.values)
     elif isinstance(op, Upsert):
-        conn.execute(_UPSERTS[(conn.dialect.name, op.table.name)], op.values)
+        conn.execute(_UPSERTS[(dialect_of(conn).name, op.table.name)], op.values)
     else:
         conn.execute(_VOID, {"b_order_id": op.order_id, "b_parcel_id": op.parcel_id, "b_now": op.now})
 
@@ -145,7 +145,7 @@ def upsert_rows(
     (`only_new`: leave the existing row as it is)."""
     if not rows:
         return
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    insert = dialect_of(conn).insert(table)
     keys = {column.name for column in table.primary_key}
     updated = [] if only_new else [name for name in rows[0] if name not in keys and name not in keep]
     statement = (

@@ -21,6 +21,7 @@ import psycopg
 import sqlalchemy as sa
 
 from guard.config import Settings
+from guard.db import postgres_connect_args
 from guard.errors import Unavailable
 
 T = TypeVar("T")
@@ -33,12 +34,7 @@ class AsyncDatabase:
         self._conninfo = (
             sa.engine.make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         )
-        timeout_ms = int(settings.db_timeout_s * 1000)
-        self._options: dict[str, Any] = {  # psycopg's connection keywords
-            "connect_timeout": max(1, int(settings.db_timeout_s)),
-            # As the engine's (guard/db.py): fail closed in bounded time, never a hang.
-            "options": f"-c statement_timeout={timeout_ms * 5} -c lock_timeout={timeout_ms * 2}",
-        }
+        self._options: dict[str, Any] = postgres_connect_args(settings)  # as the engine's
         self._wait_s = settings.db_timeout_s
         self._slots = asyncio.Semaphore(settings.db_pool_size)
         self._idle: list[tuple[psycopg.AsyncConnection, int]] = []
@@ -71,29 +67,36 @@ class AsyncDatabase:
                 "every database connection of this process is busy; do not ship until it answers"
             ) from None
         try:
-            while True:
-                conn, generation, reused = await self._take()
-                task = asyncio.ensure_future(_commit_after(conn, work))
-                try:
-                    result = await asyncio.shield(task)
-                except BaseException as exc:
-                    await conn.close()
-                    if not task.done():
-                        task.cancel()
-                        task.add_done_callback(_retrieved)  # ends as it may, unawaited: no "never retrieved" noise
-                    if not (isinstance(exc, psycopg.OperationalError) and conn.broken):
-                        raise
-                    # The database went away under this connection; those opened before it are
-                    # suspect too. An idle one that died while the database was away (nothing
-                    # asked it) is no reason to fail the first request after: once, on a new one.
-                    self._generation = max(self._generation, generation + 1)
-                    if not reused:
-                        raise
-                    continue
-                self._idle.append((conn, generation))
-                return result
+            return await self._run(work)
+        except psycopg.Error as exc:
+            # Below the port, a driver error is what it means above it: no verdict. (A broken
+            # statement would be a bug, not an outage; it is logged with its cause all the same.)
+            raise Unavailable("the guard's database cannot be reached; do not ship until it answers") from exc
         finally:
             self._slots.release()
+
+    async def _run(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
+        while True:
+            conn, generation, reused = await self._take()
+            task = asyncio.ensure_future(_commit_after(conn, work))
+            try:
+                result = await asyncio.shield(task)
+            except BaseException as exc:
+                await conn.close()
+                if not task.done():
+                    task.cancel()
+                    task.add_done_callback(_retrieved)  # ends as it may, unawaited: no "never retrieved" noise
+                if not (isinstance(exc, psycopg.OperationalError) and conn.broken):
+                    raise
+                # The database went away under this connection; those opened before it are
+                # suspect too. An idle one that died while the database was away (nothing
+                # asked it) is no reason to fail the first request after: once, on a new one.
+                self._generation = max(self._generation, generation + 1)
+                if not reused:
+                    raise
+                continue
+            self._idle.append((conn, generation))
+            return result
 
     async def _take(self) -> tuple[psycopg.AsyncConnection, int, bool]:
         """A connection, its generation, and whether it was idle in the pool (else new)."""
