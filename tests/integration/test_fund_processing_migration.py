@@ -15,6 +15,7 @@ from guard.db import upgrade
 from guard.models import UTCDateTime
 from guard.rules import evaluate
 from guard.services.store import load_states
+
 from support.db import scratch_postgres
 
 T = datetime(2026, 11, 10, 16, 0, tzinfo=UTC)

@@ -4,12 +4,12 @@ import base64
 from datetime import timedelta
 
 import sqlalchemy as sa
-from support.documents import pdf_label
 
 from guard.clock import utcnow
 from guard.services.labels import issue_label
 
 from support.api import CLEAR_FACTS
+from support.documents import pdf_label
 
 PDF = pdf_label("LP77")  # the carrier's own label: a real PDF whose text carries its number
 

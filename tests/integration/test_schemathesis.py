@@ -33,7 +33,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support.documents import pdf_label
 
 from guard.api.app import create_app
 from guard.config import Settings
@@ -41,6 +40,7 @@ from guard.db import make_engine, upgrade
 from guard.services.apikeys import create_key
 
 from support.api import CLEAR_FACTS, at
+from support.documents import pdf_label
 
 EXAMPLES = int(os.environ.get("GUARD_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
