@@ -18,6 +18,7 @@ from guard.config import Settings
 from guard.db import upgrade
 
 from support.api import Guard, running_guard
+from support.cli import Cli
 from support.db import empty_tables, scratch_postgres
 
 
@@ -71,6 +72,13 @@ def quiet_settings(settings: Settings) -> Settings:
 @pytest.fixture
 def quiet_guard(quiet_settings: Settings) -> Iterator[Guard]:
     yield from running_guard(quiet_settings)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The operator's `guard` against this test's database."""
+    monkeypatch.chdir(tmp_path)  # no .env from the developer's working directory
+    return Cli(database_url)
 
 
 @pytest.fixture

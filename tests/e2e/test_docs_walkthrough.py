@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_quick_start import guard_env, serve
+from support.processes import guard_env, serve
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "integration.md"
 

@@ -18,11 +18,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from e2e_stack import Api, StationStream, broker_url, forget, new_key, stack_env, unique, wait_until
 
-from guard.config import Settings
-from guard.db import make_engine
-from guard.services.apikeys import revoke_key
+from support.processes import unique, wait_until
+from support.stack import Api, StationStream, broker, forget, new_key, revoke, stack_env
 
 STREAMS_PER_KEY = 3
 REVOKE_BOUND_S = 5.0  # the contract: refused everywhere within 5 s
@@ -40,28 +38,21 @@ class Stack:
 def stack(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp(f"streams-{request.param}")
     if request.param == "embedded":
-        database_url, redis_url = f"sqlite:///{workdir / 'guard.db'}", None
+        database_url, queue = f"sqlite:///{workdir / 'guard.db'}", None
     else:
-        database_url, redis_url = request.getfixturevalue("postgres_url"), broker_url()
-    env = stack_env(database_url, redis_url=redis_url, webhook_url="http://127.0.0.1:9/none", webhook_secret="s")
+        database_url, queue = request.getfixturevalue("postgres_url"), broker()
+    env = stack_env(database_url, broker=queue, webhook_url="http://127.0.0.1:9/none", webhook_secret="s")
     env["GUARD_STREAMS_PER_KEY"] = str(STREAMS_PER_KEY)
-    api = Api(workdir, env)
+    api = None
     try:
+        api = Api(workdir, env)
         yield Stack(api, database_url, env, workdir)
     finally:
-        api.stop()
-        if redis_url:
+        if api:
+            api.stop()
+        if queue:
+            queue.close()
             forget(database_url)
-
-
-def revoke(database_url: str, name: str) -> None:
-    """What `guard apikey revoke NAME` does, timed from its commit (the command's own start-up
-    would hide the key cache's share of the bound)."""
-    engine = make_engine(Settings(database_url=database_url))
-    try:
-        revoke_key(engine, name)
-    finally:
-        engine.dispose()
 
 
 def open_status(base: str, key: str, station_id: str = "pack-1") -> httpx.Response:

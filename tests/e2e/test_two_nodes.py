@@ -21,21 +21,21 @@ from threading import Barrier
 
 import httpx
 import pytest
-from e2e_stack import (
+
+from support.processes import unique, wait_until
+from support.stack import (
     Api,
     Erp,
     Receiver,
     RedisServer,
     StationStream,
     Worker,
-    broker_url,
+    broker,
     forget,
     new_key,
+    revoke,
     stack_env,
-    unique,
-    wait_until,
 )
-from test_stream_keys import revoke
 
 pytestmark = pytest.mark.postgres
 
@@ -62,8 +62,9 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, postgres_url):
     workdir = tmp_path_factory.mktemp("two-nodes")
+    queue = broker()
     receiver = Receiver()
-    env = stack_env(postgres_url, redis_url=broker_url(), webhook_url=receiver.url, webhook_secret=SECRET)
+    env = stack_env(postgres_url, broker=queue, webhook_url=receiver.url, webhook_secret=SECRET)
     env["GUARD_WORKERS"] = "1"  # one process per node: two nodes, not one node of two workers
     started: list = []
     try:
@@ -74,6 +75,7 @@ def cluster(tmp_path_factory, postgres_url):
     finally:
         for process in reversed(started):
             process.stop()
+        queue.close()
         receiver.close()
         forget(postgres_url)
 
@@ -209,7 +211,7 @@ def test_a_store_limited_key_is_limited_on_every_node(cluster):
 def test_the_per_key_rate_limit_holds_across_nodes(tmp_path, postgres_url):
     # Nodes of their own, on a Redis of their own, with a small bucket that barely refills.
     redis = RedisServer(tmp_path).start()
-    env = stack_env(postgres_url, redis_url=redis.url, webhook_url="http://127.0.0.1:9/none", webhook_secret=SECRET)
+    env = stack_env(postgres_url, broker=redis.broker, webhook_url="http://127.0.0.1:9/none", webhook_secret=SECRET)
     env.update(GUARD_WORKERS="1", GUARD_RATE_LIMIT_PER_S="0.01", GUARD_RATE_LIMIT_BURST="20")
     nodes: list[Api] = []
     try:

@@ -1,6 +1,6 @@
 """`guard sync aliexpress` against a local fake of the open platform's gateway.
 
-The fake (tests/integration/aliexpress_gateway.py) is built from the documented request
+The fake (tests/support/aliexpress_gateway.py) is built from the documented request
 and answer shapes and checks every signature; nothing here reaches the network.
 """
 
@@ -19,7 +19,8 @@ from guard.aliexpress_api import OpenPlatform, sign
 from guard.platform_time import to_wall_clock
 from guard.runtime import build_runtime
 from guard.services.aliexpress_sync import MAX_PAGES, SyncFailed, check_credentials, sync_aliexpress
-from tests.integration.aliexpress_gateway import FakeGateway, expected_sign
+
+from support.aliexpress_gateway import FakeGateway, expected_sign
 
 
 @pytest.fixture
@@ -362,7 +363,8 @@ def fulfilling(settings, gateway):
 
     from guard.api.app import create_app
     from guard.services.apikeys import create_key
-    from tests.conftest import Guard
+
+    from support.api import Guard
 
     configured = shop_settings(settings, gateway, aliexpress_fulfill=True, embedded_jobs=False)
     app = create_app(configured)

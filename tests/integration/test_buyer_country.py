@@ -8,7 +8,8 @@ at the top. The country follows the newest source time, like `ship_by`.
 from __future__ import annotations
 
 import pytest
-from conftest import CLEAR_FACTS, assert_error
+
+from support.api import CLEAR_FACTS, assert_error
 
 
 def order(guard, order_id: str) -> dict:

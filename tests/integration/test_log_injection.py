@@ -14,9 +14,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from conftest import CLEAR_FACTS
 
 from guard.logs import ContextFilter, JsonFormatter, TextFormatter
+
+from support.api import CLEAR_FACTS
 
 FORGED = "2026-11-11 00:05:13.123 INFO    guard.request  label issued  order_id=o-2 label_id=forged"
 # %0A ends a line, %0D returns the cursor, %1B[2J clears a terminal following the log.

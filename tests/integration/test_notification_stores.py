@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from conftest import assert_error
-from test_outbox import held_then_released, outbox, real_now
 
 from guard.models import Notification
 from guard.services.outbox import relay
+
+from support.api import assert_error
+from support.notifications import held_then_released, outbox, real_now
 
 outbox_t = Notification.__table__
 

@@ -11,60 +11,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from guard.cli import main
 from guard.models import Decision, EventRow, Hold, Notification
 from guard.services.housekeeping import count_purgeable, purge
 from guard.services.outbox import relay
 
 from support.api import CLEAR_FACTS
 
-_INSTALLED = Path(sys.executable).with_name("guard")
-GUARD = [str(_INSTALLED)] if _INSTALLED.exists() else [sys.executable, "-m", "guard.cli"]
-
 holds_t = Hold.__table__
 events_t = EventRow.__table__
 decisions_t = Decision.__table__
 outbox_t = Notification.__table__
-
-
-class Cli:
-    """`guard …` in this process (fast: the imports are paid once), with only GUARD_DATABASE_URL set."""
-
-    def __init__(self, database_url: str):
-        self.env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("GUARD_")}
-        self.env["GUARD_DATABASE_URL"] = database_url
-
-    def __call__(self, *args: str, ok: bool = True, **env: str) -> SimpleNamespace:
-        result = CliRunner().invoke(main, list(args), env={**self.env, **env}, catch_exceptions=False)
-        done = SimpleNamespace(stdout=result.stdout, stderr=result.stderr, returncode=result.exit_code)
-        if ok:
-            assert done.returncode == 0, f"guard {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-        return done
-
-    def process(self, *args: str) -> subprocess.CompletedProcess:
-        """The real command in a subprocess, as an operator's shell runs it."""
-        env = {name: value for name, value in os.environ.items() if not name.startswith("GUARD_")}
-        env["GUARD_DATABASE_URL"] = str(self.env["GUARD_DATABASE_URL"])
-        done = subprocess.run([*GUARD, *args], env=env, capture_output=True, timeout=120)
-        assert done.returncode == 0, done.stderr.decode(errors="replace")
-        return done
-
-
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.chdir(tmp_path)  # no .env from the developer's working directory
-    return Cli(database_url)
 
 
 def now() -> datetime:

@@ -14,19 +14,18 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from guard.models import Notification
 from guard.services.outbox import LEASE, _claim, relay
 from guard.stations import LocalBus
 from guard.webhooks import SIGNATURE_HEADER, WebhookSender
 
-from support.api import CLEAR_FACTS, Guard, assert_error
+from support.api import Guard, assert_error
+from support.notifications import held_then_released, outbox, real_now
 from support.processes import free_port
 from support.webhooks import verify
 
@@ -92,41 +91,6 @@ def sender(receiver: Receiver) -> Iterator[WebhookSender]:
     sender = WebhookSender(receiver.url, SECRETS)
     yield sender
     sender.close()
-
-
-def real_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def held_then_released(
-    guard: Guard, order_id: str, station_id: str | None = "pack-1", store_id: str = "shop-1"
-) -> dict:
-    """Hold an order (payment processing) at a station, then let the payment land.
-
-    The processing started a minute ago, so the hold is not overdue: the release
-    is the order's one notification. Returns its outbox row.
-    """
-    started = (real_now() - timedelta(minutes=1)).isoformat()
-    events = []
-    for fact_type, status in {**CLEAR_FACTS, "payment": "processing"}.items():
-        extra: dict[str, Any] = {"occurred_at": started, "store_id": store_id}
-        if status == "recorded":
-            extra["tracking_number"] = f"LP-{order_id}"
-        events.append(guard.event(order_id, fact_type, status, **extra))
-    guard.push(*events)
-    held = guard.check(order_id, **({"station_id": station_id} if station_id else {}))
-    assert held["hold"]["state"] == "held"
-    guard.push(guard.event(order_id, "payment", "paid", occurred_at=real_now().isoformat()))
-    [row] = outbox(guard, order_id)
-    assert row["type"] == "hold.released"
-    return row
-
-
-def outbox(guard: Guard, order_id: str) -> list[dict]:
-    table = Notification.__table__
-    with guard.engine.connect() as conn:
-        rows = conn.execute(sa.select(table).where(table.c.order_id == order_id).order_by(table.c.id)).mappings()
-        return [dict(row) for row in rows]
 
 
 def signatures(header: str) -> tuple[int, list[str]]:

@@ -5,8 +5,8 @@ import base64
 
 import pytest
 import sqlalchemy as sa
-from conftest import CLEAR_FACTS, assert_error
 
+from support.api import CLEAR_FACTS, assert_error
 from support.documents import pdf_label, scanned_pdf, zpl_label
 
 ORDER_FACTS = {k: v for k, v in CLEAR_FACTS.items() if k != "shipping_notice"}

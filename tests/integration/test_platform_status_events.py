@@ -1,6 +1,6 @@
 """`platform_status` events: ERPs forward AliExpress words; the guard sets its facts (contract v1.1)."""
 
-from tests.conftest import assert_error
+from support.api import assert_error
 
 
 def push_status(guard, order_id, status, minute, expect=200, **extra):

@@ -6,7 +6,7 @@ answer carrying ERP-supplied text must never be sniffed and run as HTML or scrip
 
 from __future__ import annotations
 
-from conftest import CLEAR_FACTS
+from support.api import CLEAR_FACTS
 
 
 def test_json_answers_and_errors_carry_nosniff(guard):

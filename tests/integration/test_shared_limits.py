@@ -14,9 +14,10 @@ import socket
 import time
 
 import pytest
-from conftest import REDIS_URL, service_missing
 
 from guard.ratelimit import RateLimited, SharedRateLimiter, StreamSlots
+
+from support.services import REDIS_URL, service_missing
 
 
 @pytest.fixture

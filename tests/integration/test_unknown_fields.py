@@ -9,9 +9,10 @@ that the batch is 422 naming the field, and nothing of it is stored.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from conftest import assert_error
 
 from guard.events import UNKNOWN_FIELDS_BYTES
+
+from support.api import assert_error
 
 KiB = 1024
 

@@ -22,11 +22,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import stripe
-from test_outbox import held_then_released
 
 import guard.services.outbox as outbox_service
 from guard.runtime import build_runtime, drain
 from guard.webhooks import SIGNATURE_HEADER
+
+from support.notifications import held_then_released
 
 SECRET = "whsec_finding6"
 

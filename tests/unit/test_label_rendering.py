@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import service_missing
 
 from guard import barcode, labels
 from guard.labels import LabelFields, render_pdf, render_zpl
+
+from support.services import service_missing
 
 try:
     import zplkit
