@@ -14,11 +14,7 @@ from guard.config import Settings
 from guard.db import upgrade
 from guard.models import UTCDateTime
 from guard.rules import evaluate
-<<<<<<< HEAD
 from guard.storage.state import load_states
-=======
-from guard.services.store import load_states
->>>>>>> testfix
 
 from support.db import scratch_postgres
 

@@ -76,7 +76,9 @@ class Guard:
         """Push one event per fact: record("o1", payment="paid", shipping_notice="recorded")."""
         events = []
         for fact_type, status in facts.items():
-            extra = {"tracking_number": "LP00012345CN"} if status in ("tracking_assigned", "recorded") else {}
+            extra = (
+                {"tracking_number": f"LP-{order_id}"} if status in ("tracking_assigned", "recorded") else {}
+            )  # its own
             events.append(self.event(order_id, fact_type, status, minute, **extra))
         return self.push(*events)
 
