@@ -136,37 +136,11 @@ def settle(
     handed over, that stops being clear is pulled at once (`order.pull`), unless
     the caller pulls it itself (`pull_if_labelled=False`: the hand-over).
     """
+    if evaluation.verdict == "clear":
+        return _release(conn, state, parcel_id, current, now, automatic=automatic)
     codes = evaluation.codes
     previous = current["state"] if current else None
     last: dict = current or {}  # the hold as it stood; empty if there was none
-    if evaluation.verdict == "clear":
-        if current is None or previous != "held":
-            return current
-        released = {
-            **current,
-            "state": "released",
-            "since": now,
-            "reasons": [],
-            "recheck_at": None,
-            "overdue": False,
-            "updated_at": now,
-        }
-        write(conn, Upsert(holds_t, released))
-        notify(conn, "hold.released", released, state, current["reasons"], now)
-        if automatic:
-            record_decision(
-                conn,
-                order_id=state.order_id,
-                parcel_id=parcel_id,
-                kind="release",
-                verdict="clear",
-                reasons=[],
-                facts=facts_snapshot(state.parcel_facts(parcel_id)),
-                now=now,
-                note="automatic",
-            )
-        return released
-
     target = "blocked" if evaluation.verdict == "block" else "held"
     continuing = previous == target
     since = last["since"] if continuing else now
@@ -196,13 +170,8 @@ def settle(
         "updated_at": now,
     }
     write(conn, Upsert(holds_t, hold))
-    parcel = state.parcels.get(parcel_id)
-    labelled = parcel is not None and parcel.label is not None and parcel.handed_over_at is None
-    if pull_if_labelled and labelled and previous not in OPEN:
-        # Pull at once: the parcel wears a label and is somewhere between the station and the dock;
-        # the station that printed it is told, if the hold names none.
-        station = hold["station_id"] or parcel.label.get("station_id")  # type: ignore[union-attr]
-        pull(conn, {**hold, "station_id": station}, state, parcel_id, codes, now)
+    if pull_if_labelled and previous not in OPEN:
+        _pull_if_labelled(conn, state, parcel_id, hold, now)
     if target == "blocked" and not continuing:
         notify(conn, "order.blocked", hold, state, codes, now)
     if target == "held":
@@ -211,6 +180,48 @@ def settle(
         if recheck and continuing:
             notify(conn, "hold.refresh_requested", hold, state, codes, now)
     return hold
+
+
+def _release(
+    conn: Target, state: OrderState, parcel_id: str, current: dict | None, now: datetime, *, automatic: bool
+) -> dict | None:
+    """A clear verdict ends an open hold (`hold.released`); anything else stays as it stands."""
+    if current is None or current["state"] != "held":
+        return current
+    released = {
+        **current,
+        "state": "released",
+        "since": now,
+        "reasons": [],
+        "recheck_at": None,
+        "overdue": False,
+        "updated_at": now,
+    }
+    write(conn, Upsert(holds_t, released))
+    notify(conn, "hold.released", released, state, current["reasons"], now)
+    if automatic:
+        record_decision(
+            conn,
+            order_id=state.order_id,
+            parcel_id=parcel_id,
+            kind="release",
+            verdict="clear",
+            reasons=[],
+            facts=facts_snapshot(state.parcel_facts(parcel_id)),
+            now=now,
+            note="automatic",
+        )
+    return released
+
+
+def _pull_if_labelled(conn: Target, state: OrderState, parcel_id: str, hold: dict, now: datetime) -> None:
+    """Pull at once: the parcel wears a label and is somewhere between the station and the dock;
+    the station that printed it is told, if the hold names none."""
+    parcel = state.parcels.get(parcel_id)
+    if parcel is None or parcel.label is None or parcel.handed_over_at is not None:
+        return
+    station = hold["station_id"] or parcel.label.get("station_id")
+    pull(conn, {**hold, "station_id": station}, state, parcel_id, hold["reasons"], now)
 
 
 def current_holds(

@@ -9,6 +9,7 @@ in line), not per event. The notice goes to its parcel (contract v1.1).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -110,117 +111,139 @@ def _apply(
     states = lock_and_load(conn, order_ids, {event.tracking_number for event in events if event.tracking_number})
     _check_stores(principal, events, states)
     store_of = {order_id: state.store_id for order_id, state in states.items()}
+    seen = _seen_event_ids(conn, events)
 
-    event_ids = [event.event_id for event in events]
-    seen: set[str] = set()
-    for part in chunks(sorted(set(event_ids))):
-        seen.update(conn.execute(sa.select(events_t.c.event_id).where(events_t.c.event_id.in_(part))).scalars())
-
+    batch = _Batch(now)
     results: list[dict[str, object]] = []
-    event_rows = []
-    changed_facts: dict[tuple[str, str], dict] = {}
-    changed_orders: dict[str, dict] = {}
-    parcel_changes = ParcelChanges()
-    collisions: list[IncomingEvent] = []
-    countries: dict[str, tuple[str, datetime]] = {}
     for event in events:
         if event.event_id in seen:
-            results.append(
-                {
-                    "event_id": event.event_id,
-                    "outcome": "duplicate",
-                    "facts": {kind: "duplicate" for kind, _ in event.facts},
-                }
-            )
+            facts = {kind: "duplicate" for kind, _ in event.facts}
+            results.append({"event_id": event.event_id, "outcome": "duplicate", "facts": facts})
             continue
         state = states[event.order_id]
         refusal = _refused_by_store(principal, event, state, store_of)
         if refusal is not None:
-            collisions.append(event)
+            batch.collisions.append(event)
             results.append({"event_id": event.event_id, "outcome": "rejected", "facts": {}, "error": refusal})
             continue
         seen.add(event.event_id)
+        results.append(batch.apply(state, event))
+        store_of[event.order_id] = state.store_id
+
+    batch.write(conn)
+    # A store set now, or a number that changed: the claims follow (and their conflicts).
+    claimed = set(batch.parcels.rows) | {
+        (order_id, parcel_id) for order_id in batch.orders for parcel_id in states[order_id].parcels
+    }
+    shared = sync_claims(conn, states, claimed, now).shared_across_stores
+    announce_shared(conn, shared, now)
+    for event in batch.collisions:
+        _announce_collision(conn, principal, event, now)
+    # Re-judge what the floor must hear of in orders whose facts or parcels changed (contract,
+    # "Holds"; v1.1 "Pull at once").
+    touched = {order_id for order_id, _ in batch.facts} | {order_id for order_id, _ in claimed}
+    settle_orders(conn, settings, states, touched, now)
+    return {"results": results}
+
+
+def _seen_event_ids(conn: Connection, events: list[IncomingEvent]) -> set[str]:
+    seen: set[str] = set()
+    for part in chunks(sorted({event.event_id for event in events})):
+        seen.update(conn.execute(sa.select(events_t.c.event_id).where(events_t.c.event_id.in_(part))).scalars())
+    return seen
+
+
+@dataclass
+class _Batch:
+    """What a batch changes, gathered in memory in input order and written with one statement per
+    table (the set-based promise above)."""
+
+    now: datetime
+    event_rows: list[dict] = field(default_factory=list)
+    facts: dict[tuple[str, str], dict] = field(default_factory=dict)
+    orders: dict[str, dict] = field(default_factory=dict)
+    parcels: ParcelChanges = field(default_factory=ParcelChanges)
+    collisions: list[IncomingEvent] = field(default_factory=list)
+    countries: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+    def apply(self, state: OrderState, event: IncomingEvent) -> dict[str, object]:
+        """Judge and apply one new event's facts to the order's state; its answer in the batch."""
         fact_outcomes: dict[str, str] = {}
         not_applied: list[dict] = []
         for kind, incoming, judged in judge_facts(state, event):
             stored = state.facts.get(kind)
             if kind == "shipping_notice":  # the parcel's own notice (contract v1.1)
-                judged, stored = apply_notice(state, incoming, event.parcel_id, event.shipment_id, parcel_changes, now)
-            outcome = fact_outcomes[kind] = judged.outcome
+                judged, stored = apply_notice(
+                    state, incoming, event.parcel_id, event.shipment_id, self.parcels, self.now
+                )
+            fact_outcomes[kind] = judged.outcome
             if judged.why is not None:
                 not_applied.append(_not_applied(kind, incoming, stored, judged))
-            if kind == "shipping_notice":
-                continue
-            if outcome == "applied":
+            if kind != "shipping_notice" and judged.outcome == "applied":
                 state.facts[kind] = incoming
-                changed_facts[(event.order_id, kind)] = {
-                    "order_id": event.order_id,
-                    "fact_type": kind,
-                    "status": incoming.status,
-                    "occurred_at": incoming.occurred_at,
-                    "event_id": event.event_id,
-                    "tracking_number": None,
-                    "carrier": None,
-                    "note": event.reason,
-                    "updated_at": now,
-                    "untimed": incoming.untimed,
-                    "source": incoming.source,
-                }
-        event_outcome = _event_outcome(fact_outcomes.values())
-        _note_order_fields(state, event, changed_orders, now)
-        store_of[event.order_id] = state.store_id
-        if event.buyer_country is not None and (
-            event.order_id not in countries or event.occurred_at >= countries[event.order_id][1]
-        ):
-            countries[event.order_id] = (event.buyer_country, event.occurred_at)
-        event_rows.append(
+                self._fact(event, kind, incoming)
+        outcome = _event_outcome(fact_outcomes.values())
+        _note_order_fields(state, event, self.orders, self.now)
+        self._country(event)
+        self.event_rows.append(
             {
                 "event_id": event.event_id,
                 "order_id": event.order_id,
                 "fact_type": event.type,
                 "status": event.status,
                 "occurred_at": event.occurred_at,
-                "received_at": now,
-                "outcome": event_outcome,
+                "received_at": self.now,
+                "outcome": outcome,
                 "payload": event.raw,
             }
         )
-        result: dict[str, object] = {"event_id": event.event_id, "outcome": event_outcome, "facts": fact_outcomes}
+        result: dict[str, object] = {"event_id": event.event_id, "outcome": outcome, "facts": fact_outcomes}
         if not_applied:
             result["untimed"] = not_applied
-        results.append(result)
+        return result
 
-    if event_rows:
-        conn.execute(events_t.insert(), event_rows)
-    if changed_facts:
-        upsert_rows(conn, facts_t, list(changed_facts.values()))
-    if changed_orders:
-        conn.execute(
-            orders_t.update()
-            .where(orders_t.c.order_id == sa.bindparam("b_order_id"))
-            .values(
-                store_id=sa.bindparam("store_id"),
-                ship_by=sa.bindparam("ship_by"),
-                ship_by_at=sa.bindparam("ship_by_at"),
-                updated_at=sa.bindparam("updated_at"),
-            ),
-            list(changed_orders.values()),
-        )
-    write_parcels(conn, parcel_changes, now)
-    _note_buyer_countries(conn, countries)
-    # A store set now, or a number that changed: the claims follow (and their conflicts).
-    claimed = set(parcel_changes.rows) | {
-        (order_id, parcel_id) for order_id in changed_orders for parcel_id in states[order_id].parcels
-    }
-    shared = sync_claims(conn, states, claimed, now).shared_across_stores
-    announce_shared(conn, shared, now)
-    for event in collisions:
-        _announce_collision(conn, principal, event, now)
-    # Re-judge what the floor must hear of in orders whose facts or parcels changed (contract,
-    # "Holds"; v1.1 "Pull at once").
-    touched = {order_id for order_id, _ in changed_facts} | {order_id for order_id, _ in claimed}
-    settle_orders(conn, settings, states, touched, now)
-    return {"results": results}
+    def _fact(self, event: IncomingEvent, kind: str, incoming: Fact) -> None:
+        self.facts[(event.order_id, kind)] = {
+            "order_id": event.order_id,
+            "fact_type": kind,
+            "status": incoming.status,
+            "occurred_at": incoming.occurred_at,
+            "event_id": event.event_id,
+            "tracking_number": None,
+            "carrier": None,
+            "note": event.reason,
+            "updated_at": self.now,
+            "untimed": incoming.untimed,
+            "source": incoming.source,
+        }
+
+    def _country(self, event: IncomingEvent) -> None:
+        """The buyer's country as the latest event that names one says."""
+        if event.buyer_country is None:
+            return
+        known = self.countries.get(event.order_id)
+        if known is None or event.occurred_at >= known[1]:
+            self.countries[event.order_id] = (event.buyer_country, event.occurred_at)
+
+    def write(self, conn: Connection) -> None:
+        if self.event_rows:
+            conn.execute(events_t.insert(), self.event_rows)
+        if self.facts:
+            upsert_rows(conn, facts_t, list(self.facts.values()))
+        if self.orders:
+            conn.execute(
+                orders_t.update()
+                .where(orders_t.c.order_id == sa.bindparam("b_order_id"))
+                .values(
+                    store_id=sa.bindparam("store_id"),
+                    ship_by=sa.bindparam("ship_by"),
+                    ship_by_at=sa.bindparam("ship_by_at"),
+                    updated_at=sa.bindparam("updated_at"),
+                ),
+                list(self.orders.values()),
+            )
+        write_parcels(conn, self.parcels, self.now)
+        _note_buyer_countries(conn, self.countries)
 
 
 def _announce_collision(conn: Connection, principal: Principal, event: IncomingEvent, now: datetime) -> None:

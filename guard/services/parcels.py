@@ -282,24 +282,14 @@ def sync_claims(
         wanted = parcel.numbers if parcel is not None else set()
         have = existing.get((order_id, parcel_id), {})
         for number in sorted(set(have) - wanted):
-            conn.execute(
-                claims_t.delete().where(
-                    claims_t.c.tracking_number == number,
-                    claims_t.c.order_id == order_id,
-                    claims_t.c.parcel_id == parcel_id,
-                )
-            )
+            conn.execute(claims_t.delete().where(*_claim_key(number, order_id, parcel_id)))
             touched.add(number)
         for number in sorted(wanted):
             old = have.get(number)
+            claim_state = _claim_state(
+                old, parcel, released=(order_id, parcel_id) in release, revived=(order_id, parcel_id) in revive
+            )
             shipment_id = parcel.shipment_id if parcel is not None else None
-            claim_state = LIVE if old is None else old.state
-            if (order_id, parcel_id) in release:
-                claim_state = RELEASED if claim_state != VOID else VOID
-            elif (order_id, parcel_id) in revive and claim_state == RELEASED:
-                claim_state = LIVE
-            if parcel is not None and parcel.handed_over_at is not None and claim_state == LIVE:
-                claim_state = RELEASED
             values = {"store_id": state.store_id, "shipment_id": shipment_id, "state": claim_state}
             if old is None:
                 conn.execute(
@@ -314,13 +304,7 @@ def sync_claims(
                 )
             elif (old.store_id, old.shipment_id, old.state) != (state.store_id, shipment_id, claim_state):
                 conn.execute(
-                    claims_t.update()
-                    .where(
-                        claims_t.c.tracking_number == number,
-                        claims_t.c.order_id == order_id,
-                        claims_t.c.parcel_id == parcel_id,
-                    )
-                    .values(updated_at=now, **values)
+                    claims_t.update().where(*_claim_key(number, order_id, parcel_id)).values(updated_at=now, **values)
                 )
             else:
                 continue
@@ -328,6 +312,27 @@ def sync_claims(
             if claim_state == LIVE and (old is None or old.state != LIVE or old.store_id != state.store_id):
                 went_live.add(number)
     return refresh_conflicts(conn, states, touched, now, went_live=went_live)
+
+
+def _claim_key(number: str, order_id: str, parcel_id: str) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        claims_t.c.tracking_number == number,
+        claims_t.c.order_id == order_id,
+        claims_t.c.parcel_id == parcel_id,
+    )
+
+
+def _claim_state(old: Claim | None, parcel: ParcelState | None, *, released: bool, revived: bool) -> str:
+    """A claim is live until its parcel is handed over or its label voided (released, void);
+    a new label makes a released number live again, never a void one."""
+    claim_state = LIVE if old is None else old.state
+    if released:
+        claim_state = RELEASED if claim_state != VOID else VOID
+    elif revived and claim_state == RELEASED:
+        claim_state = LIVE
+    if parcel is not None and parcel.handed_over_at is not None and claim_state == LIVE:
+        claim_state = RELEASED
+    return claim_state
 
 
 def refresh_conflicts(
