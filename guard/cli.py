@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from guard.cli_ops import _error_text, _table, say
 from guard.config import Settings
 from guard.errors import GuardError
+
+if TYPE_CHECKING:
+    from guard.services.imports import ImportReport
 
 
 def _settings() -> Settings:
@@ -191,6 +194,11 @@ def import_file(file: str, as_of: str, mapping: str | None, store_id: str | None
     finally:
         bar.finish()
         runtime.close()
+    _tell_import(report, show_all)
+
+
+def _tell_import(report: ImportReport, show_all: bool) -> None:
+    """What the import did, row counts first; exit 1 if the file was refused or a row failed."""
     say(f"read as {report.encoding}, columns by {report.mapping}")
     if report.damaged:
         for line in report.damaged:

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from guard import logs
 from guard.clock import utcnow
@@ -228,68 +228,77 @@ class DatabaseCollector:
         return [up, took, *families]
 
     def _query(self, now: datetime) -> list[Metric]:
-        held = holds_t.c.state == "held"
         with reading(self._engine) as conn:
-            by_state: dict[str, int] = dict(
-                conn.execute(
-                    sa.select(holds_t.c.state, sa.func.count())
-                    .where(holds_t.c.state.in_(("held", "blocked")))
-                    .group_by(holds_t.c.state)
-                ).all()
-            )
-            overdue, oldest = conn.execute(
-                sa.select(
-                    sa.func.coalesce(sa.func.sum(sa.case((holds_t.c.overdue.is_(True), 1), else_=0)), 0),
-                    sa.func.min(holds_t.c.since),
-                ).where(held)
-            ).one()
-            code = dialect_of(conn).reason_codes(holds_t.c.reasons)
-            by_reason: dict[str, int] = dict(
-                conn.execute(
-                    sa.select(code.c.value, sa.func.count())
-                    .select_from(holds_t)
-                    .join(code, sa.true())
-                    .where(held)
-                    .group_by(code.c.value)
-                ).all()
-            )
-            backlog, oldest_pending = conn.execute(
-                sa.select(sa.func.count(), sa.func.min(outbox_t.c.created_at)).where(
-                    outbox_t.c.next_attempt_at.is_not(None)
-                )
-            ).one()
-            failed = conn.execute(
-                sa.select(sa.func.count()).select_from(outbox_t).where(outbox_t.c.failed_at.is_not(None))
-            ).scalar_one()
+            return _hold_gauges(conn, now) + _outbox_gauges(conn, now)
 
-        states = GaugeMetricFamily(
-            "guard_holds", "Open holds by state (held: on the shelf; blocked: pull it)", labels=["state"]
-        )
-        for state in ("held", "blocked"):
-            states.add_metric([state], by_state.get(state, 0))
-        depth = GaugeMetricFamily(
-            "guard_hold_queue_depth", "Held orders by reason code (an order counts once per reason)", labels=["reason"]
-        )
-        for reason in sorted({code for code, spec in REASONS.items() if spec.verdict == "hold"} | set(by_reason)):
-            depth.add_metric([reason], by_reason.get(reason, 0))
-        overdue_g = GaugeMetricFamily("guard_holds_overdue", "Held orders past their escalation age")
-        overdue_g.add_metric([], int(overdue or 0))
-        oldest_g = GaugeMetricFamily("guard_hold_oldest_age_seconds", "Age of the oldest hold still held (0: none)")
-        oldest_since = _aware(oldest)
-        oldest_g.add_metric([], max((now - oldest_since).total_seconds(), 0.0) if oldest_since else 0.0)
-        backlog_g = GaugeMetricFamily("guard_outbox_backlog", "Notifications not yet delivered (still retried)")
-        backlog_g.add_metric([], backlog)
-        pending_since = _aware(oldest_pending)
-        pending_g = GaugeMetricFamily(
-            "guard_outbox_oldest_pending_age_seconds", "Age of the oldest notification not yet delivered (0: none)"
-        )
-        pending_g.add_metric([], max((now - pending_since).total_seconds(), 0.0) if pending_since else 0.0)
-        failed_g = GaugeMetricFamily(
-            "guard_outbox_failed",
-            "Notifications that failed for good and wait for a retry by hand (guard notifications retry)",
-        )
-        failed_g.add_metric([], failed)
-        return [states, depth, overdue_g, oldest_g, backlog_g, pending_g, failed_g]
+
+def _age(now: datetime, since: datetime | None) -> float:
+    """Seconds since `since` (0 when there is none)."""
+    since = _aware(since)
+    return max((now - since).total_seconds(), 0.0) if since else 0.0
+
+
+def _hold_gauges(conn: Connection, now: datetime) -> list[Metric]:
+    held = holds_t.c.state == "held"
+    by_state: dict[str, int] = dict(
+        conn.execute(
+            sa.select(holds_t.c.state, sa.func.count())
+            .where(holds_t.c.state.in_(("held", "blocked")))
+            .group_by(holds_t.c.state)
+        ).all()
+    )
+    overdue, oldest = conn.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((holds_t.c.overdue.is_(True), 1), else_=0)), 0),
+            sa.func.min(holds_t.c.since),
+        ).where(held)
+    ).one()
+    code = dialect_of(conn).reason_codes(holds_t.c.reasons)
+    by_reason: dict[str, int] = dict(
+        conn.execute(
+            sa.select(code.c.value, sa.func.count())
+            .select_from(holds_t)
+            .join(code, sa.true())
+            .where(held)
+            .group_by(code.c.value)
+        ).all()
+    )
+    states = GaugeMetricFamily(
+        "guard_holds", "Open holds by state (held: on the shelf; blocked: pull it)", labels=["state"]
+    )
+    for state in ("held", "blocked"):
+        states.add_metric([state], by_state.get(state, 0))
+    depth = GaugeMetricFamily(
+        "guard_hold_queue_depth", "Held orders by reason code (an order counts once per reason)", labels=["reason"]
+    )
+    for reason in sorted({code for code, spec in REASONS.items() if spec.verdict == "hold"} | set(by_reason)):
+        depth.add_metric([reason], by_reason.get(reason, 0))
+    overdue_g = GaugeMetricFamily("guard_holds_overdue", "Held orders past their escalation age")
+    overdue_g.add_metric([], int(overdue or 0))
+    oldest_g = GaugeMetricFamily("guard_hold_oldest_age_seconds", "Age of the oldest hold still held (0: none)")
+    oldest_g.add_metric([], _age(now, oldest))
+    return [states, depth, overdue_g, oldest_g]
+
+
+def _outbox_gauges(conn: Connection, now: datetime) -> list[Metric]:
+    backlog, oldest_pending = conn.execute(
+        sa.select(sa.func.count(), sa.func.min(outbox_t.c.created_at)).where(outbox_t.c.next_attempt_at.is_not(None))
+    ).one()
+    failed = conn.execute(
+        sa.select(sa.func.count()).select_from(outbox_t).where(outbox_t.c.failed_at.is_not(None))
+    ).scalar_one()
+    backlog_g = GaugeMetricFamily("guard_outbox_backlog", "Notifications not yet delivered (still retried)")
+    backlog_g.add_metric([], backlog)
+    pending_g = GaugeMetricFamily(
+        "guard_outbox_oldest_pending_age_seconds", "Age of the oldest notification not yet delivered (0: none)"
+    )
+    pending_g.add_metric([], _age(now, oldest_pending))
+    failed_g = GaugeMetricFamily(
+        "guard_outbox_failed",
+        "Notifications that failed for good and wait for a retry by hand (guard notifications retry)",
+    )
+    failed_g.add_metric([], failed)
+    return [backlog_g, pending_g, failed_g]
 
 
 class Exporter:
