@@ -132,11 +132,10 @@ def summarize(guard: Floor, compared: dict[str, Any]) -> dict[str, Any]:
     """The whole summary: the guarded warehouse's day beside the baselines' figures (`baselines`)."""
     p, policy = guard.p, guard.policy
     assert isinstance(policy, GuardPolicy)
-    tally, horizon = policy.tally, p.horizon_minutes
+    tally = policy.tally
     realistic = compared["erp_awaiting_shipment"]
     mine = figures(guard)
-    gone = lost(guard)
-    reasons = Counter(why_lost(guard, parcel) for parcel in gone)
+    reasons = Counter(why_lost(guard, parcel) for parcel in lost(guard))
     mine["lost_by_reason"] = {reason: reasons.get(reason, 0) for reason in GUARD_LOSS_REASONS}
 
     parcels = list(guard.parcels.values())
@@ -144,17 +143,6 @@ def summarize(guard: Floor, compared: dict[str, Any]) -> dict[str, Any]:
     shelved = [parcel for parcel in parcels if parcel.shelved_at is not None]
     released = [parcel for parcel in shelved if parcel.returned_at is None and parcel.order.index not in guard.shelf]
     returned = [parcel for parcel in parcels if parcel.returned_at is not None]
-    on_shelf = list(guard.shelf.values())
-    hours = sorted(parcel.shelf_minutes / 60 for parcel in shelved)
-    peak = max(policy.samples, key=lambda s: sum(s.held_by_reason.values()), default=None)
-    first_reasons = Counter(parcel.first_reasons[0] for parcel in shelved if parcel.first_reasons)
-    truth = guard.platform.truth
-    left_before_notice = [
-        parcel
-        for parcel in left
-        if parcel.left_at is not None and (truth[parcel.order.index].notice_at or horizon + 1) > parcel.left_at
-    ]
-
     return {
         "orders": p.orders,
         "seed": p.seed,
@@ -178,49 +166,70 @@ def summarize(guard: Floor, compared: dict[str, Any]) -> dict[str, Any]:
         "holds": len(shelved),
         "releases": len(released),
         "blocks": len(returned),
-        "still_on_shelf": len(on_shelf),
+        "still_on_shelf": len(guard.shelf),
         "overdue_escalations": len(policy.escalations),
         "lost_without_guard_by_cause": realistic["lost_by_cause"],
         "lost_with_guard_by_cause": mine["lost_by_cause"],
         "closed_by_platform": mine["closed_by_platform"],
-        "floor": {
-            "packers": p.packer_count,
-            "picked": len(parcels),
-            "packed": sum(1 for parcel in parcels if parcel.packed_at is not None),
-            "wave_checks": tally.wave_checks,
-            "wave_ids_checked": tally.wave_ids,
-            "wave_verdicts": dict(tally.wave_verdicts),
-            "dropped_at_wave": len(guard.dropped_at_wave),
-            "checks": tally.checks,
-            "first_verdicts": dict(tally.verdicts),
-            "labels": tally.labels,
-            "labels_outside_escrow": tally.labels_outside_escrow,
-            "label_refusals": tally.label_refusals,
-            "handovers": tally.handovers,
-            "handovers_refused": tally.handovers_refused,
-            "handovers_not_labelled": tally.handovers_not_labelled,
-            "not_scanned_at_handover": tally.not_scanned,
-            "left": len(left),
-            "left_before_notice": len(left_before_notice),
-            "labelled_not_yet_left": sum(1 for parcel in parcels if parcel.state in ("bag", "sealed")),
-            "manual_releases": tally.manual_releases,
-            "manual_release_refusals": tally.manual_release_refusals,
-            "blocked_at_first_scan": sum(1 for parcel in returned if parcel.shelved_at is None),
-            "blocked_from_the_shelf": sum(1 for parcel in returned if parcel.shelved_at is not None),
-        },
-        "hold_shelf": {
-            "parcels_held": len(shelved),
-            "by_first_reason": dict(first_reasons.most_common()),
-            "peak": sum(peak.held_by_reason.values()) if peak else 0,
-            "peak_at_minute": peak.minute if peak else None,
-            "hours_median": round(statistics.median(hours), 2) if hours else None,
-            "hours_p90": round(hours[int(0.9 * (len(hours) - 1))], 2) if hours else None,
-            "hours_max": round(hours[-1], 2) if hours else None,
-            "escalations_by_cause": dict(Counter(cause for _, cause in policy.escalations).most_common()),
-        },
+        "floor": _floor(guard, parcels, left, returned),
+        "hold_shelf": _hold_shelf(policy, shelved),
         "events": dict(tally.events),
         "guard_rechecks": tally.sweeps_rechecked,
         "parameters": p.as_dict(),
+    }
+
+
+def _floor(guard: Floor, parcels: list, left: list, returned: list) -> dict[str, Any]:
+    """What the packing floor did: checks, labels, hand-overs, releases."""
+    policy = guard.policy
+    assert isinstance(policy, GuardPolicy)
+    tally, horizon, truth = policy.tally, guard.p.horizon_minutes, guard.platform.truth
+    left_before_notice = [
+        parcel
+        for parcel in left
+        if parcel.left_at is not None and (truth[parcel.order.index].notice_at or horizon + 1) > parcel.left_at
+    ]
+    return {
+        "packers": guard.p.packer_count,
+        "picked": len(parcels),
+        "packed": sum(1 for parcel in parcels if parcel.packed_at is not None),
+        "wave_checks": tally.wave_checks,
+        "wave_ids_checked": tally.wave_ids,
+        "wave_verdicts": dict(tally.wave_verdicts),
+        "dropped_at_wave": len(guard.dropped_at_wave),
+        "checks": tally.checks,
+        "first_verdicts": dict(tally.verdicts),
+        "labels": tally.labels,
+        "labels_outside_escrow": tally.labels_outside_escrow,
+        "label_refusals": tally.label_refusals,
+        "handovers": tally.handovers,
+        "handovers_refused": tally.handovers_refused,
+        "handovers_not_labelled": tally.handovers_not_labelled,
+        "not_scanned_at_handover": tally.not_scanned,
+        "left": len(left),
+        "left_before_notice": len(left_before_notice),
+        "labelled_not_yet_left": sum(1 for parcel in parcels if parcel.state in ("bag", "sealed")),
+        "manual_releases": tally.manual_releases,
+        "manual_release_refusals": tally.manual_release_refusals,
+        "blocked_at_first_scan": sum(1 for parcel in returned if parcel.shelved_at is None),
+        "blocked_from_the_shelf": sum(1 for parcel in returned if parcel.shelved_at is not None),
+    }
+
+
+def _hold_shelf(policy: GuardPolicy, shelved: list) -> dict[str, Any]:
+    """The hold shelf over the day: how full, for how long, and why."""
+    hours = sorted(parcel.shelf_minutes / 60 for parcel in shelved)
+    peak = max(policy.samples, key=lambda s: sum(s.held_by_reason.values()), default=None)
+    first_reasons = Counter(parcel.first_reasons[0] for parcel in shelved if parcel.first_reasons)
+    return {
+        "parcels_held": len(shelved),
+        "by_first_reason": dict(first_reasons.most_common()),
+        "peak": sum(peak.held_by_reason.values()) if peak else 0,
+        "peak_at_minute": peak.minute if peak else None,
+        "hours_median": round(statistics.median(hours), 2) if hours else None,
+        "hours_p90": round(hours[int(0.9 * (len(hours) - 1))], 2) if hours else None,
+        "hours_max": round(hours[-1], 2) if hours else None,
+        "escalations_by_cause": dict(Counter(cause for _, cause in policy.escalations).most_common()),
     }
 
 
