@@ -41,7 +41,7 @@ from guard.db import reading
 from guard.errors import GuardError
 from guard.models import Hold, Notification
 from guard.rules import REASONS
-from guard.storage.dialects import dialect_of
+from guard.storage.state import count_by_reason
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # How long a scrape's database figures are reused (several Prometheus servers, one query).
@@ -253,16 +253,7 @@ def _hold_gauges(conn: Connection, now: datetime) -> list[Metric]:
             sa.func.min(holds_t.c.since),
         ).where(held)
     ).one()
-    code = dialect_of(conn).reason_codes(holds_t.c.reasons)
-    by_reason: dict[str, int] = dict(
-        conn.execute(
-            sa.select(code.c.value, sa.func.count())
-            .select_from(holds_t)
-            .join(code, sa.true())
-            .where(held)
-            .group_by(code.c.value)
-        ).all()
-    )
+    by_reason = count_by_reason(conn, held)
     states = GaugeMetricFamily(
         "guard_holds", "Open holds by state (held: on the shelf; blocked: pull it)", labels=["state"]
     )

@@ -26,7 +26,7 @@ from guard.services.apikeys import Principal
 from guard.services.audit import cursor_moment, decode_cursor, encode_cursor, record_decision
 from guard.services.parcels import judge, load_partners
 from guard.storage.dialects import dialect_of
-from guard.storage.state import OrderState, facts_snapshot, lock_and_load
+from guard.storage.state import OrderState, count_by_reason, facts_snapshot, lock_and_load
 from guard.storage.writes import upsert_rows
 
 if TYPE_CHECKING:
@@ -211,16 +211,7 @@ def summary(ctx: Context, principal: Principal, now: datetime) -> dict:
         held = sa.and_(scope, holds_t.c.state == "held")
         overdue = conn.execute(sa.select(sa.func.count()).where(held, holds_t.c.overdue.is_(True))).scalar_one()
         oldest = conn.execute(sa.select(sa.func.min(holds_t.c.since)).where(held)).scalar_one()
-        code = dialect_of(conn).reason_codes(holds_t.c.reasons)
-        by_reason: dict[str, int] = dict(
-            conn.execute(
-                sa.select(code.c.value, sa.func.count())
-                .select_from(holds_t)
-                .join(code, sa.true())
-                .where(held)
-                .group_by(code.c.value)
-            ).all()
-        )
+        by_reason = count_by_reason(conn, held)
     if isinstance(oldest, datetime) and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
     return {

@@ -444,3 +444,16 @@ def _at(text: str) -> datetime:
 def _utc(text: str | None) -> datetime | None:
     # JSON renders timestamptz in the session's time zone, with its offset.
     return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+def count_by_reason(conn: Connection, where: sa.ColumnElement[bool]) -> dict[str, int]:
+    """Holds matching `where` per reason code (a hold counts once under each of its reasons)."""
+    code = dialect_of(conn).reason_codes(holds_t.c.reasons)
+    rows = conn.execute(
+        sa.select(code.c.value, sa.func.count())
+        .select_from(holds_t)
+        .join(code, sa.true())
+        .where(where)
+        .group_by(code.c.value)
+    ).all()
+    return {str(reason): int(count) for reason, count in rows}  # typed for the callers
