@@ -470,8 +470,13 @@ class PullItem(_Open):
     ack_key_name: str | None
 
 
+class OpenPull(PullItem):
+    label_id: str | None = Field(description="The parcel's live label, to void it; null once voided.")
+    order_parcels: int = Field(description="How many parcels the order has (the board names the parcel if several).")
+
+
 class PullsPage(_Open):
-    items: list[PullItem]
+    items: list[OpenPull]
 
 
 class Resolution(_Open):

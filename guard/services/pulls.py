@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from guard.errors import Conflict, NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
-from guard.models import Label, Pull
+from guard.models import Label, Parcel, Pull
 from guard.services.apikeys import Principal
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 pulls_t = Pull.__table__
 labels_t = Label.__table__
+parcels_t = Parcel.__table__
 OUTCOMES = ("pulled", "not_found")
 MAX_PAGE = 1000
 
@@ -87,13 +88,33 @@ def open_pulls(ctx: Context, principal: Principal, limit: int = 100) -> dict:
         query = query.where(pulls_t.c.store_id.in_(sorted(principal.stores)))
     with ctx.storage.reading() as conn:
         rows = conn.execute(query.order_by(pulls_t.c.created_at, pulls_t.c.notification_id).limit(limit)).all()
+        orders = sorted({r.order_id for r in rows})
         # The parcel's live label, so the board can void it (a label that must not be used again).
         live = {
             (row.order_id, row.parcel_id): row.label_id
             for row in conn.execute(
                 sa.select(labels_t.c.order_id, labels_t.c.parcel_id, labels_t.c.label_id).where(
-                    labels_t.c.order_id.in_(sorted({r.order_id for r in rows})), labels_t.c.voided_at.is_(None)
+                    labels_t.c.order_id.in_(orders), labels_t.c.voided_at.is_(None)
                 )
             )
         }
-    return {"items": [{**view(row), "label_id": live.get((row.order_id, row.parcel_id))} for row in rows]}
+        # How many parcels each order has: the board names the parcel where there are several
+        # (parcel 1 of a two-parcel order too), as on the hold queue.
+        counts: dict[str, int] = {
+            row.order_id: row.parcels
+            for row in conn.execute(
+                sa.select(parcels_t.c.order_id, sa.func.count().label("parcels"))
+                .where(parcels_t.c.order_id.in_(orders))
+                .group_by(parcels_t.c.order_id)
+            )
+        }
+    return {
+        "items": [
+            {
+                **view(row),
+                "label_id": live.get((row.order_id, row.parcel_id)),
+                "order_parcels": max(counts.get(row.order_id, 0), 1),
+            }
+            for row in rows
+        ]
+    }

@@ -418,6 +418,19 @@ def test_a_labelled_parcel_that_stops_being_clear_is_pulled_at_once_and_listed_u
     assert_error(again, 409, "PULL_ALREADY_ACKNOWLEDGED")
 
 
+def test_a_pull_says_how_many_parcels_its_order_has_so_the_board_can_name_parcel_1_of_two(guard):
+    known(guard, "pc-1")
+    notice(guard, "pc-1", "PC-ONE", parcel_id="1")
+    notice(guard, "pc-1", "PC-TWO", parcel_id="2")
+    known(guard, "pc-2")
+    notice(guard, "pc-2", "PC-ALONE")
+    for order_id in ("pc-1", "pc-2"):
+        labelled(guard, order_id)
+        guard.push(guard.event(order_id, "risk", "reviewing", 4))
+    pulls = guard.client.get("/v1/pulls", headers=guard.auth()).json()["items"]
+    assert {(p["order_id"], p["parcel_id"]): p["order_parcels"] for p in pulls} == {("pc-1", "1"): 2, ("pc-2", "1"): 1}
+
+
 # --- holds per parcel ----------------------------------------------------------------------------------------------
 
 

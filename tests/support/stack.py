@@ -479,10 +479,13 @@ class Erp:
         extra = {"store_id": store_id} if store_id else {}
         return self.push(*(self.event(order_id, fact, status, minute, **extra) for fact, status in facts.items()))
 
-    def check(self, order_id: str, station_id: str | None = None, expect: int = 200) -> dict:
-        response = self.http.post(
-            f"/v1/orders/{order_id}/check", json={"station_id": station_id} if station_id else None
-        )
+    def check(
+        self, order_id: str, station_id: str | None = None, expect: int = 200, parcel_id: str | None = None
+    ) -> dict:
+        body = {"station_id": station_id} if station_id else {}
+        if parcel_id is not None:
+            body["parcel_id"] = parcel_id
+        response = self.http.post(f"/v1/orders/{order_id}/check", json=body or None)
         assert response.status_code == expect, response.text
         return response.json()
 
@@ -492,6 +495,16 @@ class Erp:
         assert result["verdict"] == "hold", result
         assert result["hold"]["state"] == "held", result
         return result
+
+    def label(self, order_id: str, station_id: str, parcel_id: str = "1") -> dict:
+        """Check the parcel at a packing station and print its label: it must be clear."""
+        result = self.check(order_id, station_id, parcel_id=parcel_id)
+        assert result["verdict"] == "clear" and result["clearance"], result
+        response = self.http.post(
+            "/v1/labels", json={"clearance": result["clearance"]["token"], "station_id": station_id}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
 
     def order(self, order_id: str) -> dict:
         response = self.http.get(f"/v1/orders/{order_id}")

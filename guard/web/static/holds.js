@@ -107,8 +107,11 @@
     "pulls.not_found": { en: "Not found", zh: "找不到" },
     "pulls.void": { en: "Void label", zh: "作废面单" },
     "pulls.void_reason": { en: "Why is this label voided? (audited)", zh: "作废面单的原因？（将被记录）" },
-    "pulls.forbidden": { en: "This key may not do that (it needs the labels or supervise scope).",
-                         zh: "此密钥无此权限（需要 labels 或 supervise 权限）。" },
+    "pulls.forbidden.ack": { en: "Not recorded: this key lacks the “labels” scope (needed to confirm a pull).",
+                             zh: "未记录：此密钥没有 labels 权限（确认拦截需要此权限）。" },
+    "pulls.forbidden.void": { en: "Not voided: this key lacks the “supervise” scope (needed to void a label).",
+                              zh: "未作废：此密钥没有 supervise 权限（作废面单需要此权限）。" },
+    "pulls.offline": { en: "Not recorded: the guard did not answer. Try again.", zh: "未记录：系统无响应，请重试。" },
     "pulls.done": { en: "Recorded.", zh: "已记录。" },
     "col.pulled_at": { en: "Pulled at", zh: "通知时间" },
     "col.actions": { en: "Done", zh: "处理" },
@@ -120,7 +123,8 @@
       zh: "系统离线 — 以下数据来自最后一次响应，可能已过时",
     },
     "setup.title": { en: "Hold board — sign in with a key", zh: "暂存看板 — 输入密钥" },
-    "setup.key": { en: "API key (scopes: holds; supervise to release)", zh: "API 密钥（权限：holds；放行需 supervise）" },
+    "setup.key": { en: "API key (scopes: holds; supervise to release and void; labels to confirm pulls)",
+                   zh: "API 密钥（权限：holds；放行和作废需 supervise；确认拦截需 labels）" },
     "setup.hint": { en: "Entered once; this device remembers it.", zh: "只需输入一次，本设备会记住。" },
     "setup.save": { en: "Open the board", zh: "打开看板" },
     "setup.refused": { en: "The guard refused this key (401). Enter a valid key.", zh: "密钥被拒绝（401），请输入有效密钥。" },
@@ -170,6 +174,7 @@
   let lastOk = null;
   let offline = false;
   let refreshing = false;
+  let refreshAgain = false; // asked for while one was under way: its answer may predate a change made here
   let timer = null;
   let epoch = 0;            // bumps on a filter change: answers to older queries are dropped
   let texts = null;         // /holds/texts.json: the office's and the buyer's words per reason
@@ -313,6 +318,7 @@
     for (const item of rows) {
       const tr = node("tr");
       tr.dataset.order = item.order_id;
+      tr.dataset.parcel = item.parcel_id || "1";
       tr.dataset.state = item.state;
       const shipBy = item.ship_by ? new Date(item.ship_by).getTime() : null;
       const late = shipBy !== null && shipBy <= now;
@@ -376,6 +382,7 @@
       const tr = node("tr");
       tr.dataset.pull = item.notification_id;
       tr.dataset.order = item.order_id;
+      tr.dataset.parcel = item.parcel_id || "1";
       const reasons = node("td");
       reasons.append(reasonList(item.reasons));
       const actions = node("td", "actions");
@@ -401,19 +408,30 @@
   }
 
   async function acknowledgePull(item, outcome) {
-    const res = await call("POST", `/v1/pulls/${encodeURIComponent(item.notification_id)}/ack`, { outcome });
-    pullAnswer(res);
+    await pullAction("ack", () =>
+      call("POST", `/v1/pulls/${encodeURIComponent(item.notification_id)}/ack`, { outcome }));
   }
 
   async function voidLabel(item) {
     const reason = window.prompt(t("pulls.void_reason"));
     if (!reason || !reason.trim()) return;
-    const res = await call("POST", `/v1/labels/${encodeURIComponent(item.label_id)}/void`, { reason: reason.trim() });
-    pullAnswer(res);
+    await pullAction("void", () =>
+      call("POST", `/v1/labels/${encodeURIComponent(item.label_id)}/void`, { reason: reason.trim() }));
   }
 
-  function pullAnswer(res) {
-    el.pullsMessage.textContent = res.status === 403 ? t("pulls.forbidden")
+  // Each button needs its own scope (contract: ack is `labels`, void is `supervise`): say which is missing.
+  async function pullAction(action, send) {
+    let res;
+    try {
+      res = await send();
+    } catch (error) {
+      if (error instanceof Refused) { failed(error); return; }
+      el.pullsMessage.dataset.outcome = "offline";
+      el.pullsMessage.textContent = t("pulls.offline");
+      return;
+    }
+    el.pullsMessage.dataset.outcome = res.status < 300 ? "done" : String(res.status);
+    el.pullsMessage.textContent = res.status === 403 ? t("pulls.forbidden." + action)
       : res.status < 300 ? t("pulls.done") : `${res.status} ${(res.data && res.data.error && res.data.error.message) || ""}`;
     refresh();
   }
@@ -434,6 +452,7 @@
     for (const item of blocked) {
       const tr = node("tr");
       tr.dataset.order = item.order_id;
+      tr.dataset.parcel = item.parcel_id || "1";
       const reasons = node("td");
       reasons.append(reasonList(item.reasons));
       const since = node("td", "num", clock(item.since));
@@ -564,7 +583,8 @@
   }
 
   async function refresh() {
-    if (refreshing || el.body.dataset.screen !== "board") return;
+    if (el.body.dataset.screen !== "board") return;
+    if (refreshing) { refreshAgain = true; return; }
     refreshing = true;
     const mine = epoch;
     try {
@@ -591,6 +611,7 @@
       failed(error);
     } finally {
       refreshing = false;
+      if (refreshAgain) { refreshAgain = false; refresh(); }
     }
   }
 

@@ -43,6 +43,7 @@
     "setup.refused": { en: "The guard refused this key (401). Enter a valid key.", zh: "密钥被拒绝（401），请输入有效密钥。" },
     "parcel": { en: "parcel", zh: "包裹" },
     "parcels.title": { en: "Parcels of this order — tap the one in your hand", zh: "本订单的包裹 — 点选您手上的那一个" },
+    "parcels.open": { en: "not labelled yet", zh: "未打面单" },
     "parcels.left": { en: "handed over", zh: "已交接" },
     "parcels.labelled": { en: "labelled", zh: "已打面单" },
     "verdict.clear": { en: "clear", zh: "可发货" },
@@ -86,6 +87,11 @@
     handedOver: { tag: { en: "Hand-over", zh: "交接" }, head: { en: "ALREADY HANDED OVER", zh: "已交接过" },
                   instruction: { en: "This parcel left already: a second copy of its label must not pass — take it back",
                                  zh: "此包裹已交接：同一面单的第二份不得放行 — 请取回" } },
+    // An order in several parcels, scanned without saying which: nothing is checked or printed
+    // until the packer picks the parcel in hand (parcel 1's label on parcel 2's box would pass the dock).
+    chooseParcel: { tag: null, head: { en: "WHICH PARCEL?", zh: "哪一个包裹？" },
+                    instruction: { en: "This order ships in several parcels: tap the one in your hand — nothing is printed until you do",
+                                   zh: "本订单分多个包裹发货：请点选您手上的那一个 — 选定前不会打印面单" } },
     badCode: { tag: null, head: { en: "NOT AN ORDER BARCODE", zh: "不是订单条码" },
                instruction: { en: "Scan the order barcode on the packing slip", zh: "请扫描拣货单上的订单条码" } },
     scanAgain: { tag: null, head: { en: "SCAN AGAIN", zh: "请重新扫描" },
@@ -221,7 +227,8 @@
     const [h1, h2] = pair(screen.head);
     el.head.textContent = h1;
     el.head2.textContent = h2 === h1 ? "" : h2;
-    el.order.textContent = view.order ? view.order + (view.parcel && view.parcel !== "1" || view.parcels ? ` · ${t("parcel")} ${view.parcel || "1"}` : "") : "";
+    const tagged = view.parcel && (view.parcel !== "1" || view.parcels);
+    el.order.textContent = view.order ? view.order + (tagged ? ` · ${t("parcel")} ${view.parcel}` : "") : "";
     renderParcels(view);
     const [i1, i2] = pair(screen.instruction);
     el.instruction.textContent = i1 ? `${i1} / ${i2}` : "";
@@ -363,7 +370,8 @@
       const view = cfg.mode === "handover" ? await handover(code) : await packing(code);
       goOnline();
       render(view);
-      tone(view.kind === "clear" ? "clear" : view.kind === "idle" ? "notice" : view.kind === "block" || view.kind === "error" ? "block" : "hold");
+      tone(view.kind === "clear" ? "clear" : view.kind === "idle" || view.kind === "choose" ? "notice"
+           : view.kind === "block" || view.kind === "error" ? "block" : "hold");
     } catch (e) {
       if (e instanceof Refused) { toSetup(t("setup.refused"), true); return; }
       if (e instanceof Offline) { goOffline(); return; }
@@ -379,31 +387,39 @@
     return { kind: "error", screen: "failed", order: code };
   }
 
-  // "ORDER" checks parcel 1; "ORDER/2" checks parcel 2 ("/" is never part of an order id).
+  // "ORDER" is the order's only parcel; "ORDER/2" is its parcel 2 ("/" is never part of an order id).
   function parseScan(code) {
     const at = code.lastIndexOf("/");
-    return at > 0 ? { order: code.slice(0, at), parcel: code.slice(at + 1) || "1" } : { order: code, parcel: "1" };
+    return at > 0 ? { order: code.slice(0, at), parcel: code.slice(at + 1) || "1", chosen: true }
+                  : { order: code, parcel: "1", chosen: false };
   }
 
   async function packing(code) {
-    const { order: scanned, parcel } = parseScan(code);
+    const { order: scanned, parcel, chosen } = parseScan(code);
+    if (!chosen) {
+      // Asked before the check: a check of parcel 1 would already hand out its clearance.
+      const listed = await orderParcels(scanned);
+      if (listed) return { kind: "choose", screen: "chooseParcel", order: scanned, parcels: listed };
+    }
     const check = await call("POST", `/v1/orders/${encodeURIComponent(scanned)}/check`,
                              { station_id: cfg.station, parcel_id: parcel });
     if (check.status !== 200) return refusal(check.status, check.data, code);
     const result = check.data;
     const order = result.order_id || scanned;
-    const parcels = await orderParcels(order);
-    const base = { order, parcel: result.parcel_id || parcel, parcels };
+    const base = { order, parcel: result.parcel_id || parcel };
+    // The parcels are listed (after the check and any label, so they show both) only where the
+    // packer picked one: an order scanned plainly has one parcel.
+    const withParcels = async (view) => ({ ...view, ...base, parcels: chosen ? await orderParcels(order) : null });
     const reasons = reasonObjects(result.reasons);
-    if (result.verdict === "block") return { ...base, kind: "block", screen: "block", reasons };
-    if (result.verdict === "hold") return { ...base, kind: "hold", screen: "hold", reasons };
-    if (result.verdict !== "clear") return { ...base, kind: "error", screen: "failed" };
+    if (result.verdict === "block") return withParcels({ kind: "block", screen: "block", reasons });
+    if (result.verdict === "hold") return withParcels({ kind: "hold", screen: "hold", reasons });
+    if (result.verdict !== "clear") return withParcels({ kind: "error", screen: "failed" });
     const waived = waivedNote(result.waived);
     if (!result.clearance) {
-      if (result.label) return { ...base, kind: "clear", screen: "labelled", note: waived };
-      return { ...base, kind: "error", screen: "failed" };
+      if (result.label) return withParcels({ kind: "clear", screen: "labelled", note: waived });
+      return withParcels({ kind: "error", screen: "failed" });
     }
-    return { ...(await issueLabel(order, result.clearance.token, waived)), parcel: base.parcel, parcels };
+    return withParcels(await issueLabel(order, result.clearance.token, waived));
   }
 
   // The order's parcels, when it has more than one: the packer picks the one in hand.
@@ -434,7 +450,8 @@
       button.dataset.verdict = p.verdict || "";
       button.classList.toggle("current", p.parcel_id === view.parcel);
       const number = p.notice && p.notice.tracking_number ? ` · ${p.notice.tracking_number}` : "";
-      const state = p.handed_over_at ? t("parcels.left") : p.label ? t("parcels.labelled") : t("verdict." + (p.verdict || "hold"));
+      const state = p.handed_over_at ? t("parcels.left") : p.label ? t("parcels.labelled")
+        : `${t("verdict." + (p.verdict || "hold"))}${p.verdict === "clear" ? ", " + t("parcels.open") : ""}`;
       button.textContent = `${t("parcel")} ${p.parcel_id}${number} — ${state}`;
       button.addEventListener("click", () => onScan(`${view.order}/${p.parcel_id}`));
       el.parcels.append(button);
@@ -501,17 +518,19 @@
 
   async function handover(code) {
     const res = await call("POST", "/v1/handovers", { code, station_id: cfg.station });
-    const order = (res.data && res.data.order_id) || code;
-    const parcel = (res.data && (res.data.parcel_id || (res.data.error && res.data.error.parcel_id))) || null;
+    // Answers and refusals name the order and parcel they judged (the code may be a tracking number).
+    const judged = (res.data && (res.data.error || res.data)) || {};
+    const order = judged.order_id || code;
+    const parcel = judged.parcel_id || null;
     if (res.status === 200) return { kind: "clear", screen: "handoverOk", order, parcel };
     const errCode = errorCode(res.data);
     if (res.status === 409 && errCode === "ORDER_NOT_CLEAR") {
-      return { kind: "block", screen: "pull", order: code, parcel, reasons: reasonObjects(errorDetails(res.data)) };
+      return { kind: "block", screen: "pull", order, parcel, reasons: reasonObjects(errorDetails(res.data)) };
     }
     if (res.status === 409 && errCode === "CODE_AMBIGUOUS") return { kind: "block", screen: "ambiguous", order: code };
-    if (res.status === 409 && errCode === "TRACKING_MISMATCH") return { kind: "block", screen: "mismatch", order: code, parcel };
-    if (res.status === 409 && errCode === "ALREADY_HANDED_OVER") return { kind: "block", screen: "handedOver", order: code, parcel };
-    if (res.status === 409 && errCode === "NOT_LABELLED") return { kind: "warn", screen: "notLabelled", order: code };
+    if (res.status === 409 && errCode === "TRACKING_MISMATCH") return { kind: "block", screen: "mismatch", order, parcel };
+    if (res.status === 409 && errCode === "ALREADY_HANDED_OVER") return { kind: "block", screen: "handedOver", order, parcel };
+    if (res.status === 409 && errCode === "NOT_LABELLED") return { kind: "warn", screen: "notLabelled", order, parcel };
     if (res.status === 404) return { kind: "warn", screen: "unknownCode", order: code };
     return refusal(res.status, res.data, code);
   }
@@ -651,7 +670,7 @@
   // pulls): the verdict on screen already says it.
   function echoes(type, order) {
     if (!shown || Date.now() - shownAt > 10000) return false;
-    if (type === "order.pull") return shown.screen === "pull";
+    if (type === "order.pull") return shown.screen === "pull" || shown.screen === "mismatch";
     if (type === "order.blocked") return shown.kind === "block" && (shown.order === order || shown.screen === "pull");
     if (type === "hold.released") return shown.kind === "clear" && shown.order === order;
     return false;
