@@ -18,6 +18,12 @@ from guard.facts import Fact, Facts
 
 DEFAULT_PARCEL = "1"  # every order has it; other parcels exist once something names them
 
+
+def parcel_order(parcel_id: str) -> tuple[int, int, str]:
+    """How parcels are listed: by number where the id is one ("2" before "10"), then by name."""
+    return (0, int(parcel_id), "") if parcel_id.isascii() and parcel_id.isdigit() else (1, 0, parcel_id)
+
+
 # Tracking claims: a number is live from its assignment until its parcel is handed over
 # or its label voided (released); a claim that lost a resolution is void for good.
 LIVE, RELEASED, VOID = "live", "released", "void"

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Parcel, TrackingClaim
-from guard.parcels import LIVE, normal_tracking
+from guard.parcels import LIVE, normal_tracking, parcel_order
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
@@ -108,7 +108,7 @@ def resolve(conn: Connection, principal: Principal, code: str) -> Match:
 
 
 def _numbered(state: OrderState) -> list[str]:
-    return sorted(pid for pid, parcel in state.parcels.items() if parcel.has_number_or_label)
+    return sorted((pid for pid, parcel in state.parcels.items() if parcel.has_number_or_label), key=parcel_order)
 
 
 def handover(ctx: Context, principal: Principal, code: str, station_id: str | None, now: datetime) -> dict:

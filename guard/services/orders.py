@@ -12,7 +12,7 @@ from guard.db import reading
 from guard.errors import NotFound, ValidationFailed, problem
 from guard.facts import Fact
 from guard.models import FactRow, Label, LooseNotice, Order
-from guard.parcels import DEFAULT_PARCEL
+from guard.parcels import DEFAULT_PARCEL, parcel_order
 from guard.rules.reasons import SEVERITY
 from guard.services import holds
 from guard.services.apikeys import Principal
@@ -113,7 +113,7 @@ def get_order(ctx: Context, principal: Principal, order_id: str, now: datetime) 
                     "hold": holds.hold_view(current.get((order_id, pid))),
                     "handed_over_at": parcel.handed_over_at,
                 }
-                for pid, parcel in sorted(state.parcels.items())
+                for pid, parcel in sorted(state.parcels.items(), key=lambda item: parcel_order(item[0]))
             ],
             "unassigned_tracking_numbers": [
                 {"tracking_number": row.tracking_number, "status": row.status, "occurred_at": row.occurred_at}

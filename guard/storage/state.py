@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from guard.facts import Fact
 from guard.models import CarrierLabel, FactRow, Hold, Label, Order, Parcel, TrackingClaim, UTCDateTime, Waiver
-from guard.parcels import DERIVED_AT, ParcelState, parcel_facts
+from guard.parcels import DERIVED_AT, ParcelState, parcel_facts, parcel_order
 from guard.storage.dialects import POSTGRESQL, SQLITE, dialect_of, driver_cursor
 
 orders_t = Order.__table__
@@ -77,7 +77,7 @@ class OrderState:
 
     def judged_parcels(self) -> list[str]:
         """The parcels a verdict of the whole order covers: every existing one, at least "1"."""
-        return sorted(self.parcels) or ["1"]
+        return sorted(self.parcels, key=parcel_order) or ["1"]
 
 
 _ORDER_COLUMNS = (orders_t.c.order_id, orders_t.c.store_id, orders_t.c.ship_by, orders_t.c.ship_by_at)

@@ -133,6 +133,13 @@ def test_a_second_parcel_needs_a_notice_of_its_own(guard):
     assert "N-PARCEL-ONE" not in issued["content"]
 
 
+def test_an_order_lists_its_parcels_in_the_packers_order_parcel_10_after_parcel_2(guard):
+    known(guard, "many-1")
+    for minute, parcel_id in enumerate(["10", "2", "1", "B"], start=2):
+        notice(guard, "many-1", f"N-MANY-{parcel_id}", minute=minute, parcel_id=parcel_id)
+    assert [p["parcel_id"] for p in order(guard, "many-1")["parcels"]] == ["1", "2", "10", "B"]
+
+
 def test_aliexpress_partly_shipped_records_the_notice_of_that_numbers_parcel_only(guard):
     known(guard, "part-1")
     notice(guard, "part-1", "P1-NUM", status="tracking_assigned", parcel_id="1")
