@@ -387,6 +387,10 @@ def test_the_dock_refuses_a_shared_number_and_pulls_a_parcel_whose_order_went_ba
     expect(page.locator("#v-headline")).to_have_text("拦截此包裹")
     expect(page.locator("#v-headline-2")).to_have_text("PULL THIS PARCEL")
     expect(page.locator("#v-order")).to_have_text(f"{bad} · 包裹 2")  # the order, not the number scanned
+    # The dock's notice panel says which of the order's boxes to pull.
+    pulled = page.locator(f".notice[data-type='order.pull'][data-order='{bad}'][data-parcel='2']")
+    expect(pulled).to_contain_text(f"拦截包裹 {bad}（包裹 2）", timeout=SEEN_S)
+    expect(pulled).to_contain_text(f"PULL parcel {bad} (parcel 2)")
     expected = reason_texts(erp, bad, "RISK_CLOSED")
     expect(page.locator("#v-reasons li[data-code=RISK_CLOSED] .msg")).to_have_text(
         [expected["message_zh"], expected["message"]]

@@ -106,20 +106,27 @@
                              zh: "系统未给出结论 — 请重新扫描或联系主管" } },
   };
 
+  // `o` is the order as the packer reads it: "8123", or "8123 (parcel 2)" where the
+  // notification names a parcel other than the first (an order's parcels are separate boxes).
   const NOTICE_TEXT = {
     "hold.released": (o) => ({
-      en: `Order ${o} is clear — take it from the hold shelf and scan it again`,
-      zh: `订单 ${o} 已放行 — 请从暂存架取回并重新扫描`,
+      en: `Order ${o.en} is clear — take it from the hold shelf and scan it again`,
+      zh: `订单 ${o.zh} 已放行 — 请从暂存架取回并重新扫描`,
     }),
     "order.blocked": (o) => ({
-      en: `Order ${o} is blocked — do not ship: if it is on the hold shelf, take it off and return it to stock`,
-      zh: `订单 ${o} 已被拦截 — 禁止发货：如在暂存架上，请取下并退回库位`,
+      en: `Order ${o.en} is blocked — do not ship: if it is on the hold shelf, take it off and return it to stock`,
+      zh: `订单 ${o.zh} 已被拦截 — 禁止发货：如在暂存架上，请取下并退回库位`,
     }),
     "order.pull": (o) => ({
-      en: `PULL parcel ${o} — it must not leave; take it back from the dock`,
-      zh: `拦截包裹 ${o} — 不得发出，请从交接区取回`,
+      en: `PULL parcel ${o.en} — it must not leave; take it back from the dock`,
+      zh: `拦截包裹 ${o.zh} — 不得发出，请从交接区取回`,
     }),
   };
+
+  function noticeSubject(order, parcel) {
+    if (!parcel || parcel === "1") return { en: order, zh: order };
+    return { en: `${order} (parcel ${parcel})`, zh: `${order}（包裹 ${parcel}）` };
+  }
 
   // ----------------------------------------------------------------- state
   const $ = (id) => document.getElementById(id);
@@ -629,11 +636,13 @@
       if (seenNotices.has(id)) return; // delivery is at least once
       seenNotices.add(id);
     }
-    const words = text(order);
+    const parcel = payload.data.parcel_id || null;
+    const words = text(noticeSubject(order, parcel));
     const li = document.createElement("li");
     li.className = "notice fresh";
     li.dataset.type = type;
     li.dataset.order = order;
+    if (parcel) li.dataset.parcel = parcel;
     const when = document.createElement("span");
     when.className = "when";
     when.textContent = new Date().toLocaleTimeString();
