@@ -19,7 +19,10 @@ from guard.requests.fields import details_of
 
 log = logging.getLogger("guard.api")
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+# What the router itself refuses. The guard reads every body itself (any Content-Type), so no
+# other status is expected from the framework; should one come, it keeps the envelope.
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE"}
+OTHER_HTTP_CODE = "HTTP_ERROR"
 
 # The order routes, by method, as the raw (still percent-encoded) path shows them.
 _ORDER_PATHS = {
@@ -64,7 +67,7 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> GuardJSONResponse:
         if exc.status_code == 404 and _bad_path_order_id(request):
             return render(ValidationFailed([problem("order_id", ID_RULE)]))
-        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        code = _HTTP_CODES.get(exc.status_code, OTHER_HTTP_CODE)
         error = GuardError(str(exc.detail), code=code)
         error.status = exc.status_code
         return render(error, headers=getattr(exc, "headers", None))
