@@ -472,7 +472,7 @@ def test_the_board_filters_the_queue_and_exports_every_row_as_csv(page, guard, k
         page.click("#export")
     text = Path(download.value.path()).read_text()
     lines = text.strip().splitlines()
-    assert lines[0].startswith("order_id,state,reasons")
+    assert lines[0].startswith("order_id,parcel_id,state,reasons")
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(orders)
     assert all("FREIGHT_UNPAID" in line for line in lines[1:])
 
