@@ -144,18 +144,19 @@ def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
 
 
 def _hold_filter(state: str | None, reason: str | None, station: str | None, overdue: bool, **more: str | None):
-    from guard.services.hold_queue import parse_filter
+    """The same filter as GET /v1/holds, checked by the same model (guard/requests/queries.py)."""
+    from guard.requests.fields import validated
+    from guard.requests.queries import HoldQuery
 
+    query = {
+        "state": None if state in (None, "all") else state,
+        "reason": reason,
+        "station_id": station,
+        "overdue": "true" if overdue else None,
+        **more,
+    }
     try:
-        return parse_filter(
-            {
-                "state": None if state in (None, "all") else state,
-                "reason": reason,
-                "station_id": station,
-                "overdue": "true" if overdue else None,
-                **more,
-            }
-        )
+        return validated(HoldQuery, {name: value for name, value in query.items() if value is not None}).page()
     except GuardError as exc:
         raise click.UsageError(_error_text(exc)) from None
 

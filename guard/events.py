@@ -186,7 +186,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     if fact_type == "shipping_notice" and status in NOTICE_NEEDS_TRACKING and tracking_number is None:
         if "tracking_number" not in raw or raw["tracking_number"] is None:
             problems.append(problem("tracking_number", f"is required when the notice is {status}", index))
-    _bound_unknown_fields(raw, index, problems)
+    bound_unknown_fields(raw, index, problems)
     if len(problems) > before:
         return None
     # No problem recorded, so every required field was parsed (for the type checker).
@@ -239,7 +239,7 @@ def parse_event(raw: Any, index: int, now: datetime, problems: list) -> Incoming
     )
 
 
-def _bound_unknown_fields(raw: dict, index: int, problems: list) -> None:
+def bound_unknown_fields(raw: dict, index: int, problems: list) -> None:
     sizes = {key: len(key) + len(orjson.dumps(value)) for key, value in raw.items() if key not in KNOWN_FIELDS}
     total = sum(sizes.values())
     for key in sorted(sizes, key=sizes.__getitem__, reverse=True):  # name the largest until the rest fits

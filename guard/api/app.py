@@ -68,7 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Our own metrics and logs (guard/api/observe.py); FastAPI's OpenTelemetry hooks would
         # look for providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # /docs is served from the package (guard/web/pages.py): FastAPI's pages load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    doc.install(app)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     observe.install(app)  # request log lines, request ids, metrics; GET /metrics (no key, contract)
@@ -82,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/healthz",
         summary="The process is up",
-        **doc.documented(ok=doc.Health, keyed=False, database=False, invalid=False),
+        **doc.documented("healthz", "health", ok=doc.Health, database=False, invalid=False),
     )
     async def healthz():
         return {"status": "ok"}
@@ -91,8 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/readyz",
         summary="The database answers (Redis and the outbox are reported)",
         **doc.documented(
+            "readyz",
+            "health",
             ok=doc.Ready,
-            keyed=False,
             invalid=False,
             errors={503: "`UNAVAILABLE`: the database does not answer (the report in `details`)."},
         ),

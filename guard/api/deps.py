@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Request
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from guard.db import abandoned
 from guard.errors import Unavailable, ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
+from guard.requests.fields import validated
 from guard.runtime import Runtime
 from guard.services.apikeys import Principal
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -57,8 +59,8 @@ async def call(rt: Runtime, function: Callable[..., T], *args: Any, batch: bool 
 
 def require(scope: str) -> Callable[..., Any]:
     # The header is read off the request, not declared as a parameter: FastAPI's parameter
-    # machinery cost every request more than the key check itself (the scheme is documented
-    # by guard/api/openapi.py).
+    # machinery cost every request more than the key check itself (the scheme and each
+    # operation's `security` are declared by guard/api/openapi.py).
     async def dependency(request: Request) -> Principal:
         authorization = request.headers.get("authorization")
         keys = request.app.state.keys
@@ -73,10 +75,19 @@ def require(scope: str) -> Callable[..., Any]:
     return dependency
 
 
-def checked_id(value: str, field: str = "order_id") -> str:
-    if not ID_PATTERN.fullmatch(value):
-        raise ValidationFailed([problem(field, ID_RULE)])
-    return value
+def body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
+    """A dependency: the request's JSON body as `model` (its validator), or 422 naming every problem.
+
+    Read here rather than by FastAPI, so that every route reads JSON alike: whatever the
+    Content-Type (curl -d sends a form's), NUL refused, malformed JSON a 422 in the envelope.
+    The route documents the same model as its request body (`guard.api.openapi.documented`).
+    """
+
+    async def dependency(request: Request) -> M:
+        return validated(model, await json_body(request))
+
+    dependency.__name__ = f"body_{model.__name__}"
+    return dependency
 
 
 _BATCHES = ("events", "order_ids")

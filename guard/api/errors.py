@@ -15,10 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from guard.api.responses import GuardJSONResponse
 from guard.errors import GuardError, Unavailable, ValidationFailed, problem
 from guard.ids import ID_PATTERN, ID_RULE
+from guard.requests.fields import details_of
 
 log = logging.getLogger("guard.api")
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+# What the router itself refuses. The guard reads every body itself (any Content-Type), so no
+# other status is expected from the framework; should one come, it keeps the envelope.
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE"}
+OTHER_HTTP_CODE = "HTTP_ERROR"
 
 # The order routes, by method, as the raw (still percent-encoded) path shows them.
 _ORDER_PATHS = {
@@ -45,11 +49,9 @@ def render(error: GuardError, headers: dict[str, str] | None = None) -> GuardJSO
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:
-    details = []
-    for err in exc.errors():
-        loc = [part for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        details.append(problem(".".join(str(part) for part in loc), err.get("msg", "invalid")))
-    return details or [problem("", "invalid request")]
+    # Path and query parameters (their models in guard/requests/): one detail per problem, named
+    # by the parameter, in the guard's words, like every other 422.
+    return details_of(list(exc.errors()), drop=("body", "query", "path", "header"))
 
 
 def install(app: FastAPI) -> None:
@@ -65,7 +67,7 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> GuardJSONResponse:
         if exc.status_code == 404 and _bad_path_order_id(request):
             return render(ValidationFailed([problem("order_id", ID_RULE)]))
-        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        code = _HTTP_CODES.get(exc.status_code, OTHER_HTTP_CODE)
         error = GuardError(str(exc.detail), code=code)
         error.status = exc.status_code
         return render(error, headers=getattr(exc, "headers", None))

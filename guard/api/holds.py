@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from guard.api import openapi as doc
-from guard.api.deps import RuntimeDep, call, checked_id, json_body, require
+from guard.api.deps import RuntimeDep, body, call, require
 from guard.api.responses import GuardJSONResponse
 from guard.clock import utcnow
-from guard.errors import ValidationFailed, problem
+from guard.requests.bodies import ReleaseRequest
+from guard.requests.fields import Id
+from guard.requests.queries import HoldQuery, HoldSelection, NotificationQuery
 from guard.services import hold_queue, outbox
 from guard.services.apikeys import Principal
 
@@ -24,35 +26,16 @@ SuperviseKey = Annotated[Principal, Depends(require("supervise"))]
 @router.get(
     "/holds",
     summary="The hold queue, oldest first (cursor-paged, up to 1,000 a page)",
-    **doc.documented(ok=doc.HoldsPage),
+    **doc.documented("list_holds", "holds", ok=doc.HoldsPage, scope="holds"),
 )
-async def get_holds(
-    rt: RuntimeDep,
-    principal: HoldsKey,
-    state: str | None = None,
-    reason: str | None = None,
-    station_id: str | None = None,
-    overdue: str | None = None,
-    limit: str | None = None,
-    cursor: str | None = None,
-):
-    flt = hold_queue.parse_filter(
-        {
-            "state": state,
-            "reason": reason,
-            "station_id": station_id,
-            "overdue": overdue,
-            "limit": limit,
-            "cursor": cursor,
-        }
-    )
-    return await call(rt, hold_queue.list_holds, rt, principal, flt)
+async def get_holds(rt: RuntimeDep, principal: HoldsKey, query: Annotated[HoldQuery, Query()]):
+    return await call(rt, hold_queue.list_holds, rt, principal, query.page())
 
 
 @router.get(
     "/holds/summary",
     summary="Counts for the hold board: by state, by reason, overdue, oldest",
-    **doc.documented(ok=doc.HoldSummary),
+    **doc.documented("hold_summary", "holds", ok=doc.HoldSummary, scope="holds", invalid=False),
 )
 async def get_summary(rt: RuntimeDep, principal: HoldsKey):
     return await call(rt, hold_queue.summary, rt, principal, utcnow())
@@ -63,21 +46,16 @@ async def get_summary(rt: RuntimeDep, principal: HoldsKey):
     summary="Every matching hold as CSV, streamed (no row cap)",
     response_class=StreamingResponse,
     **doc.documented(
+        "export_holds",
+        "holds",
         ok_media={"text/csv": {"schema": {"type": "string"}}},
         ok_description="CSV: a header line, then one row per hold",
+        scope="holds",
     ),
 )
-def get_export(
-    rt: RuntimeDep,
-    principal: HoldsKey,
-    state: str | None = None,
-    reason: str | None = None,
-    station_id: str | None = None,
-    overdue: str | None = None,
-):
-    flt = hold_queue.parse_filter({"state": state, "reason": reason, "station_id": station_id, "overdue": overdue})
+def get_export(rt: RuntimeDep, principal: HoldsKey, query: Annotated[HoldSelection, Query()]):
     return StreamingResponse(
-        hold_queue.export_csv(rt, principal, flt),
+        hold_queue.export_csv(rt, principal, query.filter()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="holds.csv"'},
     )
@@ -87,44 +65,49 @@ def get_export(
     "/holds/{order_id}/release",
     summary="Release a hold by hand, waiving its waivable reasons",
     **doc.documented(
+        "release_hold",
+        "holds",
         ok=doc.Release,
-        body=doc.ReleaseRequest,
+        body=ReleaseRequest,
+        scope="supervise",
         errors={
             404: "`HOLD_NOT_FOUND`: no open hold for this order.",
             409: "`NOT_WAIVABLE` (the codes in `details`) or `ORDER_BLOCKED`.",
         },
     ),
 )
-async def post_release(order_id: str, request: Request, rt: RuntimeDep, principal: SuperviseKey):
-    note = hold_queue.parse_release(await json_body(request))
-    return await call(rt, hold_queue.release_hold, rt, principal, checked_id(order_id), note, utcnow())
+async def post_release(
+    order_id: Id,
+    rt: RuntimeDep,
+    principal: SuperviseKey,
+    release: Annotated[ReleaseRequest, Depends(body(ReleaseRequest))],
+):
+    return await call(rt, hold_queue.release_hold, rt, principal, order_id, release.reason, utcnow())
 
 
 @router.get(
     "/notifications",
     summary="Notifications by delivery state (failed ones can be retried)",
-    **doc.documented(ok=doc.NotificationsPage),
+    **doc.documented("list_notifications", "notifications", ok=doc.NotificationsPage, scope="supervise"),
 )
-async def get_notifications(
-    rt: RuntimeDep, principal: SuperviseKey, state: str = "failed", limit: int = 100, cursor: str | None = None
-):
-    if state not in outbox.STATES:
-        raise ValidationFailed([problem("state", f"one of {', '.join(outbox.STATES)}")])
-    if not 1 <= limit <= 1000:
-        raise ValidationFailed([problem("limit", "a whole number from 1 to 1000")])
-    return await call(rt, outbox.list_notifications, rt.engine, state, limit, cursor, principal.stores)
+async def get_notifications(rt: RuntimeDep, principal: SuperviseKey, query: Annotated[NotificationQuery, Query()]):
+    return await call(
+        rt, outbox.list_notifications, rt.engine, query.state, query.limit, query.cursor, principal.stores
+    )
 
 
 @router.post(
     "/notifications/{notification_id}/retry",
     summary="Retry a notification that failed for good",
     **doc.documented(
+        "retry_notification",
+        "notifications",
         ok=doc.Retried,
+        scope="supervise",
         errors={404: "`NOTIFICATION_NOT_FOUND`: no failed notification with this id (or not this key's store)."},
     ),
 )
-async def post_retry(notification_id: str, rt: RuntimeDep, principal: SuperviseKey):
-    notification_id = checked_id(notification_id, "notification_id")
+async def post_retry(notification_id: Id, rt: RuntimeDep, principal: SuperviseKey):
     ids = await call(rt, outbox.retry_failed, rt.engine, utcnow(), notification_id, principal.stores)
     rt.dispatch(ids)
     return {"retried": ids}

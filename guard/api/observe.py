@@ -94,6 +94,8 @@ def install(app: FastAPI) -> None:
     @app.get(
         "/metrics",
         summary="Prometheus metrics (no key)",
+        operation_id="metrics",
+        tags=["health"],
         response_class=Response,
         response_model=None,
         responses={

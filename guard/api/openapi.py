@@ -1,10 +1,10 @@
-"""The OpenAPI document's models: what every route takes and answers, for /docs and for fuzzing.
+"""The OpenAPI document: what every route answers, its security, tags and request bodies.
 
-Documentation only. The routes keep reading raw JSON and parsing it by hand
-(guard/events.py and the services), so that every problem in a batch is named
-with its index in one pass; nothing here validates a request or a response.
-These models must therefore follow what the parsers accept and what the
-services return — tests/integration/test_schemathesis.py fuzzes the app
+Request bodies and query strings are described by the models that validate them
+(guard/requests/); the busy routes' hand parsers are held to their models by
+tests/unit/test_request_agreement.py. The response models here are documentation:
+the routes render their own dicts (orjson, for speed), so these must follow what
+the services return — tests/integration/test_schemathesis.py fuzzes the app
 against this document and fails on any answer it does not describe.
 
 Every response object allows fields it does not list (the contract: clients
@@ -14,24 +14,17 @@ ignore fields they do not know; the guard may add some).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 
-from guard.events import MAX_EVENTS
-from guard.facts import FACT_STATUSES
-from guard.ids import ID_RULE
-from guard.platform_statuses import END_REASON, FROZEN_STATUS, FUND_STATUS, ISSUE_STATUS, MAIN_STATUS, PLATFORMS
 from guard.rules import REASONS
 
-ID_REGEX = r"^[A-Za-z0-9_.:\-]{1,64}$"  # guard.ids.ID_PATTERN, anchored for JSON Schema
-WORD_REGEX = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"  # guard.platform_statuses.LOGISTICS_WORD
-# guard.platform_statuses.is_word: a known word maps to facts; an unknown one holds (RULE_ERROR).
-BASE64_REGEX = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
-MAX_BATCH_IDS = 20_000  # guard.services.checks.MAX_BATCH (not imported: api stays off service internals)
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
-Text = r"\S"  # not blank: the parsers refuse whitespace-only text
-Id = Annotated[str, Field(pattern=ID_REGEX, description=ID_RULE, examples=["8123456789"])]
 Verdict = Literal["clear", "hold", "block"]
 HoldState = Literal["held", "blocked", "released"]
 EventOutcome = Literal["applied", "stale", "final", "duplicate", "rejected"]
@@ -43,149 +36,6 @@ class _Open(BaseModel):
     """Unknown fields are allowed (`additionalProperties: true`), in requests and responses alike."""
 
     model_config = ConfigDict(extra="allow")
-
-
-# --- request bodies ----------------------------------------------------------------
-
-
-class _EventBase(_Open):
-    event_id: Id = Field(description="Unique across all orders; a repeat is a `duplicate`. " + ID_RULE)
-    order_id: Id
-    occurred_at: datetime = Field(
-        description="RFC 3339 with an offset: when the fact became true at the source (never the sync time); "
-        "at most 5 minutes in the future."
-    )
-    store_id: Id | None = Field(None, description="Set once per order; it never changes afterwards.")
-    ship_by: datetime | None = Field(None, description="The platform's shipping deadline (RFC 3339).")
-    tracking_number: str | None = Field(None, min_length=1, pattern=Text, max_length=128)
-    carrier: str | None = Field(None, min_length=1, pattern=Text, max_length=128)
-    reason: str | None = Field(
-        None, min_length=1, pattern=Text, max_length=1000, description="Free text, kept with the fact."
-    )
-
-
-def _fact_event(fact_type: str, statuses: tuple[str, ...], *, tracked: bool = False) -> type[_EventBase]:
-    fields: dict[str, Any] = {
-        "type": (Literal[fact_type], ...),
-        "status": (Literal[statuses], ...),
-    }
-    if tracked:
-        fields["tracking_number"] = (
-            str,
-            Field(
-                min_length=1,
-                max_length=128,
-                pattern=Text,
-                description="Required for a tracking_assigned or recorded notice.",
-            ),
-        )
-    name = "".join(part.title() for part in fact_type.split("_")) + ("TrackedEvent" if tracked else "Event")
-    return create_model(name, __base__=_EventBase, **fields)
-
-
-_NOTICE_TRACKED = ("tracking_assigned", "recorded")
-_FACT_EVENTS = [
-    _fact_event(fact_type, tuple(s for s in statuses if not (fact_type == "shipping_notice" and s in _NOTICE_TRACKED)))
-    for fact_type, statuses in FACT_STATUSES.items()
-] + [_fact_event("shipping_notice", _NOTICE_TRACKED, tracked=True)]
-
-
-class PlatformStatusEvent(_EventBase):
-    """An AliExpress status word, mapped to the facts above (docs/integration.md)."""
-
-    type: Literal["platform_status"]
-    platform: Literal[PLATFORMS]  # type: ignore[valid-type]
-    status: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[^=,\s]([^=,\x00-\x1f\x7f]*[^=,\s])?$",
-        examples=sorted(MAIN_STATUS),
-        description="The main order status. An unknown word is kept and holds the order (RULE_ERROR naming it).",
-    )
-    logistics_status: str | None = Field(
-        None, pattern=WORD_REGEX, description="`init` sets the notice to awaiting_tracking."
-    )
-    end_reason: str | None = Field(None, min_length=1, max_length=64, examples=sorted(END_REASON))
-    fund_status: str | None = Field(None, min_length=1, max_length=64, examples=sorted(FUND_STATUS))
-    frozen_status: str | None = Field(None, min_length=1, max_length=64, examples=sorted(FROZEN_STATUS))
-    issue_status: str | None = Field(None, min_length=1, max_length=64, examples=sorted(ISSUE_STATUS))
-
-
-if TYPE_CHECKING:  # a union built at run time; to a type checker, each member is an _EventBase
-    Event = _EventBase
-else:
-    Event = Union[tuple(_FACT_EVENTS + [PlatformStatusEvent])]  # noqa: UP007 - built at run time
-
-
-class EventBatch(_Open):
-    events: list[Event] = Field(
-        min_length=1,
-        max_length=MAX_EVENTS,
-        description="Applied in input order, all or nothing.",
-    )
-
-
-class CheckRequest(_Open):
-    station_id: Id | None = None
-    operator: str | None = Field(None, min_length=1, pattern=Text, max_length=128)
-    parcel_id: Id | None = Field(None, description='For orders shipped in several parcels; default "1".')
-
-
-class BatchCheckRequest(_Open):
-    order_ids: list[Id] = Field(
-        min_length=1,
-        max_length=MAX_BATCH_IDS,
-        description="Answered in input order; a repeated id is answered each time.",
-    )
-
-
-class CarrierLabelUpload(_Open):
-    format: Literal["pdf", "zpl"]
-    content_base64: str = Field(
-        min_length=4,
-        pattern=BASE64_REGEX,
-        description="The carrier's document, base64; at most 2 MiB decoded (else 413).",
-    )
-    tracking_number: str = Field(min_length=1, pattern=Text, max_length=128)
-    parcel_id: Id = "1"
-    shipment_id: Id | None = Field(None, description="One box, one number, several orders (合并发货).")
-
-
-class LabelRequest(_Open):
-    clearance: str = Field(min_length=1, max_length=64, description="The token from a clear check.")
-    station_id: Id | None = None
-
-
-class ReprintRequest(_Open):
-    reason: str = Field(min_length=1, pattern=Text, max_length=1000, description="Written reason (audited).")
-
-
-class HandoverRequest(_Open):
-    code: str = Field(
-        min_length=1, pattern=Text, max_length=128, description="An order id or a label's tracking number."
-    )
-    station_id: Id | None = None
-
-
-class VoidRequest(_Open):
-    reason: str = Field(min_length=1, pattern=Text, max_length=1000, description="Written reason (audited).")
-
-
-class PullAck(_Open):
-    station_id: Id | None = None
-    outcome: Literal["pulled", "not_found"]
-
-
-class ResolveRequest(_Open):
-    order_id: Id = Field(description="The order whose parcel keeps the number.")
-    parcel_id: Id = "1"
-    reason: str = Field(min_length=1, pattern=Text, max_length=1000, description="Written reason (audited).")
-
-
-class ReleaseRequest(_Open):
-    reason: str = Field(
-        min_length=1, pattern=Text, max_length=1000, description="Written reason (required, non-empty)."
-    )
 
 
 # --- responses ---------------------------------------------------------------------
@@ -417,6 +267,12 @@ class Retried(_Open):
     retried: list[str]
 
 
+class Printer(_Open):
+    address: str = Field(description="host:port")
+    sent: bool
+    error: str | None
+
+
 class Label(_Open):
     order_id: str
     parcel_id: str
@@ -429,6 +285,9 @@ class Label(_Open):
     issued_at: datetime
     station_id: str | None
     decision_id: str
+    printer: Printer | None = Field(
+        None, description="The station's network printer (GUARD_PRINTERS), if it has one: what was sent."
+    )
 
 
 class Handover(_Open):
@@ -485,6 +344,15 @@ class Resolution(_Open):
     voided: list[dict]
 
 
+class Fulfilled(_Open):
+    order_id: str
+    tracking_number: str
+    service_name: str
+    recorded: bool = Field(description="Always true: the notice is recorded only on the platform's success answer.")
+    event_id: str
+    outcome: str = Field(description="What the recorded notice did: applied, stale, final, duplicate.")
+
+
 class Health(_Open):
     status: Literal["ok"]
 
@@ -495,14 +363,35 @@ class Ready(_Open):
     outbox_backlog: int | None = Field(description="Notifications still to deliver.")
 
 
+class ParcelRef(_Open):
+    order_id: str
+    parcel_id: str
+
+
 class ErrorBody(_Open):
-    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", examples=["VALIDATION_ERROR"])
+    code: str = Field(
+        pattern=r"^[A-Z][A-Z0-9_]*$",
+        examples=["VALIDATION_ERROR"],
+        description="Every code, its status and meaning: docs/integration.md, Errors.",
+    )
     message: str
     details: list[dict[str, Any]] = Field(
         default_factory=list,
         description='Optional. For VALIDATION_ERROR one {"index": int | null, "field": str, "message": str} per '
-        "problem; for ORDER_NOT_CLEAR the current reasons; for NOT_WAIVABLE the codes.",
+        "problem; for ORDER_NOT_CLEAR the current reasons; for NOT_WAIVABLE and ORDER_BLOCKED the codes; for "
+        "CODE_AMBIGUOUS the candidate parcels the key may see.",
     )
+    # Extra fields of some refusals (409s mostly): the parcel the refusal judged.
+    order_id: str | None = Field(
+        None,
+        description="ORDER_NOT_CLEAR, NOT_LABELLED, TRACKING_MISMATCH, ALREADY_HANDED_OVER, LABEL_VOIDED, "
+        "PULL_ALREADY_ACKNOWLEDGED: the order concerned.",
+    )
+    parcel_id: str | None = Field(None, description="With `order_id`: its parcel.")
+    member: ParcelRef | None = Field(
+        None, description="ORDER_NOT_CLEAR of a shipment: the member parcel that is not clear."
+    )
+    handed_over_at: datetime | None = Field(None, description="ALREADY_HANDED_OVER: when it left.")
 
 
 class ErrorEnvelope(_Open):
@@ -512,6 +401,30 @@ class ErrorEnvelope(_Open):
 
 
 # --- per-route documentation --------------------------------------------------------
+
+SECURITY_SCHEME = "bearerKey"
+SECURITY_SCHEMES = {
+    SECURITY_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key's secret (`guard apikey create NAME --scope S`), sent as "
+        "`Authorization: Bearer <secret>`. Each operation names the scope it needs.",
+    }
+}
+TAGS = [
+    {"name": "events", "description": "Facts about orders, pushed by the ERP."},
+    {"name": "checks", "description": "The verdict before a label prints; wave pre-checks."},
+    {"name": "orders", "description": "An order's facts, verdict, parcels and decisions."},
+    {"name": "labels", "description": "Carrier labels in escrow, labels, reprints, voids."},
+    {"name": "dock", "description": "The hand-over scan and the parcels pulled off the line."},
+    {"name": "holds", "description": "The hold queue a supervisor works."},
+    {"name": "tracking", "description": "Tracking-number conflicts."},
+    {"name": "notifications", "description": "The outbox: notifications by delivery state; station streams."},
+    {"name": "platform", "description": "Acting on the platform for the seller (AliExpress)."},
+    {"name": "health", "description": "Probes and metrics (no key)."},
+]
+# Request body models by name, as the routes declared them: added to the document's components.
+REQUEST_BODIES: dict[str, type[BaseModel]] = {}
 
 _ERRORS: dict[int, str] = {
     401: "`UNAUTHENTICATED`: missing, unknown or revoked key (`Authorization: Bearer <secret>`).",
@@ -533,30 +446,9 @@ def _error(status: int, description: str | None = None) -> dict[str, Any]:
     return response
 
 
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A request model's JSON Schema with its `$defs` resolved in place.
-
-    `openapi_extra` is merged into the operation as it is, and `#/$defs/...`
-    would point into the OpenAPI document's root, where nothing lives.
-    """
-    schema = model.model_json_schema(mode="validation")
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                rest = {key: resolve(value) for key, value in node.items() if key != "$ref"}
-                return {**resolve(defs[ref.removeprefix("#/$defs/")]), **rest}
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    return resolve(schema)
-
-
 def documented(
+    operation_id: str,
+    tag: str,
     *,
     ok: type[BaseModel] | None = None,
     status: int = 200,
@@ -564,16 +456,19 @@ def documented(
     ok_media: dict[str, dict[str, Any]] | None = None,
     body: type[BaseModel] | None = None,
     body_required: bool = True,
-    keyed: bool = True,
+    scope: str | None = None,
     database: bool = True,
     invalid: bool = True,
     errors: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """Decorator arguments that document one route: `@router.post(..., **documented(...))`.
+    """Decorator arguments that document one route: `@router.post(path, **documented(...))`.
 
+    - `operation_id`, `tag`: what a generated client names the call and groups it under.
     - `ok`: the success model (JSON); or `ok_media` for another media type; neither for an empty 204.
-    - `body`: the request body model (`body_required` as the contract says).
-    - `keyed`: a /v1 route (401, 403, 429); `database`: it may answer 503; `invalid`: it takes input (422).
+    - `body`: the request body's model (`body_required` as the contract says), the same model the
+      route validates with (or, on a hand-parsed route, the one held to its parser).
+    - `scope`: the key's scope (`security` bearer, 401, 403, 429); none for a public route.
+    - `database`: it may answer 503; `invalid`: it takes input (422).
     - `errors`: the route's own 404/409/... with the codes it uses.
     A body route may also answer 413.
     """
@@ -584,8 +479,8 @@ def documented(
         success["content"] = ok_media
     responses: dict[int | str, dict[str, Any]] = {status: success}
     codes: dict[int, str | None] = {}
-    if keyed:
-        codes.update({401: None, 403: None, 429: None})
+    if scope is not None:
+        codes.update({401: None, 403: f"`FORBIDDEN`: the key lacks the scope `{scope}`.", 429: None})
     if invalid or body is not None:
         codes[422] = None
     if body is not None:
@@ -595,12 +490,46 @@ def documented(
     codes.update(errors or {})
     for code in sorted(codes):
         responses[code] = _error(code, codes[code])
-    arguments: dict[str, Any] = {"responses": responses, "response_model": None}
+    extra: dict[str, Any] = {}
+    if scope is not None:
+        extra["security"] = [{SECURITY_SCHEME: []}]
     if body is not None:
-        arguments["openapi_extra"] = {
-            "requestBody": {
-                "required": body_required,
-                "content": {"application/json": {"schema": inline_schema(body)}},
-            }
+        known = REQUEST_BODIES.setdefault(body.__name__, body)
+        assert known is body, f"two request models named {body.__name__}"
+        extra["requestBody"] = {
+            "required": body_required,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}},
         }
+    arguments: dict[str, Any] = {
+        "operation_id": operation_id,
+        "tags": [tag],
+        "responses": responses,
+        "response_model": None,
+    }
+    if extra:
+        arguments["openapi_extra"] = extra
     return arguments
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document (built once): FastAPI's, plus the request bodies and the key scheme."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes, tags=TAGS
+    )
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in REQUEST_BODIES.values()], ref_template="#/components/schemas/{model}"
+    )
+    for name, definition in definitions.get("$defs", {}).items():
+        if schemas.setdefault(name, definition) != definition:
+            raise RuntimeError(f"the OpenAPI document has two schemas named {name}")
+    components["securitySchemes"] = SECURITY_SCHEMES
+    app.openapi_schema = schema
+    return schema
+
+
+def install(app: FastAPI) -> None:
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from guard.api import openapi as doc
-from guard.api.deps import RuntimeDep, call, checked_id, require
+from guard.api.deps import RuntimeDep, call, require
 from guard.errors import GuardError
 from guard.ratelimit import StreamSlot, StreamSlots
+from guard.requests.fields import Id
 from guard.runtime import Runtime
 from guard.services.apikeys import KeyRing, Principal
 
@@ -46,13 +47,15 @@ def sse(notification: dict) -> bytes:
     summary="Live notifications for the orders held at a station",
     response_class=StreamingResponse,
     **doc.documented(
+        "station_stream",
+        "notifications",
+        scope="check",
         ok_media={"text/event-stream": {"schema": {"type": "string"}}},
         ok_description="Server-Sent Events: `event:` the type, `id:`, `data:` the notification",
         errors={429: "`RATE_LIMITED`: too many requests, or this key holds `GUARD_STREAMS_PER_KEY` streams open."},
     ),
 )
-async def station_stream(station_id: str, request: Request, rt: RuntimeDep, principal: CheckKey):
-    checked_id(station_id, "station_id")
+async def station_stream(station_id: Id, request: Request, rt: RuntimeDep, principal: CheckKey):
     slots: StreamSlots = request.app.state.streams
     slot = await slots.acquire(principal.key_id)  # 429 beyond the key's streams
     stream = _stream(

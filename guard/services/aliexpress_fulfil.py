@@ -12,14 +12,13 @@ answer be lost on the way back, the next sync reads the shipment from the platfo
 from __future__ import annotations
 
 import hashlib
-import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from guard.aliexpress_api import OpenPlatform, PlatformError, Refused
-from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, problem
+from guard.errors import Conflict, GuardError, NotFound
 from guard.events import parse_batch
-from guard.ids import ID_PATTERN, ID_RULE
 from guard.services.aliexpress_sync import SyncFailed, with_shop_token
 from guard.services.apikeys import Principal
 from guard.services.ingest import ingest
@@ -28,10 +27,16 @@ from guard.storage.state import load_states
 if TYPE_CHECKING:
     from guard.services.context import Context
 
-# A logistics service key as the platform lists them (e.g. CAINIAO_STANDARD, EMS, OTHER).
-SERVICE_KEY = re.compile(r"[A-Z0-9][A-Z0-9_\-]{1,63}")
-TRACKING = re.compile(r"[A-Za-z0-9\-]{4,64}")
-SEND_TYPES = ("all", "part")
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """What the seller declares to the platform (checked by guard/requests/bodies.py)."""
+
+    service_name: str  # the platform's key of the logistics service, e.g. CAINIAO_STANDARD
+    tracking_number: str
+    send_type: str = "all"  # all | part
+    tracking_website: str | None = None  # with service OTHER only
+    parcel_id: str | None = None
 
 
 class PlatformRefused(GuardError):
@@ -44,42 +49,11 @@ class PlatformUnavailable(GuardError):
     code = "PLATFORM_UNAVAILABLE"
 
 
-def parse_fulfil(body: object) -> dict:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", "the body must be a JSON object")])
-    problems = []
-    service = body.get("service_name")
-    if not isinstance(service, str) or not SERVICE_KEY.fullmatch(service):
-        problems.append(problem("service_name", "the logistics service's key, e.g. CAINIAO_STANDARD (not free text)"))
-    number = body.get("tracking_number")
-    if not isinstance(number, str) or not TRACKING.fullmatch(number.strip()):
-        problems.append(problem("tracking_number", "4 to 64 letters, digits and -"))
-    send_type = body.get("send_type", "all")
-    if send_type not in SEND_TYPES:
-        problems.append(problem("send_type", "all or part"))
-    website = body.get("tracking_website")
-    if service == "OTHER" and not (isinstance(website, str) and website.startswith(("http://", "https://"))):
-        problems.append(problem("tracking_website", "required with service_name OTHER: the carrier's tracking page"))
-    parcel = body.get("parcel_id")
-    if parcel is not None and (not isinstance(parcel, str) or not ID_PATTERN.fullmatch(parcel)):
-        problems.append(problem("parcel_id", ID_RULE))
-    if problems:
-        raise ValidationFailed(problems)
-    assert isinstance(number, str)  # checked above
-    return {
-        "service_name": service,
-        "tracking_number": number.strip(),
-        "send_type": send_type,
-        "tracking_website": website if service == "OTHER" else None,
-        "parcel_id": parcel,
-    }
-
-
 def fulfil(
     ctx: Context,
     principal: Principal,
     order_id: str,
-    request: dict,
+    request: Declaration,
     now: datetime,
     *,
     platform: OpenPlatform | None = None,
@@ -98,10 +72,10 @@ def fulfil(
         platform.fulfill(
             token,
             order_id=order_id,
-            service_name=request["service_name"],
-            tracking_number=request["tracking_number"],
-            send_type=request["send_type"],
-            tracking_website=request["tracking_website"],
+            service_name=request.service_name,
+            tracking_number=request.tracking_number,
+            send_type=request.send_type,
+            tracking_website=request.tracking_website,
         )
 
     try:
@@ -110,26 +84,26 @@ def fulfil(
         raise PlatformRefused(f"AliExpress refused the shipment: {exc}; nothing was recorded") from None
     except (PlatformError, SyncFailed) as exc:
         raise PlatformUnavailable(f"AliExpress did not confirm the shipment ({exc}); nothing was recorded") from None
-    said = f"{order_id}\x1f{request['tracking_number']}\x1f{request['service_name']}\x1f{now.isoformat()}"
+    said = f"{order_id}\x1f{request.tracking_number}\x1f{request.service_name}\x1f{now.isoformat()}"
     event = {
         "event_id": "aef-" + hashlib.sha256(said.encode()).hexdigest()[:48],
         "order_id": order_id,
         "type": "shipping_notice",
         "status": "recorded",
         "occurred_at": now.isoformat(),
-        "tracking_number": request["tracking_number"],
-        "carrier": request["service_name"],
+        "tracking_number": request.tracking_number,
+        "carrier": request.service_name,
         "reason": "declared through aliexpress.solution.order.fulfill",
     }
     if state.store_id:
         event["store_id"] = state.store_id
-    if request["parcel_id"]:
-        event["parcel_id"] = request["parcel_id"]
+    if request.parcel_id:
+        event["parcel_id"] = request.parcel_id
     result = ingest(ctx, principal, parse_batch({"events": [event]}, now), now)["results"][0]
     return {
         "order_id": order_id,
-        "tracking_number": request["tracking_number"],
-        "service_name": request["service_name"],
+        "tracking_number": request.tracking_number,
+        "service_name": request.service_name,
         "recorded": True,
         "event_id": result["event_id"],
         "outcome": result["outcome"],

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from guard import metrics
 from guard.config import Settings
-from guard.errors import ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
 from guard.models import Clearance
 from guard.parcels import DEFAULT_PARCEL
 from guard.rules import Evaluation, Finding, evaluate
@@ -82,31 +80,6 @@ class CheckRequest:
     parcel_id: str = DEFAULT_PARCEL
     station_id: str | None = None
     operator: str | None = None
-
-
-def parse_check_request(order_id: str, body: object) -> CheckRequest:
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", "the body, if any, must be a JSON object")])
-    problems = []
-    values: dict[str, str] = {}
-    for field in ("station_id", "parcel_id"):
-        value = body.get(field)
-        if value is not None:
-            if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-                problems.append(problem(field, ID_RULE))
-            else:
-                values[field] = value
-    operator = body.get("operator")
-    if operator is not None:
-        if not isinstance(operator, str) or not operator.strip() or len(operator) > 128 or "\x00" in operator:
-            problems.append(problem("operator", "must be a non-empty string of at most 128 characters"))
-        else:
-            values["operator"] = operator
-    if problems:
-        raise ValidationFailed(problems)
-    return CheckRequest(order_id=order_id, **values)
 
 
 async def check_parcel(ctx: Context, principal: Principal, request: CheckRequest, now: datetime) -> dict | None:
@@ -228,24 +201,6 @@ def _issue_clearance(
         ),
     )
     return {"token": token, "expires_at": expires_at}
-
-
-def parse_batch_ids(body: object) -> list[str]:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"order_ids": [...]}')])
-    order_ids = body.get("order_ids")
-    if not isinstance(order_ids, list):
-        raise ValidationFailed([problem("order_ids", "is required: a list of 1 to 20,000 order ids")])
-    if not 1 <= len(order_ids) <= MAX_BATCH:
-        raise ValidationFailed([problem("order_ids", f"must hold 1 to {MAX_BATCH:,} ids, got {len(order_ids):,}")])
-    problems = [
-        problem("order_ids", ID_RULE, index)
-        for index, order_id in enumerate(order_ids)
-        if not isinstance(order_id, str) or not ID_PATTERN.fullmatch(order_id)
-    ]
-    if problems:
-        raise ValidationFailed(problems)
-    return order_ids
 
 
 def judge_order(

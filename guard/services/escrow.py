@@ -10,8 +10,6 @@ holds the parcel (TRACKING_MISMATCH) and the document is never released.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import re
 from dataclasses import dataclass
@@ -21,10 +19,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from guard.errors import Conflict, GuardError, NotFound, TooLarge, ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
+from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, problem
 from guard.models import CarrierLabel, Label
-from guard.parcels import DEFAULT_PARCEL, ParcelState, normal_tracking
+from guard.parcels import ParcelState, normal_tracking
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.parcels import ParcelChanges, announce_shared, settle_order, sync_claims, write_parcels
@@ -53,42 +50,6 @@ class CarrierLabelUpload:
     content: bytes
     tracking_number: str  # normal form
     shipment_id: str | None = None
-
-
-def parse_carrier_label(body: object) -> CarrierLabelUpload:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", "the body must be a JSON object")])
-    problems = []
-    fmt, encoded = body.get("format"), body.get("content_base64")
-    tracking, parcel_id = body.get("tracking_number"), body.get("parcel_id", DEFAULT_PARCEL)
-    shipment_id = body.get("shipment_id")
-    if fmt not in FORMATS:
-        problems.append(problem("format", "pdf or zpl"))
-    number = normal_tracking(tracking) if isinstance(tracking, str) and "\x00" not in tracking else ""
-    if not number or len(number) > 128:
-        problems.append(problem("tracking_number", "a non-empty string of at most 128 characters"))
-    if not isinstance(parcel_id, str) or not ID_PATTERN.fullmatch(parcel_id):
-        problems.append(problem("parcel_id", ID_RULE))
-    if shipment_id is not None and (not isinstance(shipment_id, str) or not ID_PATTERN.fullmatch(shipment_id)):
-        problems.append(problem("shipment_id", ID_RULE))
-    content = b""
-    if not isinstance(encoded, str) or not encoded:
-        problems.append(problem("content_base64", "is required: the label document, base64-encoded"))
-    elif len(encoded) > (MAX_CARRIER_LABEL * 4) // 3 + 4:
-        raise TooLarge("the carrier label is larger than 2 MiB")
-    else:
-        try:
-            content = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            problems.append(problem("content_base64", "not valid base64"))
-    if len(content) > MAX_CARRIER_LABEL:
-        raise TooLarge("the carrier label is larger than 2 MiB")
-    if not problems and not content:
-        problems.append(problem("content_base64", "the document is empty"))
-    if problems:
-        raise ValidationFailed(problems)
-    assert isinstance(fmt, str) and isinstance(parcel_id, str)  # checked above
-    return CarrierLabelUpload(parcel_id, fmt, content, number, shipment_id)
 
 
 # --- the number on the document ----------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
+from guard.errors import Conflict, GuardError, NotFound
+from guard.ids import ID_PATTERN
 from guard.models import Parcel, TrackingClaim
 from guard.parcels import LIVE, normal_tracking, parcel_order
 from guard.services import holds
@@ -33,21 +33,6 @@ if TYPE_CHECKING:
 
 parcels_t = Parcel.__table__
 claims_t = TrackingClaim.__table__
-
-
-def parse_handover(body: object) -> tuple[str, str | None]:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"code": "...", "station_id": "..."}')])
-    problems = []
-    code, station_id = body.get("code"), body.get("station_id")
-    if not isinstance(code, str) or not normal_tracking(code) or len(code) > 128 or "\x00" in code:
-        problems.append(problem("code", "the scanned order id or tracking number is required"))
-    if station_id is not None and (not isinstance(station_id, str) or not ID_PATTERN.fullmatch(station_id)):
-        problems.append(problem("station_id", ID_RULE))
-    if problems:
-        raise ValidationFailed(problems)
-    assert isinstance(code, str)  # checked above
-    return code.strip(), station_id
 
 
 @dataclass

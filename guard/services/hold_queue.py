@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from guard.errors import Conflict, NotFound, ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
+from guard.ids import ID_PATTERN
 from guard.models import Hold, Order, Parcel, Waiver
 from guard.rules import REASONS, fact_stamp
 from guard.services import holds
@@ -50,31 +50,6 @@ class HoldFilter:
     overdue: bool | None = None
     limit: int = DEFAULT_PAGE
     cursor: str | None = None
-
-
-def parse_filter(params: dict[str, str | None]) -> HoldFilter:
-    problems = []
-    state, reason, station_id = params.get("state"), params.get("reason"), params.get("station_id")
-    if state is not None and state not in STATES:
-        problems.append(problem("state", f"one of {', '.join(STATES)}"))
-    if reason is not None and reason not in REASONS:
-        problems.append(problem("reason", "not a reason code"))
-    if station_id is not None and not ID_PATTERN.fullmatch(station_id):
-        problems.append(problem("station_id", ID_RULE))
-    overdue = None
-    if (flag := params.get("overdue")) is not None:
-        overdue = {"true": True, "false": False}.get(flag.lower())
-        if overdue is None:
-            problems.append(problem("overdue", "true or false"))
-    limit = DEFAULT_PAGE
-    if (text := params.get("limit")) is not None:
-        # ASCII only: str.isdigit() also accepts "²" (int() then raises: a 500) and "١".
-        limit = int(text) if text.isascii() and text.isdigit() else 0
-        if not 1 <= limit <= MAX_PAGE:
-            problems.append(problem("limit", f"a whole number from 1 to {MAX_PAGE}"))
-    if problems:
-        raise ValidationFailed(problems)
-    return HoldFilter(state, reason, station_id, overdue, limit, params.get("cursor"))
 
 
 def _has_reason(conn: Connection, code: str) -> sa.ColumnElement[bool]:
@@ -223,15 +198,6 @@ def summary(ctx: Context, principal: Principal, now: datetime) -> dict:
         "oldest_since": oldest,
         "as_of": now,
     }
-
-
-def parse_release(body: object) -> str:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"reason": "..."}')])
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000:
-        raise ValidationFailed([problem("reason", "a written reason is required (1 to 1,000 characters)")])
-    return reason.strip()
 
 
 def release_hold(ctx: Context, principal: Principal, order_id: str, note: str, now: datetime) -> dict:

@@ -23,8 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from guard import metrics
-from guard.errors import Conflict, GuardError, NotFound, ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
+from guard.errors import Conflict, GuardError, NotFound
 from guard.labels import LabelFields, render_pdf, render_zpl
 from guard.models import Clearance, Label
 from guard.printers import send_zpl
@@ -73,23 +72,6 @@ def mismatch(order_id: str, parcel_id: str, label_number: str | None, recorded: 
 
 
 # --- issuing --------------------------------------------------------------------------------------------------
-
-
-def parse_label_request(body: object) -> tuple[str, str | None]:
-    if not isinstance(body, dict):
-        raise ValidationFailed(
-            [problem("", 'the body must be a JSON object: {"clearance": "...", "station_id": "..."}')]
-        )
-    problems = []
-    token, station_id = body.get("clearance"), body.get("station_id")
-    if not isinstance(token, str) or not token or len(token) > 64:
-        problems.append(problem("clearance", "the clearance token from a clear check is required"))
-    if station_id is not None and (not isinstance(station_id, str) or not ID_PATTERN.fullmatch(station_id)):
-        problems.append(problem("station_id", ID_RULE))
-    if problems:
-        raise ValidationFailed(problems)
-    assert isinstance(token, str)  # checked above
-    return token, station_id
 
 
 def document(row: Any) -> dict:
@@ -241,15 +223,6 @@ def _write_label(
 
 
 # --- reprints and voids -----------------------------------------------------------------------------------------
-
-
-def parse_reason(body: object) -> str:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"reason": "..."}')])
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000 or "\x00" in reason:
-        raise ValidationFailed([problem("reason", "a written reason is required (1 to 1,000 characters)")])
-    return reason.strip()
 
 
 _LABEL = sa.select(labels_t).where(labels_t.c.label_id == sa.bindparam("label_id"))

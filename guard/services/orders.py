@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from guard.db import reading
-from guard.errors import NotFound, ValidationFailed, problem
+from guard.errors import NotFound
 from guard.facts import Fact
 from guard.models import FactRow, Label, LooseNotice, Order
 from guard.parcels import DEFAULT_PARCEL, parcel_order
@@ -133,18 +133,6 @@ def get_order(ctx: Context, principal: Principal, order_id: str, now: datetime) 
                 for row in labels
             ],
         }
-
-
-def parse_limit(value: str | None, default: int = 50, maximum: int = MAX_PAGE) -> int:
-    if value is None:
-        return default
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= maximum:
-        raise ValidationFailed([problem("limit", f"must be a whole number from 1 to {maximum}")])
-    return limit
 
 
 def list_decisions(engine: Engine, principal: Principal, order_id: str, limit: int, cursor: str | None) -> dict:

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from guard.errors import Conflict, NotFound, ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
+from guard.errors import Conflict, NotFound
 from guard.models import Label, Parcel, Pull
 from guard.services.apikeys import Principal
 
@@ -28,20 +27,6 @@ labels_t = Label.__table__
 parcels_t = Parcel.__table__
 OUTCOMES = ("pulled", "not_found")
 MAX_PAGE = 1000
-
-
-def parse_ack(body: object) -> tuple[str | None, str]:
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"station_id", "outcome"}')])
-    problems = []
-    station_id, outcome = body.get("station_id"), body.get("outcome")
-    if station_id is not None and (not isinstance(station_id, str) or not ID_PATTERN.fullmatch(station_id)):
-        problems.append(problem("station_id", ID_RULE))
-    if outcome not in OUTCOMES:
-        problems.append(problem("outcome", "pulled or not_found"))
-    if problems:
-        raise ValidationFailed(problems)
-    return station_id, outcome  # type: ignore[return-value]
 
 
 def view(row) -> dict:

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from guard.errors import NotFound, ValidationFailed, problem
-from guard.ids import ID_PATTERN, ID_RULE
+from guard.errors import NotFound
 from guard.models import TrackingClaim
-from guard.parcels import LIVE, RELEASED, VOID, normal_tracking
+from guard.parcels import LIVE, RELEASED, VOID
 from guard.services.apikeys import Principal
 from guard.services.audit import record_decision
 from guard.services.parcels import PartnersMoved, refresh_conflicts, settle_orders
@@ -28,25 +27,6 @@ if TYPE_CHECKING:
     from guard.services.context import Context
 
 claims_t = TrackingClaim.__table__
-
-
-def parse_resolution(number: str, body: object) -> tuple[str, str, str, str]:
-    """(number in normal form, order_id, parcel_id, reason)."""
-    if not isinstance(body, dict):
-        raise ValidationFailed([problem("", 'the body must be a JSON object: {"order_id", "parcel_id", "reason"}')])
-    problems = []
-    normal = normal_tracking(number) if "\x00" not in number else ""
-    if not normal or len(normal) > 128:
-        problems.append(problem("number", "a tracking number of 1 to 128 characters"))
-    order_id, parcel_id, reason = body.get("order_id"), body.get("parcel_id", "1"), body.get("reason")
-    for field, value in (("order_id", order_id), ("parcel_id", parcel_id)):
-        if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-            problems.append(problem(field, ID_RULE))
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000 or "\x00" in reason:
-        problems.append(problem("reason", "a written reason is required (1 to 1,000 characters)"))
-    if problems:
-        raise ValidationFailed(problems)
-    return normal, order_id, parcel_id, reason.strip()  # type: ignore[return-value, union-attr]
 
 
 def resolve_conflict(

@@ -10,7 +10,7 @@ import functools
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from guard.rules import REASONS
@@ -31,6 +31,31 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
+# /docs (Swagger UI): its scripts and styles from the package too. React sets style
+# attributes, so styles may be inline; scripts may not.
+DOCS_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Dispatch Guard API</title>
+<link rel="stylesheet" href="static/swagger-ui/swagger-ui.css">
+<link rel="icon" type="image/png" href="static/swagger-ui/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="static/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="static/docs.js"></script>
+</body>
+</html>
+"""
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -46,6 +71,12 @@ def station_page() -> FileResponse:
 @router.get("/holds")
 def hold_board_page() -> FileResponse:
     return _page("holds.html")
+
+
+@router.get("/docs")
+def api_reference() -> HTMLResponse:
+    """The interactive API reference: Authorize with a key, then Try it out."""
+    return HTMLResponse(DOCS_PAGE, headers=DOCS_HEADERS)
 
 
 @functools.cache
