@@ -29,7 +29,16 @@ Verdict = Literal["clear", "hold", "block"]
 HoldState = Literal["held", "blocked", "released"]
 EventOutcome = Literal["applied", "stale", "final", "duplicate", "rejected"]
 FactOutcome = Literal["applied", "stale", "final", "duplicate", "unassigned"]
-ReasonCode = Annotated[str, Field(json_schema_extra={"enum": sorted(REASONS)})]
+# A string, not an enum, in answers: later versions add reason codes (v1.1 did), and a client
+# generated with an enum would fail to read an answer naming a new one. Treat an unknown code as
+# not clear; the codes of this version are listed (x-known-values, docs/rules.md).
+ReasonCode = Annotated[
+    str,
+    Field(
+        description="A reason code. New codes may be added: a code the client does not know means not clear.",
+        json_schema_extra={"x-known-values": sorted(REASONS)},
+    ),
+]
 
 
 class _Open(BaseModel):
