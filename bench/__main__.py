@@ -1,4 +1,4 @@
-"""`python -m bench {ingest,batch,check,release,load,growth,rules,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
+"""`python -m bench {ingest,batch,check,release,load,default,growth,rules,all} [--orders N] [--workers N] [--runs N]` — see docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy
 
-from bench import BenchError, figures, growth, harness, load, release, report, zen
+from bench import BenchError, default, figures, growth, harness, load, release, report, zen
 from bench.report import Row, judged
 from bench.workload import Orders, make_orders, wave
 
@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "figure",
-        choices=("ingest", "batch", "check", "release", "load", "growth", "rules", "all"),
+        choices=("ingest", "batch", "check", "release", "load", "default", "growth", "rules", "all"),
         help="`all` is every figure (rules needs `pip install -r bench/requirements.txt`)",
     )
     option = parser.add_argument
@@ -49,6 +49,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=2,
         help="guard serve --workers for the load figures (default 2)",
+    )
+    option(
+        "--prod-workers",
+        metavar="N",
+        type=int,
+        default=1,
+        help="guard serve --workers for the production shape in `default` (default 1, as many as make run's)",
     )
     option(
         "--runs",
@@ -98,8 +105,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Redis for the release and load figures; the bench flushes that database (default db 12)",
     )
     args = parser.parse_args(argv)
-    if args.orders < 1 or args.workers < 1 or args.load_workers < 1 or (args.runs is not None and args.runs < 1):
-        parser.error("--orders, --workers, --load-workers and --runs must be at least 1")
+    if (
+        args.orders < 1
+        or min(args.workers, args.load_workers, args.prod_workers) < 1
+        or (args.runs is not None and args.runs < 1)
+    ):
+        parser.error("--orders, --workers, --load-workers, --prod-workers and --runs must be at least 1")
     if args.check_rate <= 0 or args.label_rate <= 0 or args.duration < 1:
         parser.error("--check-rate and --label-rate must be positive, --duration at least 1")
     return args
@@ -142,7 +153,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
     wanted = (
-        {"ingest", "batch", "check", "release", "load", "growth", "rules"} if args.figure == "all" else {args.figure}
+        {"ingest", "batch", "check", "release", "load", "default", "growth", "rules"}
+        if args.figure == "all"
+        else {args.figure}
     )
     rows: list[Row] = []
     raw: dict = {}
@@ -155,6 +168,8 @@ def run(args: argparse.Namespace, admin: str) -> tuple[list[Row], dict]:
         rows += _api(args, admin, wanted, now, raw)
     if "load" in wanted:
         rows += _peak(args, admin, now, raw)
+    if "default" in wanted:
+        rows += _default(args, now, admin, raw)
     if "growth" in wanted:
         _flush_redis(args.redis)
         rows += growth.figures(
@@ -226,6 +241,27 @@ def _peak(args: argparse.Namespace, admin: str, now: datetime, raw: dict) -> lis
                 seed=args.seed,
                 raw=raw.setdefault("load", {}),
             )
+
+
+def _default(args: argparse.Namespace, now: datetime, admin: str, raw: dict) -> list[Row]:
+    """`make run`'s shape against the production shape, side by side (bench/default.py)."""
+    _flush_redis(args.redis)
+    orders = make_orders(args.orders, "D1", args.seed, now)
+
+    def load_orders(server: harness.Server, key: str) -> list[str]:
+        _load(server, key, args, orders)
+        return orders.order_ids
+
+    return default.figures(
+        admin,
+        _production(args),
+        load_orders,
+        prod_workers=args.prod_workers,
+        runs=args.runs or load.DEFAULT_RUNS,
+        seconds=args.duration,
+        seed=args.seed,
+        raw=raw,
+    )
 
 
 def _clients(server: harness.Server, key: str, count: int) -> list[httpx.Client]:

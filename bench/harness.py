@@ -179,8 +179,11 @@ def guard_server(database_url: str, workers: int, env: dict[str, str] | None = N
         failed = True
         raise
     finally:
+        died = process.poll()
         _stop(process)
         if failed:
+            if died is not None:
+                print(f"guard serve (pid {process.pid}) had exited with status {died}", file=sys.stderr)
             print(f"server log, last lines ({log} is kept):\n{_tail(log)}", file=sys.stderr)
         else:
             log.unlink(missing_ok=True)

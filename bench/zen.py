@@ -3,7 +3,10 @@
 `python -m bench rules` (needs `pip install -r bench/requirements.txt`). The
 contract's rules ("The rules and the verdict", docs/rules.md) are written out a
 second time, by hand, as a GoRules decision table: one input column per fact
-type (its status, null where the guard has no such fact), outputs `code` and
+type the engine reads (its status, null where the guard has no such fact): the
+order facts of v1 and v1.1 (`settlement`, `dispute`), and what the guard works
+out per parcel and per platform word (`tracking_claim`, `carrier_label`,
+`platform_word`); outputs `code` and
 `verdict`, hit policy "collect" (every matching row, as the guard returns every
 reason). Both engines judge the same orders; each answer is rendered as a
 station sees it (verdict, and per reason its code, verdict and packer messages
@@ -33,7 +36,7 @@ from typing import Any
 from bench import BenchError
 from bench.report import Row, judged
 from bench.workload import PROFILES
-from guard.facts import FACT_STATUSES, FACT_TYPES, Fact, Facts
+from guard.facts import KNOWN_STATUSES, PLATFORM_WORD, UNKNOWN_WORD, Fact, Facts
 from guard.rules import evaluate
 from guard.rules.messages import MESSAGES
 from guard.rules.reasons import SEVERITY
@@ -50,6 +53,17 @@ UNKNOWN_SHARE = 0.05
 ODD_SHARE = 0.02
 UNREADABLE_SHARE = 0.001
 UNREADABLE = "???"
+# v1.1 on a busy day: a number another live parcel of the store also claims, a carrier label
+# whose number is not the recorded one, an unknown platform word, funds in settlement, a
+# dispute — each order in this share carries one of them, in any status of its vocabulary.
+V11_SHARE = 0.05
+
+# The table's columns: every fact the engine reads a status of.
+COLUMNS = tuple(KNOWN_STATUSES)
+V11_FACTS = ("settlement", "dispute", "tracking_claim", "carrier_label", PLATFORM_WORD)
+# The statuses an order may get in a column: the vocabulary, and for platform words the
+# status a word the guard does not know sets (outside the vocabulary on purpose: it holds).
+STATUSES = {**KNOWN_STATUSES, PLATFORM_WORD: (*KNOWN_STATUSES[PLATFORM_WORD], UNKNOWN_WORD)}
 
 
 # --- the contract as a decision table ------------------------------------------------------------------
@@ -64,21 +78,23 @@ class TableRow:
     cells: dict[str, str] = field(default_factory=dict)
 
 
-_KNOWN = f"some([{', '.join(FACT_TYPES)}], # != null)"  # the guard has at least one fact
+_KNOWN = f"some([{', '.join(COLUMNS)}], # != null)"  # the guard has at least one fact
 _NO_FACT_BUT_OTHERS = f"$ == null and {_KNOWN}"
 
 
 def _unreadable(fact_type: str) -> str:
-    return f"$ != null and $ not in {json.dumps(list(FACT_STATUSES[fact_type]))}"
+    return f"$ != null and $ not in {json.dumps(list(KNOWN_STATUSES[fact_type]))}"
 
 
 TABLE: tuple[TableRow, ...] = (
-    TableRow("ORDER_UNKNOWN", "hold", dict.fromkeys(FACT_TYPES, "null")),
+    TableRow("ORDER_UNKNOWN", "hold", dict.fromkeys(COLUMNS, "null")),
     TableRow("ORDER_CLOSED", "block", {"order": '"closed"'}),
     TableRow("RISK_CLOSED", "block", {"risk": '"closed"'}),
     TableRow("RISK_REVIEW", "hold", {"risk": '"reviewing"'}),
     TableRow("ORDER_CANCELLED", "block", {"cancellation": '"accepted"'}),
     TableRow("CANCEL_REQUESTED", "hold", {"cancellation": '"requested"'}),
+    TableRow("FUNDS_IN_SETTLEMENT", "hold", {"settlement": '"processing"'}),
+    TableRow("DISPUTE_OPEN", "hold", {"dispute": '"open"'}),
     TableRow("PAYMENT_UNKNOWN", "hold", {"payment": _NO_FACT_BUT_OTHERS}),
     TableRow("PAYMENT_UNPAID", "hold", {"payment": '"unpaid"'}),
     TableRow("PAYMENT_AWAITING_CONFIRMATION", "hold", {"payment": '"awaiting_confirmation"'}),
@@ -88,8 +104,11 @@ TABLE: tuple[TableRow, ...] = (
     TableRow("TRACKING_NUMBER_PENDING", "hold", {"shipping_notice": '"awaiting_tracking"'}),
     TableRow("SHIPPING_NOTICE_MISSING", "hold", {"shipping_notice": _NO_FACT_BUT_OTHERS}),
     TableRow("SHIPPING_NOTICE_MISSING", "hold", {"shipping_notice": '"missing", "tracking_assigned"'}),
+    TableRow("TRACKING_CONFLICT", "hold", {"tracking_claim": '"conflict"'}),
+    TableRow("TRACKING_MISMATCH", "hold", {"carrier_label": '"mismatch"'}),
     TableRow("FREIGHT_UNPAID", "hold", {"freight": '"pending", "failed"'}),
-    *(TableRow("RULE_ERROR", "hold", {fact_type: _unreadable(fact_type)}) for fact_type in FACT_TYPES),
+    # An unknown platform word is a status outside `platform_word`'s vocabulary: this row too.
+    *(TableRow("RULE_ERROR", "hold", {fact_type: _unreadable(fact_type)}) for fact_type in COLUMNS),
 )
 
 
@@ -109,12 +128,12 @@ def zen_engine(zen: Any) -> Any:
 
 def decision_model() -> dict:
     """The table as a GoRules JSON decision model: request → decision table → response."""
-    inputs = [{"id": column, "name": column, "type": "expression", "field": column} for column in FACT_TYPES]
+    inputs = [{"id": column, "name": column, "type": "expression", "field": column} for column in COLUMNS]
     outputs = [{"id": name, "name": name, "type": "expression", "field": name} for name in ("code", "verdict")]
     rules = [
         {
             "_id": f"row-{number}",
-            **{column: row.cells.get(column, "") for column in FACT_TYPES},
+            **{column: row.cells.get(column, "") for column in COLUMNS},
             "code": json.dumps(row.code),
             "verdict": json.dumps(row.verdict),
         }
@@ -151,12 +170,13 @@ def make_orders(count: int, seed: int, now: datetime) -> list[Facts]:
         if draw < UNKNOWN_SHARE:
             orders.append({})
             continue
-        statuses = dict(rng.choices(PROFILES, weights)[0].facts)
+        statuses: dict[str, str] = dict(rng.choices(PROFILES, weights)[0].facts)
         if draw < UNKNOWN_SHARE + UNREADABLE_SHARE:
-            statuses[rng.choice(FACT_TYPES)] = UNREADABLE
-        elif draw < UNKNOWN_SHARE + UNREADABLE_SHARE + ODD_SHARE:
-            fact_type = rng.choice(FACT_TYPES)
-            status = rng.choice((None, *FACT_STATUSES[fact_type]))
+            statuses[rng.choice(COLUMNS)] = UNREADABLE
+        elif draw < UNKNOWN_SHARE + UNREADABLE_SHARE + ODD_SHARE + V11_SHARE:
+            odd = draw < UNKNOWN_SHARE + UNREADABLE_SHARE + ODD_SHARE
+            fact_type = rng.choice(COLUMNS if odd else V11_FACTS)
+            status = rng.choice((None, *STATUSES[fact_type]) if odd else STATUSES[fact_type])
             if status is None:
                 statuses.pop(fact_type, None)
             else:
@@ -169,7 +189,7 @@ def make_orders(count: int, seed: int, now: datetime) -> list[Facts]:
 
 
 def zen_context(facts: Facts) -> dict[str, str | None]:
-    return {fact_type: fact.status if (fact := facts.get(fact_type)) is not None else None for fact_type in FACT_TYPES}
+    return {fact_type: fact.status if (fact := facts.get(fact_type)) is not None else None for fact_type in COLUMNS}
 
 
 # --- judging and rendering ---------------------------------------------------------------------------------
