@@ -94,12 +94,12 @@ def test_a_generated_client_pushes_events_checks_an_order_and_releases_its_hold(
 
     released = release_api.sync("AE-GEN-1", client=client, body=models.ReleaseRequest(reason="bank confirmed"))
     assert isinstance(released, models.Release), released
-    assert [waiver.code.value for waiver in released.waived] == ["PAYMENT_UNPAID"]
+    assert [waiver.code for waiver in released.waived] == ["PAYMENT_UNPAID"]
 
     clear = check_api.sync("AE-GEN-1", client=client, body=models.CheckBody(station_id="pack-01"))
     assert isinstance(clear, models.CheckResponse), clear
     assert clear.verdict.value == "clear" and clear.clearance.token
-    assert [waiver.code.value for waiver in clear.waived] == ["PAYMENT_UNPAID"]
+    assert [waiver.code for waiver in clear.waived] == ["PAYMENT_UNPAID"]
 
     # A refusal is the contract's envelope, typed too.
     again = release_api.sync_detailed("AE-GEN-1", client=client, body=models.ReleaseRequest(reason="again"))
