@@ -319,6 +319,7 @@ def _load(server: harness.Server, key: str, args: argparse.Namespace, first: Ord
         for http in clients:
             http.close()
     print(f"loaded {args.orders:,} orders ({result.events:,} events) in {report.seconds(result.seconds)}\n")
+    harness.analyze(server.database)  # untimed: what autovacuum does after a bulk load
 
 
 def _batch(server: harness.Server, key: str, args: argparse.Namespace, known: list[str], raw: dict) -> list[Row]:

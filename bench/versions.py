@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             server = stack.enter_context(harness.guard_server(database, args.workers, shape_env))
             clients = [figures.client(server.base_url, key) for _ in range(2)]
             figures.ingest(clients, orders.batches(), server.cpu_seconds)
+            harness.analyze(server.database)  # what autovacuum does after a bulk load
             servers[name] = (server, key)
         print(
             f"\nsingle checks from {args.stations} stations, {args.duration:g} s each, alternately, {args.runs} rounds"

@@ -232,6 +232,15 @@ class Parcel(TableModel, table=True):
     """
 
     __tablename__ = "parcels"
+    __table_args__ = (
+        # A combined shipment's members, found on every label, reprint and hand-over (most parcels are in none).
+        sa.Index(
+            "ix_parcels_shipment",
+            "shipment_id",
+            postgresql_where=sa.text("shipment_id IS NOT NULL"),
+            sqlite_where=sa.text("shipment_id IS NOT NULL"),
+        ),
+    )
 
     order_id: str = Field(primary_key=True, max_length=ID_LENGTH)
     parcel_id: str = Field(primary_key=True, max_length=ID_LENGTH)

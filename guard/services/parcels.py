@@ -12,7 +12,7 @@ as a follow-up, judged soon by a job under its own lock (`run_followups`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -89,23 +89,36 @@ def shipment_members(
     return members
 
 
-_PARTNERS = """SELECT DISTINCT p2.order_id
- FROM parcels p1
- JOIN orders o1 ON o1.order_id = p1.order_id
- JOIN parcels p2 ON p2.shipment_id = p1.shipment_id
- JOIN orders o2 ON o2.order_id = p2.order_id AND (o2.store_id = o1.store_id OR (o2.store_id IS NULL AND o1.store_id IS NULL))
- WHERE p1.shipment_id IS NOT NULL AND p1.order_id IN ({ids})"""
-
-
 def partner_ids(conn: Connection, order_ids: Iterable[str]) -> set[str]:
-    """Orders other than these with a parcel in a shipment of one of theirs (same store)."""
+    """Orders other than these with a parcel in a shipment of one of theirs (same store).
+
+    In two steps, so that the common case — no shipment — costs one primary-key lookup whatever
+    the planner's statistics say: these orders' shipments first, then the members of those.
+    """
     ids = sorted(set(order_ids))
-    found: set[str] = set()
+    shipments: set[tuple[str, str | None]] = set()  # (shipment, store): a shipment is one store's
     for part in chunks(ids):
-        params = {f"o{i}": order_id for i, order_id in enumerate(part)}
-        sql = _PARTNERS.format(ids=", ".join(f":o{i}" for i in range(len(part))))
-        found.update(conn.execute(sa.text(sql), params).scalars())
+        shipments.update(
+            (shipment, store) for shipment, store in conn.execute(_shipments_of(conn, parcels_t.c.order_id, part))
+        )
+    if not shipments:
+        return set()
+    found: set[str] = set()
+    for part in chunks(sorted({shipment for shipment, _ in shipments})):
+        for shipment, store, order_id in conn.execute(
+            _shipments_of(conn, parcels_t.c.shipment_id, part).add_columns(parcels_t.c.order_id)
+        ):
+            if (shipment, store) in shipments:
+                found.add(order_id)
     return found - set(ids)
+
+
+def _shipments_of(conn: Connection, column: sa.ColumnElement, values: Sequence[str]) -> sa.Select:
+    return (
+        sa.select(parcels_t.c.shipment_id, orders_t.c.store_id)
+        .join(orders_t, orders_t.c.order_id == parcels_t.c.order_id)
+        .where(among(conn, column, values), parcels_t.c.shipment_id.is_not(None))
+    )
 
 
 def load_partners(conn: Connection, states: dict[str, OrderState]) -> dict[str, OrderState]:
