@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from guard.errors import Conflict, NotFound, ValidationFailed, problem
 from guard.ids import ID_PATTERN
 from guard.models import Hold, Order, Parcel, Waiver
-from guard.rules import REASONS, fact_stamp
+from guard.rules import REASONS, Evaluation, fact_stamp
 from guard.services import holds
 from guard.services.apikeys import Principal
 from guard.services.audit import cursor_moment, decode_cursor, encode_cursor, record_decision
@@ -217,22 +217,7 @@ def release_hold(ctx: Context, principal: Principal, order_id: str, note: str, n
         if any(hold["state"] == "blocked" for hold in open_holds.values()):
             raise Conflict("this order is blocked: pull the parcel and return it to stock", code="ORDER_BLOCKED")
         evaluations = {pid: judge(state, pid, ctx.settings, now, partners) for pid in sorted(open_holds)}
-        blocking = [f for e in evaluations.values() for f in e.reasons if f.verdict == "block"]
-        if blocking:
-            raise Conflict(
-                "this order is blocked: pull the parcel and return it to stock",
-                code="ORDER_BLOCKED",
-                details=[{"code": f.code} for f in blocking],
-            )
-        # Waivable here, on these facts: PAYMENT_UNPAID from the platform, or any reason resting
-        # on a fact without a time of its own, is not (Finding.waivable).
-        refused = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons if not f.waivable))
-        if refused:
-            raise Conflict(
-                "these reasons can never be waived; the hold stays until they clear",
-                code="NOT_WAIVABLE",
-                details=[{"code": code, "waivable": False} for code in refused],
-            )
+        _refuse_unless_waivable(evaluations.values())
         # Waivable reasons are the order's own facts' (payment, cancellation, freight): one waiver each.
         # A shipment member's reasons are that member's to release.
         waived_codes = list(dict.fromkeys(f.code for e in evaluations.values() for f in e.reasons if f.member is None))
@@ -251,24 +236,7 @@ def release_hold(ctx: Context, principal: Principal, order_id: str, note: str, n
             key_name=principal.name,
             note=note,
         )
-        for code in waived_codes:
-            stamp = fact_stamp(state.facts, REASONS[code].fact_type)
-            upsert_rows(
-                conn,
-                waivers_t,
-                [
-                    {
-                        "order_id": order_id,
-                        "code": code,
-                        "fact_stamp": stamp,
-                        "note": note,
-                        "key_name": principal.name,
-                        "granted_at": now,
-                        "decision_id": decision_id,
-                    }
-                ],
-            )
-            state.waivers[code] = stamp
+        _grant_waivers(conn, state, waived_codes, note, principal.name, decision_id, now)
         rules = ctx.settings.rules.for_store(state.store_id)
         released = {
             pid: holds.settle(conn, state, pid, hold, judge(state, pid, ctx.settings, now, partners), now, rules=rules)
@@ -284,3 +252,49 @@ def release_hold(ctx: Context, principal: Principal, order_id: str, note: str, n
         }
 
     return ctx.storage.run(work)
+
+
+def _refuse_unless_waivable(evaluations: Iterable[Evaluation]) -> None:
+    """A release is all or nothing: refused if any parcel is blocked, or rests on a reason that can
+    never be waived (PAYMENT_UNPAID from the platform, or any reason resting on a fact without a
+    time of its own: Finding.waivable)."""
+    findings = [finding for evaluation in evaluations for finding in evaluation.reasons]
+    blocking = [finding for finding in findings if finding.verdict == "block"]
+    if blocking:
+        raise Conflict(
+            "this order is blocked: pull the parcel and return it to stock",
+            code="ORDER_BLOCKED",
+            details=[{"code": finding.code} for finding in blocking],
+        )
+    refused = list(dict.fromkeys(finding.code for finding in findings if not finding.waivable))
+    if refused:
+        raise Conflict(
+            "these reasons can never be waived; the hold stays until they clear",
+            code="NOT_WAIVABLE",
+            details=[{"code": code, "waivable": False} for code in refused],
+        )
+
+
+def _grant_waivers(
+    conn: Connection,
+    state: OrderState,
+    codes: list[str],
+    note: str,
+    key_name: str | None,
+    decision_id: str,
+    now: datetime,
+) -> None:
+    """One waiver per code, bound to the fact it waives as it stands now (a newer fact ends it)."""
+    for code in codes:
+        stamp = fact_stamp(state.facts, REASONS[code].fact_type)
+        row = {
+            "order_id": state.order_id,
+            "code": code,
+            "fact_stamp": stamp,
+            "note": note,
+            "key_name": key_name,
+            "granted_at": now,
+            "decision_id": decision_id,
+        }
+        upsert_rows(conn, waivers_t, [row])
+        state.waivers[code] = stamp

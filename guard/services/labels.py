@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from guard import metrics
 from guard.errors import Conflict, GuardError, NotFound
@@ -34,6 +33,7 @@ from guard.services.audit import new_id, record_decision
 from guard.services.checks import render_reason
 from guard.services.escrow import escrowed
 from guard.services.parcels import judge, lock_with_partners, sync_claims
+from guard.storage.dialects import dialect_of
 from guard.storage.state import OrderState, facts_snapshot
 
 if TYPE_CHECKING:
@@ -181,7 +181,8 @@ def _write_label(
     """The label row and document: the carrier's from escrow, else the guard's parcel tag — with
     this parcel's own recorded number (a clear parcel's escrow carries that very number)."""
     parcel = state.parcels[parcel_id]
-    escrow = escrowed(conn, state, parcel_id)
+    # The parcel's state says whether anything is in escrow: no read for the common case.
+    escrow = escrowed(conn, state, parcel_id) if parcel.escrow_number is not None else None
     if escrow is not None:
         source, fmt, content, tracking = "carrier", escrow.format, escrow.content, escrow.tracking_number
         zpl = content if fmt == "zpl" else None
@@ -210,13 +211,16 @@ def _write_label(
         "issued_at": now,
         "content": content,
     }
-    try:
-        with conn.begin_nested():
-            conn.execute(labels_t.insert().values(**values))
-    except IntegrityError:
-        raise Conflict(
-            "this parcel has a label already; a reprint needs a supervisor", code="LABEL_ALREADY_ISSUED"
-        ) from None
+    # One live label per parcel (a partial unique index): a second is not written, in one round trip.
+    inserted = conn.execute(
+        dialect_of(conn)
+        .insert(labels_t)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["order_id", "parcel_id"], index_where=labels_t.c.voided_at.is_(None))
+        .returning(labels_t.c.label_id)
+    ).first()
+    if inserted is None:
+        raise Conflict("this parcel has a label already; a reprint needs a supervisor", code="LABEL_ALREADY_ISSUED")
     parcel.label = {"label_id": values["label_id"], "issued_at": now, "station_id": station_id,
                     "tracking_number": tracking}  # fmt: skip
     return SimpleNamespace(**values), zpl  # the row, read like a fetched one, and the printer's ZPL

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from guard.db import reading
 from guard.errors import NotFound
 from guard.facts import Fact
 from guard.models import FactRow, Label, LooseNotice, Order
-from guard.parcels import DEFAULT_PARCEL, parcel_order
+from guard.parcels import DEFAULT_PARCEL, ParcelState, parcel_order
+from guard.rules import Evaluation
 from guard.rules.reasons import SEVERITY
 from guard.services import holds
 from guard.services.apikeys import Principal
@@ -64,25 +65,10 @@ def get_order(ctx: Context, principal: Principal, order_id: str, now: datetime) 
         for evaluation in evaluations.values():
             for finding in evaluation.reasons:
                 reasons.setdefault(finding.code, render_reason(finding))
-        fact_rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == order_id)).all()
+        facts = _fact_views(conn, state)
         buyer_country = conn.execute(
             sa.select(orders_t.c.buyer_country).where(orders_t.c.order_id == order_id)
         ).scalar()
-        facts = {
-            row.fact_type: {
-                "status": row.status,
-                "occurred_at": row.occurred_at,
-                "event_id": row.event_id,
-                "reason": row.note,
-                # v1.1: the platform word that set it, and whether it had a time of its own.
-                "source": row.source,
-                "untimed": row.untimed,
-            }
-            for row in fact_rows
-        }
-        first = state.parcels.get(DEFAULT_PARCEL)
-        if first is not None and first.notice is not None:
-            facts["shipping_notice"] = _notice_view(first.notice)  # v1 clients read parcel 1's notice here
         current = holds.current_holds(conn, [order_id])
         labels = conn.execute(
             sa.select(*[c for c in labels_t.c if c.name != "content"])
@@ -102,37 +88,62 @@ def get_order(ctx: Context, principal: Principal, order_id: str, now: datetime) 
             "waived": list({w["code"]: w for e in evaluations.values() for w in waived(notes, e)}.values()),
             "hold": holds.hold_view(current.get((order_id, DEFAULT_PARCEL))),
             "parcels": [
-                {
-                    "parcel_id": pid,
-                    "verdict": evaluations[pid].verdict,
-                    "reasons": evaluations[pid].codes,
-                    "notice": _notice_view(parcel.notice) if parcel.notice is not None else None,
-                    "shipment_id": parcel.shipment_id,
-                    "carrier_label": {"tracking_number": parcel.escrow_number} if parcel.escrow_number else None,
-                    "label": parcel.label,
-                    "hold": holds.hold_view(current.get((order_id, pid))),
-                    "handed_over_at": parcel.handed_over_at,
-                }
+                _parcel_view(pid, parcel, evaluations[pid], current.get((order_id, pid)))
                 for pid, parcel in sorted(state.parcels.items(), key=lambda item: parcel_order(item[0]))
             ],
             "unassigned_tracking_numbers": [
                 {"tracking_number": row.tracking_number, "status": row.status, "occurred_at": row.occurred_at}
                 for row in loose
             ],
-            "labels": [
-                {
-                    "label_id": row.label_id,
-                    "parcel_id": row.parcel_id,
-                    "source": row.source,
-                    "format": row.format,
-                    "tracking_number": row.tracking_number,
-                    "station_id": row.station_id,
-                    "issued_at": row.issued_at,
-                    "voided_at": row.voided_at,
-                }
-                for row in labels
-            ],
+            "labels": [_label_view(row) for row in labels],
         }
+
+
+def _fact_views(conn: Connection, state: OrderState) -> dict[str, dict]:
+    rows = conn.execute(sa.select(facts_t).where(facts_t.c.order_id == state.order_id)).all()
+    facts = {
+        row.fact_type: {
+            "status": row.status,
+            "occurred_at": row.occurred_at,
+            "event_id": row.event_id,
+            "reason": row.note,
+            # v1.1: the platform word that set it, and whether it had a time of its own.
+            "source": row.source,
+            "untimed": row.untimed,
+        }
+        for row in rows
+    }
+    first = state.parcels.get(DEFAULT_PARCEL)
+    if first is not None and first.notice is not None:
+        facts["shipping_notice"] = _notice_view(first.notice)  # v1 clients read parcel 1's notice here
+    return facts
+
+
+def _parcel_view(parcel_id: str, parcel: ParcelState, evaluation: Evaluation, hold: dict | None) -> dict:
+    return {
+        "parcel_id": parcel_id,
+        "verdict": evaluation.verdict,
+        "reasons": evaluation.codes,
+        "notice": _notice_view(parcel.notice) if parcel.notice is not None else None,
+        "shipment_id": parcel.shipment_id,
+        "carrier_label": {"tracking_number": parcel.escrow_number} if parcel.escrow_number else None,
+        "label": parcel.label,
+        "hold": holds.hold_view(hold),
+        "handed_over_at": parcel.handed_over_at,
+    }
+
+
+def _label_view(row: sa.Row) -> dict:
+    return {
+        "label_id": row.label_id,
+        "parcel_id": row.parcel_id,
+        "source": row.source,
+        "format": row.format,
+        "tracking_number": row.tracking_number,
+        "station_id": row.station_id,
+        "issued_at": row.issued_at,
+        "voided_at": row.voided_at,
+    }
 
 
 def list_decisions(engine: Engine, principal: Principal, order_id: str, limit: int, cursor: str | None) -> dict:
