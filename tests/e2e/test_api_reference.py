@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from support.browser import launch, new_page, require_browser
-from support.processes import guard_env, run_guard, serve
+from support.processes import served_with_key
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -19,17 +19,8 @@ except ImportError:  # support.browser says so
 
 @pytest.fixture
 def served(tmp_path: Path):
-    env = guard_env()
-    run_guard("db", "upgrade", cwd=tmp_path, env=env)
-    created = run_guard(
-        "apikey", "create", "integrator", "--scope", "events", "--scope", "check", cwd=tmp_path, env=env
-    )
-    process, base = serve(tmp_path, env)
-    try:
-        yield base, created.stdout.strip().splitlines()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with served_with_key(tmp_path, "integrator", "events", "check") as guard:
+        yield guard
 
 
 def test_docs_work_offline_and_authorize_lets_an_integrator_try_a_call(served):

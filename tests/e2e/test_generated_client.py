@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.processes import guard_env, run_guard, serve
+from support.processes import served_with_key
 
 PACKAGE = "guard_client"
 T0 = datetime(2026, 11, 11, 0, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -25,16 +25,8 @@ T0 = datetime(2026, 11, 11, 0, 0, tzinfo=timezone(timedelta(hours=8)))
 
 @pytest.fixture
 def served(tmp_path: Path):
-    env = guard_env()
-    run_guard("db", "upgrade", cwd=tmp_path, env=env)
-    scopes = ["--scope", "events", "--scope", "check", "--scope", "holds", "--scope", "supervise"]
-    created = run_guard("apikey", "create", "erp", *scopes, cwd=tmp_path, env=env)
-    process, base = serve(tmp_path, env)
-    try:
-        yield base, created.stdout.strip().splitlines()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with served_with_key(tmp_path, "erp", "events", "check", "holds", "supervise") as guard:
+        yield guard
 
 
 def generate(base: str, into: Path) -> Path:

@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.browser import DESKTOP, SEEN_S, launch, new_page, open_station, require_browser, scan, verdict
+from support.browser import DESKTOP, SEEN_S, chromium, new_page, open_station, scan, verdict
 from support.processes import GUARD, STARTUP_S, free_port, guard_env, run_guard, stop_group, tail, unique, wait_until
 from support.stack import Erp
 
 try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
+    from playwright.sync_api import Browser, Page, expect
 except ImportError:  # support.browser says so when a test needs it
     pass
 
@@ -120,13 +120,8 @@ def erp(guard: Serve, keys: Keys) -> Iterator[Erp]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    require_browser()
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as headless:
+        yield headless
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.browser import SEEN_S, launch, new_page, open_station, require_browser, scan, verdict
+from support.browser import SEEN_S, chromium, new_page, open_station, scan, verdict
 from support.processes import guard_env, unique
 from support.stack import Api, Erp, new_key
 
 try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
+    from playwright.sync_api import Browser, Page, expect
 except ImportError:  # support.browser says so when a test needs it
     pass
 
@@ -78,13 +78,8 @@ def as_key(guard: Api, key: str) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    require_browser()
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as headless:
+        yield headless
 
 
 @pytest.fixture

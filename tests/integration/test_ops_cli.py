@@ -259,7 +259,9 @@ def seed_history(engine: sa.Engine) -> None:
             [
                 notification("n-old-delivered", OLD, delivered_at=t - OLD),
                 notification("n-old-failed", OLD, failed_at=t - OLD + timedelta(days=1)),
-                notification("n-old-pending", OLD, next_attempt_at=t),
+                notification(
+                    "n-old-pending", OLD, next_attempt_at=t + timedelta(hours=1)
+                ),  # a retry not yet due (a due one the jobs deliver)
                 notification("n-recent-delivered", RECENT, delivered_at=t - RECENT),
             ],
         )

@@ -4,12 +4,14 @@ and what a packer does on the station page."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from support.services import service_missing
 
 try:
-    from playwright.sync_api import Browser, Page, expect
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError as exc:  # the dev extra installs it; say so instead of erroring at collection
     PLAYWRIGHT_MISSING: ImportError | None = exc
 else:
@@ -37,6 +39,18 @@ def require_browser() -> None:
 
 def launch(playwright) -> Browser:  # type: ignore[no-untyped-def]
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """A headless Chromium for a module's page tests (skips, or fails under CI=true, without one)."""
+    require_browser()
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def new_page(browser: Browser, viewport: dict = DESKTOP, locale: str = "zh-CN") -> Page:

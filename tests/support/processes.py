@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -110,6 +111,21 @@ def run_guard(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
     result = subprocess.run([*GUARD, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return result
+
+
+@contextmanager
+def served_with_key(cwd: Path, name: str, *scopes: str) -> Iterator[tuple[str, str]]:
+    """A fresh `guard serve` on the embedded default in `cwd`, and a key with these scopes:
+    (its base URL, the key's secret). Stopped on the way out."""
+    env = guard_env()
+    run_guard("db", "upgrade", cwd=cwd, env=env)
+    created = run_guard("apikey", "create", name, *(f"--scope={scope}" for scope in scopes), cwd=cwd, env=env)
+    process, base = serve(cwd, env)
+    try:
+        yield base, created.stdout.strip().splitlines()[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def serve(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
